@@ -1,0 +1,155 @@
+//! The command line: parses arguments, hands over to the library, prints, and maps every
+//! outcome to an exit code from [`crate::exit`]. The only module that prints or exits.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+
+use crate::contract::Contract;
+use crate::error::IoError;
+use crate::exit;
+use crate::schema::{self, Derived, Overlay};
+use crate::spec;
+
+/// Contract tests for the Microsoft Graph endpoint "Update mobileAppInstallStatus" (beta).
+#[derive(Debug, Parser)]
+#[command(name = "graph-contract", version, about, long_about = None, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Derive JSON Schemas (draft 2020-12) from a Graph docs page's property table.
+    Derive {
+        /// The docs page (Markdown).
+        page: PathBuf,
+        /// What the page does not carry: the key and the nullable properties (JSON).
+        #[arg(long, value_name = "FILE")]
+        overlay: Option<PathBuf>,
+        /// Where to write the schema files.
+        #[arg(long, value_name = "DIR", default_value = "schemas")]
+        out: PathBuf,
+    },
+    /// Check a docs page's own examples against the schemas derived from it.
+    CheckDocs {
+        /// The docs page (Markdown).
+        page: PathBuf,
+        /// The overlay for the page (JSON), as for `derive`.
+        #[arg(long, value_name = "FILE")]
+        overlay: Option<PathBuf>,
+    },
+}
+
+/// A failure of a command, with the exit code it maps to.
+struct Failure {
+    code: i32,
+    message: String,
+}
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Failure {
+        Failure { code: exit::USAGE, message: e.to_string() }
+    }
+}
+
+/// Runs the command line and returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { exit::USAGE } else { exit::OK };
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(f) => {
+            eprintln!("error: {}", f.message);
+            f.code
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<i32, Failure> {
+    match cli.command {
+        Command::Derive { page, overlay, out } => derive(&page, overlay.as_deref(), &out),
+        Command::CheckDocs { page, overlay } => check_docs(&page, overlay.as_deref()),
+    }
+}
+
+fn read(path: &Path, what: &'static str) -> Result<String, IoError> {
+    std::fs::read_to_string(path).map_err(|e| IoError::new("read", path, what, e))
+}
+
+/// Reads and derives a page (and its overlay).
+fn derive_page(page_path: &Path, overlay: Option<&Path>) -> Result<(spec::Page, Derived), Failure> {
+    let text = read(page_path, "give the path of a Graph docs page in Markdown")?;
+    let shown = page_path.display().to_string();
+    let page = spec::parse(&shown, &text)?;
+    let overlay = match overlay {
+        Some(p) => {
+            let shown = p.display().to_string();
+            let o = Overlay::parse(&shown, &read(p, "give the path of an overlay JSON file")?)?;
+            Some((shown, o))
+        }
+        None => None,
+    };
+    let derived = schema::derive(&page, overlay.as_ref().map(|(p, o)| (p.as_str(), o)))?;
+    Ok((page, derived))
+}
+
+fn derive(page_path: &Path, overlay: Option<&Path>, out: &Path) -> Result<i32, Failure> {
+    let (page, derived) = derive_page(page_path, overlay)?;
+    for w in &derived.warnings {
+        eprintln!("warning: {}: {w}", page_path.display());
+    }
+    std::fs::create_dir_all(out).map_err(|e| IoError::new("create", out, "check --out and its permissions", e))?;
+    let mut stdout = std::io::stdout().lock();
+    for (file, value) in &derived.files {
+        let path = out.join(file);
+        std::fs::write(&path, Derived::render(value))
+            .map_err(|e| IoError::new("write", &path, "check --out and its permissions", e))?;
+        let _ = writeln!(stdout, "wrote {}", path.display());
+    }
+    let _ = writeln!(
+        stdout,
+        "derived {} schemas for {} ({} properties)",
+        derived.files.len(),
+        page.type_name,
+        page.properties.len()
+    );
+    Ok(exit::OK)
+}
+
+fn check_docs(page_path: &Path, overlay: Option<&Path>) -> Result<i32, Failure> {
+    let (page, derived) = derive_page(page_path, overlay)?;
+    let texts: Vec<(String, String)> =
+        derived.files.iter().map(|(f, v)| (f.clone(), Derived::render(v))).collect();
+    let refs: Vec<(&str, &str)> = texts.iter().map(|(f, t)| (f.as_str(), t.as_str())).collect();
+    let contract = Contract::from_documents(&page.type_name, &refs)?;
+    let findings = crate::docs::check(&page, &contract);
+    let mut stdout = std::io::stdout().lock();
+    let mut errors = 0;
+    for f in &findings {
+        let label = match f.severity {
+            crate::docs::Severity::Warning => "warning",
+            crate::docs::Severity::Error => {
+                errors += 1;
+                "error"
+            }
+        };
+        let _ = writeln!(stdout, "{}:{}: {label}: {}", page_path.display(), f.line, f.message);
+    }
+    let examples = page.examples.len();
+    let warnings = findings.len() - errors;
+    if errors == 0 {
+        let _ = writeln!(stdout, "{examples} examples valid; {warnings} warnings about the page");
+        Ok(exit::OK)
+    } else {
+        let _ = writeln!(stdout, "{errors} errors in the examples; {warnings} warnings about the page");
+        Ok(exit::VIOLATED)
+    }
+}

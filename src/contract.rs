@@ -1,0 +1,281 @@
+//! The compiled contract: the derived schemas (compiled into the binary from `schemas/`),
+//! their validators (built once), and the property model the generator, the reference service
+//! and the diff read from those same schemas. One source of truth: nothing here restates a rule
+//! the schemas already hold.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use jsonschema::{Retrieve, Uri, Validator};
+use serde_json::Value;
+
+use crate::error::ContractError;
+use crate::schema::{patch_file, response_file, ERROR_FILE, ID_BASE};
+
+/// The type this build's contract is about.
+pub const TYPE_NAME: &str = "mobileAppInstallStatus";
+
+/// The schema files compiled into the binary (written by `make schemas`).
+pub const EMBEDDED_SCHEMAS: &[(&str, &str)] = &[
+    ("mobileAppInstallStatus.json", include_str!("../schemas/mobileAppInstallStatus.json")),
+    ("mobileAppInstallStatus.patch.json", include_str!("../schemas/mobileAppInstallStatus.patch.json")),
+    ("resultantAppState.json", include_str!("../schemas/resultantAppState.json")),
+    ("resultantAppStateDetail.json", include_str!("../schemas/resultantAppStateDetail.json")),
+    ("odataError.json", include_str!("../schemas/odataError.json")),
+];
+
+/// What kind of value a property holds, as the schema says.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    String,
+    Boolean,
+    /// An integer with its bounds (Int32, Int64).
+    Integer { min: i64, max: i64 },
+    Number,
+    DateTime,
+    Enum { type_name: String, members: Vec<String> },
+    /// Anything else (arrays, objects, other formats): kept as its schema.
+    Other(Value),
+}
+
+/// One property of the type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Property {
+    pub name: String,
+    pub kind: Kind,
+    pub nullable: bool,
+}
+
+/// Which body a validation is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Body {
+    /// A PATCH request body.
+    Request,
+    /// The object as the service returns it.
+    Response,
+    /// A Graph error body.
+    Error,
+}
+
+/// One schema violation: where, which keyword, the offending value, and a message.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Violation {
+    /// JSON pointer into the body (`""` is the whole body).
+    pub pointer: String,
+    /// The schema keyword that failed (`type`, `enum`, `required`, ...).
+    pub keyword: String,
+    /// The value at `pointer`.
+    pub value: Value,
+    pub message: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let at = if self.pointer.is_empty() { "/" } else { &self.pointer };
+        write!(f, "{at}: {} ({})", self.message, self.keyword)
+    }
+}
+
+/// The contract of one type: schemas, validators and property model.
+pub struct Contract {
+    pub type_name: String,
+    /// `#microsoft.graph.<type>`, the only `@odata.type` a body may name.
+    pub odata_type: String,
+    /// The key property (`id`).
+    pub key: String,
+    /// Every property, in the schema's order.
+    pub properties: Vec<Property>,
+    /// The schema documents by file name.
+    pub documents: Vec<(String, Value)>,
+    request: Validator,
+    response: Validator,
+    error: Validator,
+}
+
+impl std::fmt::Debug for Contract {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Contract").field("type_name", &self.type_name).finish_non_exhaustive()
+    }
+}
+
+/// Serves the schema documents to the validator by `$id`, so relative `$ref`s resolve offline.
+struct Documents(HashMap<String, Value>);
+
+impl Retrieve for Documents {
+    fn retrieve(&self, uri: &Uri<String>) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        self.0
+            .get(uri.as_str())
+            .cloned()
+            .ok_or_else(|| format!("no schema document {uri} (only the derived files resolve)").into())
+    }
+}
+
+fn compile(docs: &HashMap<String, Value>, file: &str) -> Result<Validator, ContractError> {
+    let schema = docs
+        .get(&format!("{ID_BASE}{file}"))
+        .ok_or_else(|| ContractError::Missing { file: file.to_string() })?;
+    jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .with_retriever(Documents(docs.clone()))
+        .build(schema)
+        .map_err(|e| ContractError::Compile { file: file.to_string(), message: e.to_string() })
+}
+
+fn kind_of(schema: &Value, docs: &HashMap<String, Value>) -> (Kind, bool) {
+    // Nullable forms the deriver writes: {"type": [T, "null"]} and {"anyOf": [S, {"type": "null"}]}.
+    if let Some(Value::Array(any)) = schema.get("anyOf") {
+        let nullable = any.iter().any(|s| s.get("type") == Some(&Value::from("null")));
+        let inner = any.iter().find(|s| s.get("type") != Some(&Value::from("null")));
+        let (kind, _) = inner.map_or((Kind::Other(schema.clone()), false), |s| kind_of(s, docs));
+        return (kind, nullable);
+    }
+    let (ty, nullable) = match schema.get("type") {
+        Some(Value::String(t)) => (t.as_str(), false),
+        Some(Value::Array(ts)) => (
+            ts.iter().filter_map(Value::as_str).find(|t| *t != "null").unwrap_or("null"),
+            ts.iter().any(|t| t == "null"),
+        ),
+        _ => ("", false),
+    };
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        if let Some(target) = docs.get(&format!("{ID_BASE}{r}")) {
+            if let Some(members) = target.get("enum").and_then(Value::as_array) {
+                let type_name = target.get("title").and_then(Value::as_str).unwrap_or(r).to_string();
+                let members = members.iter().filter_map(|m| m.as_str().map(str::to_string)).collect();
+                return (Kind::Enum { type_name, members }, nullable);
+            }
+        }
+        return (Kind::Other(schema.clone()), nullable);
+    }
+    let kind = match (ty, schema.get("format").and_then(Value::as_str)) {
+        ("string", Some("date-time")) => Kind::DateTime,
+        ("string", None) => Kind::String,
+        ("boolean", _) => Kind::Boolean,
+        ("integer", _) => Kind::Integer {
+            min: schema.get("minimum").and_then(Value::as_i64).unwrap_or(i64::MIN),
+            max: schema.get("maximum").and_then(Value::as_i64).unwrap_or(i64::MAX),
+        },
+        ("number", _) => Kind::Number,
+        _ => Kind::Other(schema.clone()),
+    };
+    (kind, nullable)
+}
+
+impl Contract {
+    /// Builds the contract of `type_name` from its schema documents (file name, text).
+    pub fn from_documents(type_name: &str, files: &[(&str, &str)]) -> Result<Contract, ContractError> {
+        let mut documents = Vec::new();
+        let mut by_id = HashMap::new();
+        for (file, text) in files {
+            let value: Value = serde_json::from_str(text)
+                .map_err(|e| ContractError::Compile { file: file.to_string(), message: e.to_string() })?;
+            by_id.insert(format!("{ID_BASE}{file}"), value.clone());
+            documents.push((file.to_string(), value));
+        }
+        let response_name = response_file(type_name);
+        let response_doc = by_id
+            .get(&format!("{ID_BASE}{response_name}"))
+            .ok_or_else(|| ContractError::Missing { file: response_name.clone() })?;
+        let full_type = response_doc.get("x-graph-type").and_then(Value::as_str).unwrap_or(type_name);
+        let key = response_doc.get("x-graph-key").and_then(Value::as_str).unwrap_or("id").to_string();
+        let properties = response_doc
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|props| {
+                props
+                    .iter()
+                    .filter(|(name, _)| !name.starts_with('@'))
+                    .map(|(name, schema)| {
+                        let (kind, nullable) = kind_of(schema, &by_id);
+                        Property { name: name.clone(), kind, nullable }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Contract {
+            type_name: type_name.to_string(),
+            odata_type: format!("#{full_type}"),
+            key,
+            properties,
+            request: compile(&by_id, &patch_file(type_name))?,
+            response: compile(&by_id, &response_name)?,
+            error: compile(&by_id, ERROR_FILE)?,
+            documents,
+        })
+    }
+
+    /// The contract compiled into this binary, built on first use.
+    pub fn embedded() -> &'static Contract {
+        static CONTRACT: OnceLock<Contract> = OnceLock::new();
+        CONTRACT.get_or_init(|| {
+            // The embedded schemas are checked by the test suite; failing here is a build defect.
+            Contract::from_documents(TYPE_NAME, EMBEDDED_SCHEMAS)
+                .unwrap_or_else(|e| panic!("the schemas compiled into this binary are broken: {e}"))
+        })
+    }
+
+    fn validator(&self, body: Body) -> &Validator {
+        match body {
+            Body::Request => &self.request,
+            Body::Response => &self.response,
+            Body::Error => &self.error,
+        }
+    }
+
+    /// Whether `value` is valid (fast path, no error collection).
+    pub fn is_valid(&self, body: Body, value: &Value) -> bool {
+        self.validator(body).is_valid(value)
+    }
+
+    /// Every violation of `value` against the schema of `body`, with its JSON pointer, keyword
+    /// and offending value.
+    pub fn validate(&self, body: Body, value: &Value) -> Vec<Violation> {
+        self.validator(body)
+            .iter_errors(value)
+            .map(|e| Violation {
+                pointer: e.instance_path().as_str().to_string(),
+                keyword: e.kind().keyword().to_string(),
+                value: e.instance().clone().into_owned(),
+                message: e.to_string(),
+            })
+            .collect()
+    }
+
+    /// The property named `name`.
+    pub fn property(&self, name: &str) -> Option<&Property> {
+        self.properties.iter().find(|p| p.name == name)
+    }
+
+    /// Properties a PATCH may change: all but the key.
+    pub fn writable(&self) -> impl Iterator<Item = &Property> {
+        self.properties.iter().filter(move |p| p.name != self.key)
+    }
+
+    /// Names of the date-time properties (compared as instants).
+    pub fn date_time_properties(&self) -> Vec<&str> {
+        self.properties.iter().filter(|p| p.kind == Kind::DateTime).map(|p| p.name.as_str()).collect()
+    }
+
+    /// Checks what the schema cannot express: every date-time is an instant .NET can hold
+    /// (offset within ±14:00, years 1–9999). Returns the violations with their pointers.
+    pub fn semantic_violations(&self, body: &Value) -> Vec<Violation> {
+        let mut out = Vec::new();
+        for name in self.date_time_properties() {
+            if let Some(Value::String(s)) = body.get(name) {
+                let problem = match crate::datetime::DateTime::parse(s) {
+                    Ok(dt) => dt.check_range().err(),
+                    Err(e) => Some(e),
+                };
+                if let Some(e) = problem {
+                    out.push(Violation {
+                        pointer: format!("/{name}"),
+                        keyword: "format".into(),
+                        value: Value::String(s.clone()),
+                        message: format!("{s:?} is not a valid DateTimeOffset: {e}"),
+                    });
+                }
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,58 @@
+//! Errors as enums that carry the file, line, pointer or value involved, and a hint at the fix.
+//! Each maps to one exit code in [`crate::exit`].
+
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// A docs page that cannot be turned into schemas.
+#[derive(Debug, Error, PartialEq)]
+pub enum SpecError {
+    #[error("{path}: no |Property|Type|Description| table (a Graph docs page has one under \"Request body\")")]
+    NoPropertyTable { path: String },
+    #[error("{path}:{line}: malformed property row: {reason}")]
+    MalformedRow { path: String, line: usize, reason: String },
+    #[error(
+        "{path}:{line}: property '{property}' has type '{type_text}', which derive does not know \
+         (use a Graph primitive such as String, Int32, DateTimeOffset, 'X collection', or link the type to its page)"
+    )]
+    UnknownType { path: String, line: usize, property: String, type_text: String },
+    #[error("{path}: cannot tell which type the page describes (link the type in the \"Request body\" section, or title the page \"Update <type>\")")]
+    NoTypeName { path: String },
+}
+
+/// An overlay file that is malformed or does not fit the page.
+#[derive(Debug, Error, PartialEq)]
+pub enum OverlayError {
+    #[error("{path}:{line}: the overlay is not valid: {message} (see spec/README.md for its format)")]
+    Parse { path: String, line: usize, message: String },
+    #[error("{path}: the overlay is for type '{overlay}', the page describes '{page}' (fix \"type\")")]
+    WrongType { path: String, overlay: String, page: String },
+    #[error("{path}: '{property}' is not a property of {type_name} on the page (fix the name or remove it)")]
+    UnknownProperty { path: String, property: String, type_name: String },
+}
+
+/// Schemas that do not compile into a contract.
+#[derive(Debug, Error, PartialEq)]
+pub enum ContractError {
+    #[error("schema file {file} is missing (run `make schemas`)")]
+    Missing { file: String },
+    #[error("schema file {file} does not compile: {message} (regenerate it with `make schemas`)")]
+    Compile { file: String, message: String },
+}
+
+/// A file that cannot be read or written.
+#[derive(Debug, Error)]
+#[error("failed to {action} {path}: {source} ({hint})")]
+pub struct IoError {
+    pub action: &'static str,
+    pub path: PathBuf,
+    pub hint: &'static str,
+    #[source]
+    pub source: std::io::Error,
+}
+
+impl IoError {
+    pub fn new(action: &'static str, path: impl Into<PathBuf>, hint: &'static str, source: std::io::Error) -> IoError {
+        IoError { action, path: path.into(), hint, source }
+    }
+}

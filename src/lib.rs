@@ -1,0 +1,25 @@
+//! graph-contract: contract tests and validation for the Microsoft Graph endpoint
+//! "Update mobileAppInstallStatus" (Intune, beta).
+//!
+//! The data's way: the docs page ([`spec`]) → JSON Schemas ([`schema`], compiled into
+//! [`contract`]) → generated updates ([`generate`]) → a target ([`target`], or the embedded
+//! reference [`service`]) driven by the [`runner`] → differences ([`diff`]) → a report
+//! ([`report`]). Only [`cli`] prints or exits.
+//!
+//! ```
+//! use graph_contract::contract::{Body, Contract};
+//! let contract = Contract::embedded();
+//! let ok = serde_json::json!({"installState": "installed"});
+//! assert!(contract.validate(Body::Request, &ok).is_empty());
+//! let bad = serde_json::json!({"installState": "Installed"});
+//! assert_eq!(contract.validate(Body::Request, &bad)[0].pointer, "/installState");
+//! ```
+
+pub mod cli;
+pub mod contract;
+pub mod datetime;
+pub mod docs;
+pub mod error;
+pub mod exit;
+pub mod schema;
+pub mod spec;

@@ -1,0 +1,273 @@
+//! Stage 2: schemas. Turns a [`Page`] (and an [`Overlay`]) into JSON Schema documents
+//! (draft 2020-12), one per file, deterministic to the byte. No I/O.
+
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use crate::error::OverlayError;
+use crate::spec::{Page, PropType, Primitive};
+
+/// Base of every `$id`; files refer to each other by relative file name.
+pub const ID_BASE: &str = "https://graph-contract.invalid/schemas/";
+/// The draft every schema declares.
+pub const DRAFT: &str = "https://json-schema.org/draft/2020-12/schema";
+/// Graph's pattern for `DateTimeOffset` (from Graph's OpenAPI).
+pub const DATE_TIME_PATTERN: &str = "^[0-9]{4,}-(0[1-9]|1[012])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,12})?(Z|[+-][0-9][0-9]:[0-9][0-9])$";
+/// The name of the error body's schema file.
+pub const ERROR_FILE: &str = "odataError.json";
+
+/// What the page does not carry: the key and the nullable properties (from the metadata).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Overlay {
+    /// The type the overlay is for; must match the page.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// The key property (`id` for every Graph entity).
+    pub key: Option<String>,
+    /// Properties that may be `null`.
+    #[serde(default)]
+    pub nullable: Vec<String>,
+    /// Where these facts come from (documentation only).
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+impl Overlay {
+    /// Parses an overlay file's text; `path` names it in errors.
+    pub fn parse(path: &str, text: &str) -> Result<Overlay, OverlayError> {
+        serde_json::from_str(text).map_err(|e| OverlayError::Parse {
+            path: path.to_string(),
+            line: e.line(),
+            message: e.to_string(),
+        })
+    }
+
+    fn check(&self, path: &str, page: &Page) -> Result<(), OverlayError> {
+        if self.type_name != page.type_name {
+            return Err(OverlayError::WrongType {
+                path: path.to_string(),
+                overlay: self.type_name.clone(),
+                page: page.type_name.clone(),
+            });
+        }
+        for name in self.key.iter().chain(&self.nullable) {
+            if !page.properties.iter().any(|p| &p.name == name) {
+                return Err(OverlayError::UnknownProperty {
+                    path: path.to_string(),
+                    property: name.clone(),
+                    type_name: page.type_name.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The derived schema files and what the deriver had to guess.
+#[derive(Debug, Clone)]
+pub struct Derived {
+    /// (file name, schema), in a stable order.
+    pub files: Vec<(String, Value)>,
+    /// Things a reviewer should know (e.g. a complex type left as a bare object).
+    pub warnings: Vec<String>,
+}
+
+impl Derived {
+    /// The file's text as written to disk: pretty JSON with a trailing newline.
+    pub fn render(schema: &Value) -> String {
+        let mut s = serde_json::to_string_pretty(schema).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+}
+
+/// File name of the response schema of type `t`.
+pub fn response_file(t: &str) -> String {
+    format!("{t}.json")
+}
+
+/// File name of the PATCH body schema of type `t`.
+pub fn patch_file(t: &str) -> String {
+    format!("{t}.patch.json")
+}
+
+fn primitive(p: Primitive) -> Value {
+    match p {
+        Primitive::String => json!({"type": "string"}),
+        Primitive::Boolean => json!({"type": "boolean"}),
+        Primitive::Int32 => json!({"type": "integer", "format": "int32", "minimum": i32::MIN, "maximum": i32::MAX}),
+        Primitive::Int64 => json!({"type": "integer", "format": "int64", "minimum": i64::MIN, "maximum": i64::MAX}),
+        Primitive::Double => json!({"type": "number", "format": "double"}),
+        Primitive::Guid => json!({
+            "type": "string",
+            "format": "uuid",
+            "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+        }),
+        Primitive::DateTimeOffset => json!({"type": "string", "format": "date-time", "pattern": DATE_TIME_PATTERN}),
+        Primitive::Date => json!({
+            "type": "string",
+            "format": "date",
+            "pattern": "^[0-9]{4,}-(0[1-9]|1[012])-(0[1-9]|[12][0-9]|3[01])$"
+        }),
+        Primitive::TimeOfDay => json!({
+            "type": "string",
+            "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,12})?$"
+        }),
+        Primitive::Duration => json!({
+            "type": "string",
+            "format": "duration",
+            "pattern": "^-?P([0-9]+D)?(T([0-9]+H)?([0-9]+M)?([0-9]+([.][0-9]+)?S)?)?$"
+        }),
+        Primitive::Binary => json!({
+            "type": "string",
+            "format": "base64url",
+            "pattern": "^[A-Za-z0-9_=+/-]*$"
+        }),
+    }
+}
+
+/// The schema of a value of type `ty` (never null: nullability wraps it).
+fn value_schema(ty: &PropType, property: &str, warnings: &mut Vec<String>) -> Value {
+    match ty {
+        PropType::Primitive(p) => primitive(*p),
+        PropType::Enum { name, .. } => json!({"$ref": format!("{name}.json")}),
+        PropType::Complex { name } => {
+            let warning = format!(
+                "property '{property}': complex type '{name}' is not described on this page; its schema is an object with any properties"
+            );
+            if !warnings.contains(&warning) {
+                warnings.push(warning);
+            }
+            json!({"type": "object", "description": format!("microsoft.graph.{name} (not resolved)")})
+        }
+        PropType::Collection(inner) => json!({"type": "array", "items": value_schema(inner, property, warnings)}),
+    }
+}
+
+/// Allows `null` besides what `schema` allows.
+fn or_null(schema: Value) -> Value {
+    match schema.get("type") {
+        Some(Value::String(t)) if schema.get("$ref").is_none() => {
+            let mut s = schema.clone();
+            s["type"] = json!([t, "null"]);
+            s
+        }
+        _ => json!({"anyOf": [schema, {"type": "null"}]}),
+    }
+}
+
+/// Derives the schema files of `page`. `overlay_path` names the overlay in errors.
+pub fn derive(page: &Page, overlay: Option<(&str, &Overlay)>) -> Result<Derived, OverlayError> {
+    if let Some((path, o)) = overlay {
+        o.check(path, page)?;
+    }
+    let t = &page.type_name;
+    let full_type = format!("{}.{}", page.namespace, t);
+    let nullable: Vec<&str> = overlay.map(|(_, o)| o.nullable.iter().map(String::as_str).collect()).unwrap_or_default();
+    let key = overlay
+        .and_then(|(_, o)| o.key.clone())
+        .or_else(|| page.properties.iter().any(|p| p.name == "id").then(|| "id".to_string()));
+
+    let mut warnings = Vec::new();
+    let mut props = Map::new();
+    for row in &page.properties {
+        let mut s = value_schema(&row.ty, &row.name, &mut warnings);
+        if !row.description.is_empty() {
+            if let Some(obj) = s.as_object_mut() {
+                obj.insert("description".into(), json!(row.description));
+            }
+        }
+        if nullable.contains(&row.name.as_str()) {
+            s = or_null(s);
+        }
+        props.insert(row.name.clone(), s);
+    }
+    props.insert("@odata.type".into(), json!({"const": format!("#{full_type}")}));
+    let annotations = json!({"^@": {}});
+    let all: Vec<&str> = page.properties.iter().map(|p| p.name.as_str()).collect();
+
+    let mut response = json!({
+        "$schema": DRAFT,
+        "$id": format!("{ID_BASE}{}", response_file(t)),
+        "title": t,
+        "description": format!(
+            "{full_type} as the service returns it: every property present, OData annotations allowed. Derived from the docs page; do not edit."
+        ),
+        "x-graph-type": full_type,
+    });
+    let mut patch = json!({
+        "$schema": DRAFT,
+        "$id": format!("{ID_BASE}{}", patch_file(t)),
+        "title": format!("{t} (PATCH body)"),
+        "description": format!(
+            "A PATCH body for {full_type}: any subset of the properties, no undeclared property. Derived from the docs page; do not edit."
+        ),
+        "x-graph-type": full_type,
+    });
+    if let Some(k) = &key {
+        response["x-graph-key"] = json!(k);
+        patch["x-graph-key"] = json!(k);
+    }
+    for (doc, required) in [(&mut response, true), (&mut patch, false)] {
+        doc["type"] = json!("object");
+        doc["properties"] = Value::Object(props.clone());
+        doc["patternProperties"] = annotations.clone();
+        doc["additionalProperties"] = json!(false);
+        if required {
+            doc["required"] = json!(all);
+        }
+    }
+
+    let mut files = vec![(response_file(t), response), (patch_file(t), patch)];
+    let mut enums: Vec<(&str, &Vec<String>)> = Vec::new();
+    for row in &page.properties {
+        let mut ty = &row.ty;
+        while let PropType::Collection(inner) = ty {
+            ty = inner;
+        }
+        if let PropType::Enum { name, members } = ty {
+            if !enums.iter().any(|(n, _)| n == name) {
+                enums.push((name, members));
+            }
+        }
+    }
+    for (name, members) in enums {
+        files.push((
+            format!("{name}.json"),
+            json!({
+                "$schema": DRAFT,
+                "$id": format!("{ID_BASE}{name}.json"),
+                "title": name,
+                "description": format!("{}.{name}: the members the docs page lists (names are case-sensitive).", page.namespace),
+                "type": "string",
+                "enum": members,
+            }),
+        ));
+    }
+    files.push((ERROR_FILE.to_string(), error_schema()));
+    Ok(Derived { files, warnings })
+}
+
+/// The OData v4 error body Graph answers with.
+fn error_schema() -> Value {
+    json!({
+        "$schema": DRAFT,
+        "$id": format!("{ID_BASE}{ERROR_FILE}"),
+        "title": "odataError",
+        "description": "The OData v4 error body of Graph. Code against error.code, never error.message.",
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "innerError": {"type": "object"}
+                }
+            }
+        }
+    })
+}
