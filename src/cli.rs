@@ -41,6 +41,22 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         overlay: Option<PathBuf>,
     },
+    /// Serve the reference implementation of the contract (both routes, PATCH and GET).
+    Serve {
+        /// Address to listen on (port 0 picks a free port).
+        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Initial objects (JSON, see cases/state.example.json); default: the page's example
+        /// under app-1/status-1 and app-1/user-1/status-1.
+        #[arg(long, value_name = "FILE")]
+        state: Option<PathBuf>,
+        /// Accept only this bearer token (default: any non-empty token).
+        #[arg(long, value_name = "TOKEN")]
+        token: Option<String>,
+        /// Largest request body accepted, in bytes (larger ones get 413).
+        #[arg(long, value_name = "BYTES", default_value_t = crate::service::DEFAULT_BODY_LIMIT)]
+        body_limit: usize,
+    },
 }
 
 /// A failure of a command, with the exit code it maps to.
@@ -77,6 +93,7 @@ fn run(cli: Cli) -> Result<i32, Failure> {
     match cli.command {
         Command::Derive { page, overlay, out } => derive(&page, overlay.as_deref(), &out),
         Command::CheckDocs { page, overlay } => check_docs(&page, overlay.as_deref()),
+        Command::Serve { addr, state, token, body_limit } => serve(&addr, state.as_deref(), token, body_limit),
     }
 }
 
@@ -152,4 +169,22 @@ fn check_docs(page_path: &Path, overlay: Option<&Path>) -> Result<i32, Failure> 
         let _ = writeln!(stdout, "{errors} errors in the examples; {warnings} warnings about the page");
         Ok(exit::VIOLATED)
     }
+}
+
+fn serve(addr: &str, state: Option<&Path>, token: Option<String>, body_limit: usize) -> Result<i32, Failure> {
+    use crate::service::{InitialState, ServiceConfig};
+    let state = match state {
+        Some(p) => InitialState::parse(&p.display().to_string(), &read(p, "give the path of a state file")?)?,
+        None => InitialState::page_example(),
+    };
+    if token.as_deref().is_some_and(str::is_empty) {
+        return Err(Failure { code: exit::USAGE, message: "--token is empty (omit it to accept any non-empty token)".into() });
+    }
+    let config = ServiceConfig { token, state, body_limit };
+    crate::service::serve_until_signal(addr, config, |bound| {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "listening on http://{bound}{}", crate::service::BASE);
+        let _ = out.flush();
+    })?;
+    Ok(exit::OK)
 }

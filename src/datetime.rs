@@ -75,14 +75,35 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 
 /// The proleptic Gregorian year of a day count since 1970-01-01.
 fn year_from_days(days: i64) -> i64 {
+    civil_from_days(days).0
+}
+
+/// The civil date (year, month, day) of a day count since 1970-01-01.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
     let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    yoe + era * 400 + i64::from(month <= 2)
+    let day = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
+    let month = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// Formats seconds since the Unix epoch as `YYYY-MM-DDThh:mm:ssZ`.
+pub fn format_utc(unix_seconds: i64) -> String {
+    let (y, mo, d) = civil_from_days(unix_seconds.div_euclid(86_400));
+    let s = unix_seconds.rem_euclid(86_400);
+    format!("{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
+}
+
+/// The current time as `YYYY-MM-DDThh:mm:ssZ`.
+pub fn now_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    format_utc(secs)
 }
 
 impl DateTime {
@@ -223,6 +244,13 @@ mod tests {
         ] {
             assert!(DateTime::parse(s).is_err(), "{s}");
         }
+    }
+
+    #[test]
+    fn formats_utc() {
+        assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_utc(1_483_228_969), "2017-01-01T00:02:49Z");
+        assert_eq!(format_utc(951_825_600), "2000-02-29T12:00:00Z");
     }
 
     #[test]

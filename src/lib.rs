@@ -22,4 +22,5 @@ pub mod docs;
 pub mod error;
 pub mod exit;
 pub mod schema;
+pub mod service;
 pub mod spec;

@@ -1,0 +1,493 @@
+//! The reference service: a faithful implementation of the contract (axum on tokio), run
+//! standalone by `graph-contract serve` or in-process by [`start`] for the runner and the tests.
+//!
+//! Requests are checked with the derived schemas ([`Contract::validate`]) plus the two rules a
+//! schema cannot express ([`Contract::semantic_violations`] and the key); there is no second,
+//! hand-written copy of the property rules.
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use thiserror::Error;
+
+use crate::contract::{Body as Schema, Contract};
+use crate::spec::{self, ExampleKind};
+
+/// The version segment every route starts with.
+pub const BASE: &str = "/beta";
+/// Request bodies above this many bytes are answered with 413.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+/// The ids of the default state (the runner's defaults).
+pub const DEFAULT_MOBILE_APP_ID: &str = "app-1";
+pub const DEFAULT_STATUS_ID: &str = "status-1";
+pub const DEFAULT_USER_STATUS_ID: &str = "user-1";
+
+/// Where one record lives.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RecordKey {
+    /// `/deviceAppManagement/mobileApps/{app}/deviceStatuses/{status}`
+    Device { app: String, status: String },
+    /// `/deviceAppManagement/mobileApps/{app}/userStatuses/{user}/deviceStatuses/{status}`
+    UserDevice { app: String, user: String, status: String },
+}
+
+impl RecordKey {
+    /// The path of the record below the base URL.
+    pub fn path(&self) -> String {
+        match self {
+            RecordKey::Device { app, status } => {
+                format!("/deviceAppManagement/mobileApps/{app}/deviceStatuses/{status}")
+            }
+            RecordKey::UserDevice { app, user, status } => {
+                format!("/deviceAppManagement/mobileApps/{app}/userStatuses/{user}/deviceStatuses/{status}")
+            }
+        }
+    }
+    fn status_id(&self) -> &str {
+        match self {
+            RecordKey::Device { status, .. } | RecordKey::UserDevice { status, .. } => status,
+        }
+    }
+}
+
+/// A state file that cannot be loaded.
+#[derive(Debug, Error, PartialEq)]
+pub enum StateError {
+    #[error("{path}:{line}: the state file is not valid: {message} (see cases/state.example.json for the format)")]
+    Parse { path: String, line: usize, message: String },
+    #[error("{path}: {pointer}: {message} (every object must be valid against mobileAppInstallStatus.json)")]
+    Invalid { path: String, pointer: String, message: String },
+}
+
+/// A service that cannot start.
+#[derive(Debug, Error)]
+pub enum ServiceError {
+    #[error("failed to listen on {addr}: {source} (pick another address with --addr, or port 0 for a free one)")]
+    Bind { addr: String, source: std::io::Error },
+    #[error("failed to start the service runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct StateFile {
+    #[serde(default)]
+    device_statuses: Vec<DeviceEntry>,
+    #[serde(default)]
+    user_statuses: Vec<UserEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct DeviceEntry {
+    mobile_app_id: String,
+    object: Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct UserEntry {
+    mobile_app_id: String,
+    user_status_id: String,
+    object: Map<String, Value>,
+}
+
+/// The records a service starts with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InitialState {
+    pub records: Vec<(RecordKey, Map<String, Value>)>,
+}
+
+impl InitialState {
+    /// The page's example object under the default ids, on both routes.
+    pub fn page_example() -> InitialState {
+        let mut object = spec::parse(spec::EMBEDDED_PAGE_PATH, spec::EMBEDDED_PAGE)
+            .ok()
+            .and_then(|p| p.examples.into_iter().find(|e| e.kind == ExampleKind::Response))
+            .and_then(|e| serde_json::from_str::<Map<String, Value>>(&e.body).ok())
+            .unwrap_or_default();
+        object.retain(|k, _| !k.starts_with('@'));
+        object.insert("id".into(), json!(DEFAULT_STATUS_ID));
+        InitialState {
+            records: vec![
+                (
+                    RecordKey::Device { app: DEFAULT_MOBILE_APP_ID.into(), status: DEFAULT_STATUS_ID.into() },
+                    object.clone(),
+                ),
+                (
+                    RecordKey::UserDevice {
+                        app: DEFAULT_MOBILE_APP_ID.into(),
+                        user: DEFAULT_USER_STATUS_ID.into(),
+                        status: DEFAULT_STATUS_ID.into(),
+                    },
+                    object,
+                ),
+            ],
+        }
+    }
+
+    /// Parses a state file (see `cases/state.example.json`); `path` names it in errors.
+    pub fn parse(path: &str, text: &str) -> Result<InitialState, StateError> {
+        let file: StateFile = serde_json::from_str(text).map_err(|e| StateError::Parse {
+            path: path.to_string(),
+            line: e.line(),
+            message: e.to_string(),
+        })?;
+        let contract = Contract::embedded();
+        let mut records = Vec::new();
+        let entries = file
+            .device_statuses
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| (format!("/deviceStatuses/{i}/object"), e.mobile_app_id, None, e.object))
+            .chain(file.user_statuses.into_iter().enumerate().map(|(i, e)| {
+                (format!("/userStatuses/{i}/object"), e.mobile_app_id, Some(e.user_status_id), e.object)
+            }));
+        for (at, app, user, mut object) in entries {
+            let value = Value::Object(object.clone());
+            let mut violations = contract.validate(Schema::Response, &value);
+            violations.extend(contract.semantic_violations(&value));
+            if let Some(v) = violations.first() {
+                return Err(StateError::Invalid {
+                    path: path.to_string(),
+                    pointer: format!("{at}{}", v.pointer),
+                    message: v.message.clone(),
+                });
+            }
+            object.retain(|k, _| !k.starts_with('@'));
+            let status = object.get(&contract.key).and_then(Value::as_str).unwrap_or_default().to_string();
+            let key = match user {
+                None => RecordKey::Device { app, status },
+                Some(user) => RecordKey::UserDevice { app, user, status },
+            };
+            if records.iter().any(|(k, _)| k == &key) {
+                return Err(StateError::Invalid {
+                    path: path.to_string(),
+                    pointer: at,
+                    message: format!("a second object at {}", key.path()),
+                });
+            }
+            records.push((key, object));
+        }
+        Ok(InitialState { records })
+    }
+}
+
+/// How a service is set up.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// The only bearer token accepted; `None` accepts any non-empty token.
+    pub token: Option<String>,
+    pub state: InitialState,
+    /// Request bodies above this many bytes get 413.
+    pub body_limit: usize,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> ServiceConfig {
+        ServiceConfig { token: None, state: InitialState::page_example(), body_limit: DEFAULT_BODY_LIMIT }
+    }
+}
+
+struct Shared {
+    contract: &'static Contract,
+    token: Option<String>,
+    body_limit: usize,
+    records: Mutex<HashMap<RecordKey, Map<String, Value>>>,
+    requests: AtomicU64,
+}
+
+fn error(status: StatusCode, code: &str, message: &str, shared: &Shared, headers: &HeaderMap) -> Response {
+    let n = shared.requests.fetch_add(1, Ordering::Relaxed);
+    let client = headers.get("client-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let body = json!({
+        "error": {
+            "code": code,
+            "message": message,
+            "innerError": {
+                "date": crate::datetime::now_utc(),
+                "request-id": format!("00000000-0000-4000-8000-{n:012x}"),
+                "client-request-id": client,
+            }
+        }
+    });
+    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+fn object_response(shared: &Shared, object: &Map<String, Value>) -> Response {
+    let mut out = Map::new();
+    out.insert("@odata.type".into(), json!(shared.contract.odata_type));
+    out.extend(object.iter().map(|(k, v)| (k.clone(), v.clone())));
+    (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], Value::Object(out).to_string()).into_response()
+}
+
+fn authorized(shared: &Shared, headers: &HeaderMap) -> bool {
+    let Some(token) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+    else {
+        return false;
+    };
+    match &shared.token {
+        Some(expected) => token == expected,
+        None => !token.is_empty(),
+    }
+}
+
+async fn handle(shared: Arc<Shared>, key: RecordKey, headers: HeaderMap, body: Option<Body>) -> Response {
+    if !authorized(&shared, &headers) {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "InvalidAuthenticationToken",
+            "Access token is empty or invalid.",
+            &shared,
+            &headers,
+        );
+    }
+    let exists = shared.records.lock().map(|r| r.contains_key(&key)).unwrap_or(false);
+    if !exists {
+        let message = format!("No mobileAppInstallStatus with id '{}' at {}", key.status_id(), key.path());
+        return error(StatusCode::NOT_FOUND, "ResourceNotFound", &message, &shared, &headers);
+    }
+    let Some(body) = body else {
+        let records = shared.records.lock();
+        return match records.as_ref().ok().and_then(|r| r.get(&key)) {
+            Some(object) => object_response(&shared, object),
+            None => error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", "state unavailable", &shared, &headers),
+        };
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let too_large = || {
+        let message = format!("The request body is larger than {} bytes.", shared.body_limit);
+        error(StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLarge", &message, &shared, &headers)
+    };
+    if declared.is_some_and(|n| n > shared.body_limit) {
+        return too_large();
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, shared.body_limit).await else {
+        return too_large();
+    };
+    let bad = |message: String| error(StatusCode::BAD_REQUEST, "BadRequest", &message, &shared, &headers);
+    let update: Value = match serde_json::from_slice(&bytes) {
+        Ok(v) => v,
+        Err(e) => return bad(format!("The request body is not valid JSON: {e}")),
+    };
+    let Value::Object(fields) = &update else {
+        return bad("The request body must be a JSON object.".into());
+    };
+    if let Some(v) = shared.contract.validate(Schema::Request, &update).into_iter().next() {
+        return bad(format!("Invalid value for {}: {}", v.pointer, v.message));
+    }
+    if let Some(v) = shared.contract.semantic_violations(&update).into_iter().next() {
+        return bad(format!("Invalid value for {}: {}", v.pointer, v.message));
+    }
+    if let Some(id) = fields.get(&shared.contract.key) {
+        if id.as_str() != Some(key.status_id()) {
+            return bad(format!("The key property '{}' cannot be changed.", shared.contract.key));
+        }
+    }
+    let Ok(mut records) = shared.records.lock() else {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", "state unavailable", &shared, &headers);
+    };
+    match records.get_mut(&key) {
+        Some(object) => {
+            for (k, v) in fields.iter().filter(|(k, _)| !k.starts_with('@')) {
+                object.insert(k.clone(), v.clone());
+            }
+            object_response(&shared, object)
+        }
+        None => error(StatusCode::NOT_FOUND, "ResourceNotFound", "The object was deleted.", &shared, &headers),
+    }
+}
+
+async fn not_allowed(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let r = error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "MethodNotAllowed",
+        "This route answers GET and PATCH only.",
+        &shared,
+        &headers,
+    );
+    ([(header::ALLOW, "GET, PATCH")], r).into_response()
+}
+
+async fn no_route(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let message = "No such route: this service serves /beta/deviceAppManagement/mobileApps/{id}/deviceStatuses/{id} \
+                   and /beta/deviceAppManagement/mobileApps/{id}/userStatuses/{id}/deviceStatuses/{id}.";
+    error(StatusCode::NOT_FOUND, "ResourceNotFound", message, &shared, &headers)
+}
+
+/// The service's routes over the given configuration.
+pub fn router(config: ServiceConfig) -> Router {
+    let shared = Arc::new(Shared {
+        contract: Contract::embedded(),
+        token: config.token,
+        body_limit: config.body_limit,
+        records: Mutex::new(config.state.records.into_iter().collect()),
+        requests: AtomicU64::new(0),
+    });
+    let device = format!("{BASE}/deviceAppManagement/mobileApps/{{app}}/deviceStatuses/{{status}}");
+    let user = format!("{BASE}/deviceAppManagement/mobileApps/{{app}}/userStatuses/{{user}}/deviceStatuses/{{status}}");
+    Router::new()
+        .route(
+            &device,
+            get(|State(s): State<Arc<Shared>>, Path((app, status)): Path<(String, String)>, h: HeaderMap| {
+                handle(s, RecordKey::Device { app, status }, h, None)
+            })
+            .patch(
+                |State(s): State<Arc<Shared>>, Path((app, status)): Path<(String, String)>, h: HeaderMap, b: Body| {
+                    handle(s, RecordKey::Device { app, status }, h, Some(b))
+                },
+            )
+            .fallback(not_allowed),
+        )
+        .route(
+            &user,
+            get(
+                |State(s): State<Arc<Shared>>,
+                 Path((app, user, status)): Path<(String, String, String)>,
+                 h: HeaderMap| { handle(s, RecordKey::UserDevice { app, user, status }, h, None) },
+            )
+            .patch(
+                |State(s): State<Arc<Shared>>,
+                 Path((app, user, status)): Path<(String, String, String)>,
+                 h: HeaderMap,
+                 b: Body| { handle(s, RecordKey::UserDevice { app, user, status }, h, Some(b)) },
+            )
+            .fallback(not_allowed),
+        )
+        .fallback(no_route)
+        .with_state(shared)
+}
+
+/// A service running on its own thread; dropping it stops it.
+pub struct RunningService {
+    addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RunningService {
+    /// The base URL, `http://HOST:PORT/beta`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}{BASE}", self.addr)
+    }
+    /// The address the service listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+    /// Stops the service and waits for it.
+    pub fn stop(mut self) {
+        self.shutdown_now();
+    }
+    fn shutdown_now(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for RunningService {
+    fn drop(&mut self) {
+        self.shutdown_now();
+    }
+}
+
+fn bind(addr: &str) -> Result<TcpListener, ServiceError> {
+    let listener = TcpListener::bind(addr).map_err(|source| ServiceError::Bind { addr: addr.to_string(), source })?;
+    listener.set_nonblocking(true).map_err(ServiceError::Runtime)?;
+    Ok(listener)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ServiceError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(ServiceError::Runtime)
+}
+
+/// Starts the service in-process on an ephemeral loopback port.
+pub fn start(config: ServiceConfig) -> Result<RunningService, ServiceError> {
+    start_on("127.0.0.1:0", config)
+}
+
+/// Starts the service in-process on `addr` (`HOST:PORT`; port 0 picks a free one).
+pub fn start_on(addr: &str, config: ServiceConfig) -> Result<RunningService, ServiceError> {
+    let listener = bind(addr)?;
+    let addr = listener.local_addr().map_err(ServiceError::Runtime)?;
+    let rt = runtime()?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let app = router(config);
+    let thread = std::thread::Builder::new()
+        .name("graph-contract-service".into())
+        .spawn(move || {
+            rt.block_on(async move {
+                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(async move {
+                        let _ = rx.await;
+                    })
+                    .await;
+            });
+        })
+        .map_err(ServiceError::Runtime)?;
+    Ok(RunningService { addr, shutdown: Some(tx), thread: Some(thread) })
+}
+
+/// Runs the service in the foreground until SIGINT or SIGTERM. `on_listening` is called with
+/// the bound address once the socket listens (the CLI prints `listening on ...` there).
+pub fn serve_until_signal(addr: &str, config: ServiceConfig, on_listening: impl FnOnce(SocketAddr)) -> Result<(), ServiceError> {
+    let listener = bind(addr)?;
+    let bound = listener.local_addr().map_err(ServiceError::Runtime)?;
+    let rt = runtime()?;
+    let app = router(config);
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::from_std(listener).map_err(ServiceError::Runtime)?;
+        on_listening(bound);
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(ServiceError::Runtime)
+    })
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let notify = Arc::new(tokio::sync::Notify::new());
+    let n = notify.clone();
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        n.notify_one();
+    });
+    #[cfg(unix)]
+    {
+        let n = notify.clone();
+        if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            tokio::spawn(async move {
+                term.recv().await;
+                n.notify_one();
+            });
+        }
+    }
+    notify.notified().await;
+}
