@@ -41,6 +41,8 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         overlay: Option<PathBuf>,
     },
+    /// Check that a service holds the contract (default: the embedded reference service).
+    Run(RunArgs),
     /// Serve the reference implementation of the contract (both routes, PATCH and GET).
     Serve {
         /// Address to listen on (port 0 picks a free port).
@@ -57,6 +59,55 @@ pub enum Command {
         #[arg(long, value_name = "BYTES", default_value_t = crate::service::DEFAULT_BODY_LIMIT)]
         body_limit: usize,
     },
+}
+
+/// Flags of `run`. Each has a `CONTRACT_*` variable; the flag wins.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// Service root with the version segment, e.g. https://staging.example.com/beta
+    /// [env: CONTRACT_BASE_URL; unset: the embedded reference service]
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Bearer token (prefer the variable: flags show in process lists) [env: CONTRACT_TOKEN]
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// mobileAppId of an existing app [env: CONTRACT_MOBILE_APP_ID]
+    #[arg(long, value_name = "ID")]
+    pub mobile_app_id: Option<String>,
+    /// mobileAppInstallStatusId of an existing device status [env: CONTRACT_STATUS_ID]
+    #[arg(long, value_name = "ID")]
+    pub status_id: Option<String>,
+    /// userAppInstallStatusId whose deviceStatuses hold the status [env: CONTRACT_USER_STATUS_ID]
+    #[arg(long, value_name = "ID")]
+    pub user_status_id: Option<String>,
+    /// Random cases per route [env: CONTRACT_CASES; default: 200]
+    #[arg(long, value_name = "N")]
+    pub cases: Option<String>,
+    /// Seed of the random cases [env: CONTRACT_SEED; default: random, always printed]
+    #[arg(long, value_name = "N")]
+    pub seed: Option<String>,
+    /// Deadline of each request in milliseconds [env: CONTRACT_TIMEOUT_MS; default: 10000]
+    #[arg(long, value_name = "MS")]
+    pub timeout_ms: Option<String>,
+    /// Allow a public Graph host as the target (refused by default)
+    #[arg(long)]
+    pub allow_production: bool,
+}
+
+impl RunArgs {
+    fn flags(&self) -> crate::config::Flags {
+        crate::config::Flags {
+            base_url: self.base_url.clone(),
+            token: self.token.clone(),
+            mobile_app_id: self.mobile_app_id.clone(),
+            status_id: self.status_id.clone(),
+            user_status_id: self.user_status_id.clone(),
+            cases: self.cases.clone(),
+            seed: self.seed.clone(),
+            timeout_ms: self.timeout_ms.clone(),
+            allow_production: self.allow_production,
+        }
+    }
 }
 
 /// A failure of a command, with the exit code it maps to.
@@ -93,6 +144,7 @@ fn run(cli: Cli) -> Result<i32, Failure> {
     match cli.command {
         Command::Derive { page, overlay, out } => derive(&page, overlay.as_deref(), &out),
         Command::CheckDocs { page, overlay } => check_docs(&page, overlay.as_deref()),
+        Command::Run(args) => run_contract(&args),
         Command::Serve { addr, state, token, body_limit } => serve(&addr, state.as_deref(), token, body_limit),
     }
 }
@@ -187,4 +239,51 @@ fn serve(addr: &str, state: Option<&Path>, token: Option<String>, body_limit: us
         let _ = out.flush();
     })?;
     Ok(exit::OK)
+}
+
+/// Whether to color output on stdout: a terminal, and `NO_COLOR` unset or empty.
+fn use_color() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+fn run_contract(args: &RunArgs) -> Result<i32, Failure> {
+    use crate::config::{Config, TargetSpec};
+    use crate::service::{self, ServiceConfig};
+    let config = Config::from_env(&args.flags())?;
+    for w in &config.warnings {
+        eprintln!("warning: {w}");
+    }
+    let (service, base_url, ids) = match &config.target {
+        TargetSpec::Embedded => {
+            let svc = service::start(ServiceConfig { token: Some(config.token.clone()), ..ServiceConfig::default() })?;
+            let url = svc.base_url();
+            (Some(svc), url, (service::DEFAULT_MOBILE_APP_ID, service::DEFAULT_STATUS_ID, service::DEFAULT_USER_STATUS_ID))
+        }
+        TargetSpec::Remote { base_url, ids } => {
+            (None, base_url.clone(), (ids.mobile_app_id.as_str(), ids.status_id.as_str(), ids.user_status_id.as_str()))
+        }
+    };
+    let contract = Contract::embedded();
+    let target = crate::target::Target::new(&base_url, config.token.clone(), config.timeout);
+    let routes = crate::runner::routes(ids.0, ids.1, ids.2);
+    let mut options = crate::runner::Options::new(config.cases, config.seed);
+    options.warnings = config.warnings.clone();
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "graph-contract: checking {base_url}{} · seed {} · {} random cases per route",
+            if service.is_some() { " (embedded reference service)" } else { "" },
+            config.seed,
+            config.cases
+        );
+    }
+    let report = crate::runner::run(contract, &target, &routes, &options, service.is_some(), &mut |_| {});
+    drop(service);
+    let style = crate::human::Style { color: use_color(), ..crate::human::Style::default() };
+    let mut out = std::io::stdout().lock();
+    let _ = write!(out, "{}", crate::human::failures(&report, &contract.date_time_properties(), style));
+    let _ = write!(out, "{}", crate::human::summary(&report, style));
+    Ok(report.exit_code())
 }

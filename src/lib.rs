@@ -16,11 +16,18 @@
 //! ```
 
 pub mod cli;
+pub mod config;
 pub mod contract;
 pub mod datetime;
+pub mod diff;
 pub mod docs;
 pub mod error;
 pub mod exit;
+pub mod generate;
+pub mod human;
+pub mod report;
+pub mod runner;
 pub mod schema;
 pub mod service;
 pub mod spec;
+pub mod target;

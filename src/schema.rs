@@ -13,6 +13,8 @@ pub const ID_BASE: &str = "https://graph-contract.invalid/schemas/";
 pub const DRAFT: &str = "https://json-schema.org/draft/2020-12/schema";
 /// Graph's pattern for `DateTimeOffset` (from Graph's OpenAPI).
 pub const DATE_TIME_PATTERN: &str = "^[0-9]{4,}-(0[1-9]|1[012])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,12})?(Z|[+-][0-9][0-9]:[0-9][0-9])$";
+/// Graph's `Duration` (xsd:dayTimeDuration): `[-]P[nD][T[nH][nM][n[.n]S]]` with at least one component.
+const DURATION_PATTERN: &str = "^-?P([0-9]+D(T([0-9]+H([0-9]+M)?([0-9]+([.][0-9]+)?S)?|[0-9]+M([0-9]+([.][0-9]+)?S)?|[0-9]+([.][0-9]+)?S))?|T([0-9]+H([0-9]+M)?([0-9]+([.][0-9]+)?S)?|[0-9]+M([0-9]+([.][0-9]+)?S)?|[0-9]+([.][0-9]+)?S))$";
 /// The name of the error body's schema file.
 pub const ERROR_FILE: &str = "odataError.json";
 
@@ -114,10 +116,12 @@ fn primitive(p: Primitive) -> Value {
             "type": "string",
             "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,12})?$"
         }),
+        // Edm.Duration is an xsd:dayTimeDuration: it may be negative and have fractional seconds,
+        // which `format: duration` (RFC 3339) rejects; the pattern alone says it, and needs at
+        // least one component ("P" and "PT" are not durations).
         Primitive::Duration => json!({
             "type": "string",
-            "format": "duration",
-            "pattern": "^-?P([0-9]+D)?(T([0-9]+H)?([0-9]+M)?([0-9]+([.][0-9]+)?S)?)?$"
+            "pattern": DURATION_PATTERN
         }),
         Primitive::Binary => json!({
             "type": "string",

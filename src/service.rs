@@ -463,31 +463,36 @@ pub fn serve_until_signal(addr: &str, config: ServiceConfig, on_listening: impl 
     let app = router(config);
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::from_std(listener).map_err(ServiceError::Runtime)?;
+        // The handlers must be in place before the line is printed: a supervisor may signal as
+        // soon as it reads it, and an unhandled SIGTERM would kill the process (exit 143).
+        let shutdown = shutdown_signal().map_err(ServiceError::Runtime)?;
         on_listening(bound);
         axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal())
+            .with_graceful_shutdown(shutdown)
             .await
             .map_err(ServiceError::Runtime)
     })
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let notify = Arc::new(tokio::sync::Notify::new());
-    let n = notify.clone();
-    tokio::spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
-        n.notify_one();
-    });
-    #[cfg(unix)]
-    {
-        let n = notify.clone();
-        if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            tokio::spawn(async move {
-                term.recv().await;
-                n.notify_one();
-            });
+/// Installs the SIGINT and SIGTERM handlers now; the returned future resolves on either.
+#[cfg(unix)]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(std::future::poll_fn(move |cx| {
+        if interrupt.poll_recv(cx).is_ready() || terminate.poll_recv(cx).is_ready() {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
         }
-    }
-    notify.notified().await;
+    }))
+}
+
+/// Resolves on Ctrl-C (the only signal outside Unix).
+#[cfg(not(unix))]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

@@ -299,19 +299,24 @@ fn possible_values(cell: &Cell) -> Option<Vec<String>> {
     let lower = cell.text.to_ascii_lowercase();
     let at = lower.find("possible values are")?;
     let after = &cell.text[at + "possible values are".len()..];
+    // A member is a name: a code span such as `Prefer: include-unknown-enum-members` is not one.
+    let is_member = |m: &str| !m.is_empty() && m.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     let listed: Vec<String> = cell
         .codes
         .iter()
         .filter(|c| after.contains(c.as_str()))
         .map(|c| c.trim().to_string())
-        .filter(|c| !c.is_empty())
+        .filter(|c| is_member(c))
         .collect();
     let members = if listed.is_empty() {
-        after
-            .trim_start_matches([':', ' '])
+        // Plain text: the list ends with its sentence ("a, b, and c. The default is a.").
+        let list = after.trim_start_matches([':', ' ']);
+        let list = list.find(". ").map_or(list, |end| &list[..end]);
+        list.replace(" and ", ",")
+            .replace(" or ", ",")
             .split(',')
             .map(|w| w.trim().trim_end_matches('.').trim().to_string())
-            .filter(|w| !w.is_empty() && !w.contains(' '))
+            .filter(|w| is_member(w))
             .collect()
     } else {
         listed

@@ -1,0 +1,303 @@
+//! The run's configuration: flags and `CONTRACT_*` variables read once into a [`Config`].
+//! A flag wins over its variable; an empty variable counts as unset. Nothing deeper in the
+//! crate reads the environment.
+
+use std::time::Duration;
+
+use thiserror::Error;
+
+/// Hosts of the public Graph service: a run against them needs `--allow-production`.
+pub const PRODUCTION_HOSTS: &[&str] =
+    &["graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us", "microsoftgraph.chinacloudapi.cn"];
+
+/// Default number of random cases per route.
+pub const DEFAULT_CASES: u32 = 200;
+/// Default per-request deadline.
+pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
+/// Upper bound of `CONTRACT_CASES` (a merge gate that runs for hours helps no one).
+pub const MAX_CASES: u32 = 100_000;
+/// The token the embedded service is started with when `CONTRACT_TOKEN` is unset.
+pub const LOCAL_TOKEN: &str = "graph-contract-local-token";
+
+/// Flag values as given on the command line (`None` = not given).
+#[derive(Debug, Clone, Default)]
+pub struct Flags {
+    pub base_url: Option<String>,
+    pub token: Option<String>,
+    pub mobile_app_id: Option<String>,
+    pub status_id: Option<String>,
+    pub user_status_id: Option<String>,
+    pub cases: Option<String>,
+    pub seed: Option<String>,
+    pub timeout_ms: Option<String>,
+    pub allow_production: bool,
+}
+
+/// Which objects the run updates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ids {
+    pub mobile_app_id: String,
+    pub status_id: String,
+    pub user_status_id: String,
+}
+
+/// Where the run sends its requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetSpec {
+    /// Start the reference service in-process on loopback and use its default ids.
+    Embedded,
+    /// A service the user runs.
+    Remote { base_url: String, ids: Ids },
+}
+
+/// The whole configuration of a run.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Config {
+    pub target: TargetSpec,
+    /// The bearer token (never printed).
+    pub token: String,
+    pub cases: u32,
+    pub seed: u64,
+    /// Whether the seed was given (else it was drawn at random).
+    pub seed_given: bool,
+    pub timeout: Duration,
+    /// Things the user should know before the run (e.g. plain http to a remote host).
+    pub warnings: Vec<String>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("target", &self.target)
+            .field("token", &"<redacted>")
+            .field("cases", &self.cases)
+            .field("seed", &self.seed)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// A configuration that cannot be used. Never carries the token.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("CONTRACT_BASE_URL is set, so these are required too: {} (set them to the ids of existing objects the run may update and restore)", .0.join(", "))]
+    Missing(Vec<String>),
+    #[error("{name} is {value:?}: {reason}")]
+    Invalid { name: String, value: String, reason: String },
+    #[error(
+        "{host} is the public Microsoft Graph service: the run writes thousands of updates and refuses to \
+         (point CONTRACT_BASE_URL at a staging service, or pass --allow-production if you really mean it)"
+    )]
+    Production { host: String },
+}
+
+/// The host of an `http(s)://host[:port]/...` URL, lower-cased, without brackets.
+pub fn host_of(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next()?
+    } else {
+        authority.split(':').next()?
+    };
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+/// Whether `host` is a loopback name or address.
+pub fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host == "::1" || host.starts_with("127.")
+}
+
+fn random_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    h.write_u32(std::process::id());
+    h.finish()
+}
+
+impl Config {
+    /// Builds the configuration from flags and a variable lookup (`std::env::var` in the CLI,
+    /// a map in tests).
+    pub fn from_sources(flags: &Flags, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let pick = |flag: &Option<String>, var: &str| -> Option<(String, String)> {
+            match flag {
+                Some(v) => Some((flag_name(var), v.clone())),
+                None => env(var).filter(|v| !v.trim().is_empty()).map(|v| (var.to_string(), v)),
+            }
+        };
+        let number = |flag: &Option<String>, var: &str, min: u64, max: u64| -> Result<Option<u64>, ConfigError> {
+            let Some((name, raw)) = pick(flag, var) else { return Ok(None) };
+            match raw.trim().parse::<u64>() {
+                Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
+                _ => Err(ConfigError::Invalid {
+                    name,
+                    value: raw,
+                    reason: format!("expected a whole number from {min} to {max}"),
+                }),
+            }
+        };
+        let cases = number(&flags.cases, "CONTRACT_CASES", 0, u64::from(MAX_CASES))?
+            .map_or(DEFAULT_CASES, |n| u32::try_from(n).unwrap_or(MAX_CASES));
+        let seed = number(&flags.seed, "CONTRACT_SEED", 0, u64::MAX)?;
+        let timeout_ms = number(&flags.timeout_ms, "CONTRACT_TIMEOUT_MS", 1, 3_600_000)?.unwrap_or(DEFAULT_TIMEOUT_MS);
+        let token = pick(&flags.token, "CONTRACT_TOKEN").map(|(_, t)| t.trim().to_string());
+        let mut warnings = Vec::new();
+
+        let target = match pick(&flags.base_url, "CONTRACT_BASE_URL") {
+            None => TargetSpec::Embedded,
+            Some((name, url)) => {
+                let url = url.trim().trim_end_matches('/').to_string();
+                let invalid = |reason: &str| ConfigError::Invalid { name: name.clone(), value: url.clone(), reason: reason.into() };
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(invalid("expected an http:// or https:// URL with the version segment, e.g. https://staging.example.com/beta"));
+                }
+                let host = host_of(&url).ok_or_else(|| invalid("the URL has no host"))?;
+                if url.contains(['?', '#']) {
+                    return Err(invalid("the base URL must not carry a query or fragment"));
+                }
+                if PRODUCTION_HOSTS.contains(&host.as_str()) && !flags.allow_production {
+                    return Err(ConfigError::Production { host });
+                }
+                if url.starts_with("http://") && !is_loopback(&host) {
+                    warnings.push(format!(
+                        "{url} is plain http to a host that is not loopback: the bearer token travels unencrypted"
+                    ));
+                }
+                let mut missing = Vec::new();
+                let mut id = |flag: &Option<String>, var: &str| {
+                    let v = pick(flag, var).map(|(_, v)| v.trim().to_string());
+                    if v.is_none() {
+                        missing.push(format!("{var} (or {})", flag_name(var)));
+                    }
+                    v.unwrap_or_default()
+                };
+                let ids = Ids {
+                    mobile_app_id: id(&flags.mobile_app_id, "CONTRACT_MOBILE_APP_ID"),
+                    status_id: id(&flags.status_id, "CONTRACT_STATUS_ID"),
+                    user_status_id: id(&flags.user_status_id, "CONTRACT_USER_STATUS_ID"),
+                };
+                if token.is_none() {
+                    missing.push("CONTRACT_TOKEN (or --token)".to_string());
+                }
+                if !missing.is_empty() {
+                    return Err(ConfigError::Missing(missing));
+                }
+                for (var, v) in [
+                    ("CONTRACT_MOBILE_APP_ID", &ids.mobile_app_id),
+                    ("CONTRACT_STATUS_ID", &ids.status_id),
+                    ("CONTRACT_USER_STATUS_ID", &ids.user_status_id),
+                ] {
+                    if v.contains(['/', '?', '#', ' ']) {
+                        return Err(ConfigError::Invalid {
+                            name: var.into(),
+                            value: v.clone(),
+                            reason: "an id must not contain '/', '?', '#' or spaces".into(),
+                        });
+                    }
+                }
+                TargetSpec::Remote { base_url: url, ids }
+            }
+        };
+        Ok(Config {
+            target,
+            token: token.unwrap_or_else(|| LOCAL_TOKEN.to_string()),
+            cases,
+            seed_given: seed.is_some(),
+            seed: seed.unwrap_or_else(random_seed),
+            timeout: Duration::from_millis(timeout_ms),
+            warnings,
+        })
+    }
+
+    /// Builds the configuration from flags and the process environment (read here, once).
+    pub fn from_env(flags: &Flags) -> Result<Config, ConfigError> {
+        Config::from_sources(flags, |name| std::env::var(name).ok())
+    }
+}
+
+/// `CONTRACT_MOBILE_APP_ID` → `--mobile-app-id`.
+fn flag_name(var: &str) -> String {
+    format!("--{}", var.trim_start_matches("CONTRACT_").to_ascii_lowercase().replace('_', "-"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(flags: &Flags, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_sources(flags, |k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_to_the_embedded_service() {
+        let c = cfg(&Flags::default(), &[]).unwrap();
+        assert_eq!(c.target, TargetSpec::Embedded);
+        assert_eq!(c.cases, DEFAULT_CASES);
+        assert_eq!(c.timeout, Duration::from_millis(DEFAULT_TIMEOUT_MS));
+        assert!(!c.seed_given);
+    }
+
+    #[test]
+    fn remote_needs_the_ids_and_token() {
+        let e = cfg(&Flags::default(), &[("CONTRACT_BASE_URL", "https://staging.example.com/beta"), ("CONTRACT_STATUS_ID", "s")])
+            .unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("CONTRACT_MOBILE_APP_ID") && msg.contains("CONTRACT_USER_STATUS_ID") && msg.contains("CONTRACT_TOKEN"), "{msg}");
+        assert!(!msg.contains("CONTRACT_STATUS_ID (or"), "{msg}");
+    }
+
+    #[test]
+    fn flag_wins_over_variable() {
+        let flags = Flags { cases: Some("7".into()), seed: Some("42".into()), ..Flags::default() };
+        let c = cfg(&flags, &[("CONTRACT_CASES", "9"), ("CONTRACT_SEED", "1")]).unwrap();
+        assert_eq!((c.cases, c.seed, c.seed_given), (7, 42, true));
+    }
+
+    #[test]
+    fn bad_numbers_name_the_source() {
+        let e = cfg(&Flags::default(), &[("CONTRACT_CASES", "many")]).unwrap_err();
+        assert!(e.to_string().starts_with("CONTRACT_CASES is \"many\""), "{e}");
+        let e = cfg(&Flags { timeout_ms: Some("0".into()), ..Flags::default() }, &[]).unwrap_err();
+        assert!(e.to_string().starts_with("--timeout-ms is \"0\""), "{e}");
+    }
+
+    #[test]
+    fn production_needs_consent() {
+        let vars = [
+            ("CONTRACT_BASE_URL", "https://Graph.Microsoft.com/beta"),
+            ("CONTRACT_TOKEN", "t"),
+            ("CONTRACT_MOBILE_APP_ID", "a"),
+            ("CONTRACT_STATUS_ID", "s"),
+            ("CONTRACT_USER_STATUS_ID", "u"),
+        ];
+        assert!(matches!(cfg(&Flags::default(), &vars), Err(ConfigError::Production { .. })));
+        assert!(cfg(&Flags { allow_production: true, ..Flags::default() }, &vars).is_ok());
+    }
+
+    #[test]
+    fn warns_on_plain_http_to_a_remote_host() {
+        let mut vars = vec![("CONTRACT_TOKEN", "t"), ("CONTRACT_MOBILE_APP_ID", "a"), ("CONTRACT_STATUS_ID", "s"), ("CONTRACT_USER_STATUS_ID", "u")];
+        vars.push(("CONTRACT_BASE_URL", "http://staging.example.com/beta"));
+        assert_eq!(cfg(&Flags::default(), &vars).unwrap().warnings.len(), 1);
+        vars.pop();
+        vars.push(("CONTRACT_BASE_URL", "http://127.0.0.1:9/beta"));
+        assert!(cfg(&Flags::default(), &vars).unwrap().warnings.is_empty());
+    }
+
+    #[test]
+    fn the_token_never_shows() {
+        let c = cfg(&Flags { token: Some("s3cr3t".into()), ..Flags::default() }, &[]).unwrap();
+        assert!(!format!("{c:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn hosts() {
+        assert_eq!(host_of("https://user@Host.example:8443/beta").as_deref(), Some("host.example"));
+        assert_eq!(host_of("http://[::1]:80/beta").as_deref(), Some("::1"));
+        assert!(is_loopback("127.0.0.1") && is_loopback("localhost") && !is_loopback("10.0.0.1"));
+    }
+}

@@ -1,0 +1,338 @@
+//! Stage 3: updates to send. The deterministic coverage pass, the proptest strategy of random
+//! partial updates, and the negative cases, all read from the [`Contract`]'s property model.
+//! No I/O.
+
+use proptest::prelude::*;
+use proptest::strategy::BoxedStrategy;
+use serde_json::{json, Map, Value};
+
+use crate::contract::{Contract, Kind, Property};
+
+/// A partial update: property name → new value.
+pub type Update = Map<String, Value>;
+
+/// One update of the coverage pass, with a stable id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Case {
+    pub id: String,
+    pub update: Update,
+}
+
+/// What a negative case expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// Exactly this status with a Graph error body.
+    Status(u16),
+    /// 400 with a Graph error body, or 200 with the key unchanged (an `id` other than the key).
+    RejectedOrKeyKept,
+}
+
+/// Where a negative case sends its request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aim {
+    /// The route's object.
+    Object,
+    /// An id the target does not hold.
+    UnknownId,
+}
+
+/// A request the target must refuse, leaving the object as it was.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NegativeCase {
+    pub id: String,
+    /// The raw body (may be invalid JSON on purpose).
+    pub body: String,
+    /// Whether the bearer token is sent.
+    pub auth: bool,
+    pub aim: Aim,
+    pub expect: Expect,
+}
+
+/// A value for `p` that differs from the page's example, for the "each property on its own"
+/// cases.
+fn sample(p: &Property) -> Option<Value> {
+    Some(match &p.kind {
+        Kind::String => json!(format!("{} set by graph-contract", p.name)),
+        Kind::Boolean => json!(true),
+        Kind::Integer { min, .. } if *min < 0 => json!(-2_016_330_696_i64.max(*min)),
+        Kind::Integer { max, .. } => json!(1_i64.min(*max)),
+        Kind::Number => json!(12.5),
+        Kind::DateTime => json!("2021-06-15T10:20:30.1234567+05:30"),
+        Kind::Enum { members, .. } => json!(members.last()?),
+        Kind::Other(_) => return None,
+    })
+}
+
+/// The deterministic coverage pass: every enum member of every enum property, every writable
+/// property on its own, Int32 bounds, null for every nullable property, and the empty update.
+pub fn coverage(contract: &Contract) -> Vec<Case> {
+    let mut out = vec![Case { id: "empty".into(), update: Update::new() }];
+    let one = |name: &str, v: Value| {
+        let mut u = Update::new();
+        u.insert(name.to_string(), v);
+        u
+    };
+    for p in contract.writable() {
+        if let Kind::Enum { members, .. } = &p.kind {
+            for m in members {
+                out.push(Case { id: format!("enum/{}={m}", p.name), update: one(&p.name, json!(m)) });
+            }
+        }
+    }
+    for p in contract.writable() {
+        if let Some(v) = sample(p) {
+            out.push(Case { id: format!("property/{}", p.name), update: one(&p.name, v) });
+        }
+        if let Kind::Integer { min, max } = p.kind {
+            out.push(Case { id: format!("bound/{}=min", p.name), update: one(&p.name, json!(min)) });
+            out.push(Case { id: format!("bound/{}=max", p.name), update: one(&p.name, json!(max)) });
+        }
+        if p.nullable {
+            out.push(Case { id: format!("null/{}", p.name), update: one(&p.name, Value::Null) });
+        }
+    }
+    out
+}
+
+/// Number of distinct enum values the coverage pass sends (7 + 7 + 36 = 50 for this contract).
+pub fn enum_values(contract: &Contract) -> usize {
+    contract
+        .writable()
+        .map(|p| match &p.kind {
+            Kind::Enum { members, .. } => members.len(),
+            _ => 0,
+        })
+        .sum()
+}
+
+fn chars(range: (char, char), len: std::ops::Range<usize>) -> BoxedStrategy<String> {
+    proptest::collection::vec(proptest::char::range(range.0, range.1), len)
+        .prop_map(String::from_iter)
+        .boxed()
+}
+
+fn string_strategy(nullable: bool) -> BoxedStrategy<Value> {
+    let non_ascii = proptest::collection::vec(
+        prop_oneof![
+            proptest::char::range('\u{a0}', '\u{24f}'),
+            proptest::char::range('\u{4e00}', '\u{9fff}'),
+            proptest::char::range('\u{1f300}', '\u{1faff}'),
+            proptest::char::range('\u{10000}', '\u{1007f}'),
+        ],
+        1..24,
+    )
+    .prop_map(String::from_iter);
+    let text = prop_oneof![
+        4 => chars((' ', '~'), 0..40),
+        3 => non_ascii,
+        1 => chars((' ', '~'), 1001..1200),
+        1 => Just(String::new()),
+    ]
+    .prop_map(Value::String);
+    if nullable {
+        prop_oneof![6 => text, 1 => Just(Value::Null)].boxed()
+    } else {
+        text.boxed()
+    }
+}
+
+/// A date-time in years 1900–2100, offsets −14:00..=+14:00, 0–7 fraction digits.
+pub fn date_time_strategy() -> BoxedStrategy<String> {
+    (
+        (1900i64..=2100, 1u32..=12, 0u32..31),
+        (0u32..24, 0u32..60, 0u32..60),
+        (0usize..=7, 0u32..10_000_000),
+        -840i32..=840,
+    )
+        .prop_map(|((y, mo, d), (h, mi, s), (digits, frac), off)| {
+            let day = 1 + d % crate::datetime::days_in_month(y, mo);
+            let fraction = if digits == 0 { String::new() } else { format!(".{}", &format!("{frac:07}")[..digits]) };
+            let zone = if off == 0 && frac % 2 == 0 {
+                "Z".to_string()
+            } else {
+                let sign = if off < 0 { '-' } else { '+' };
+                format!("{sign}{:02}:{:02}", off.abs() / 60, off.abs() % 60)
+            };
+            format!("{y:04}-{mo:02}-{day:02}T{h:02}:{mi:02}:{s:02}{fraction}{zone}")
+        })
+        .boxed()
+}
+
+fn value_strategy(p: &Property) -> Option<BoxedStrategy<Value>> {
+    let base: BoxedStrategy<Value> = match &p.kind {
+        Kind::String => return Some(string_strategy(p.nullable)),
+        Kind::Boolean => any::<bool>().prop_map(Value::from).boxed(),
+        Kind::Integer { min, max } => {
+            let (min, max) = (*min, *max);
+            prop_oneof![
+                1 => Just(min),
+                1 => Just(max),
+                1 => Just(0i64),
+                6 => min..=max,
+            ]
+            .prop_map(Value::from)
+            .boxed()
+        }
+        Kind::Number => (-1.0e9f64..1.0e9).prop_map(|f| json!(f)).boxed(),
+        Kind::DateTime => date_time_strategy().prop_map(Value::String).boxed(),
+        Kind::Enum { members, .. } => proptest::sample::select(members.clone()).prop_map(Value::String).boxed(),
+        Kind::Other(_) => return None,
+    };
+    Some(if p.nullable { prop_oneof![6 => base, 1 => Just(Value::Null)].boxed() } else { base })
+}
+
+/// Random partial updates: any subset of the writable properties with valid values.
+pub fn update_strategy(contract: &Contract) -> BoxedStrategy<Update> {
+    let parts: Vec<BoxedStrategy<Option<(String, Value)>>> = contract
+        .writable()
+        .filter_map(|p| {
+            let name = p.name.clone();
+            value_strategy(p).map(|s| proptest::option::of(s.prop_map(move |v| (name.clone(), v))).boxed())
+        })
+        .collect();
+    parts.prop_map(|kv| kv.into_iter().flatten().collect::<Update>()).boxed()
+}
+
+/// A value of the wrong JSON type for `p`.
+fn wrong_types(p: &Property) -> Vec<(&'static str, Value)> {
+    match &p.kind {
+        Kind::String | Kind::DateTime | Kind::Enum { .. } => vec![("number", json!(42)), ("object", json!({}))],
+        Kind::Integer { .. } => vec![("string", json!("9")), ("fraction", json!(1.5))],
+        Kind::Boolean => vec![("string", json!("true"))],
+        Kind::Number => vec![("string", json!("1.5"))],
+        Kind::Other(_) => vec![],
+    }
+}
+
+/// Date-times a service must refuse.
+pub const MALFORMED_DATE_TIMES: &[(&str, &str)] = &[
+    ("date-only", "2017-01-01"),
+    ("no-offset", "2017-01-01T00:02:49"),
+    ("space", "2017-01-01 00:02:49Z"),
+    ("month-13", "2017-13-01T00:02:49Z"),
+    ("feb-30", "2017-02-30T00:02:49Z"),
+    ("hour-24", "2017-01-01T24:02:49Z"),
+    ("offset-15h", "2017-01-01T00:02:49+15:00"),
+    ("not-a-date", "yesterday"),
+    ("empty", ""),
+];
+
+/// The negative pass of one route.
+pub fn negatives(contract: &Contract) -> Vec<NegativeCase> {
+    let valid = || {
+        let mut u = Update::new();
+        if let Some(p) = contract.writable().find(|p| p.kind == Kind::String) {
+            u.insert(p.name.clone(), json!("graph-contract negative"));
+        }
+        Value::Object(u).to_string()
+    };
+    let body = |name: &str, v: Value| json!({ name: v }).to_string();
+    let bad = |id: String, body: String| NegativeCase { id, body, auth: true, aim: Aim::Object, expect: Expect::Status(400) };
+
+    let mut out = vec![
+        NegativeCase { id: "no-token".into(), body: valid(), auth: false, aim: Aim::Object, expect: Expect::Status(401) },
+        NegativeCase { id: "unknown-id".into(), body: valid(), auth: true, aim: Aim::UnknownId, expect: Expect::Status(404) },
+    ];
+    for p in &contract.properties {
+        for (label, v) in wrong_types(p) {
+            out.push(bad(format!("wrong-type/{}/{label}", p.name), body(&p.name, v)));
+        }
+        if !p.nullable {
+            out.push(bad(format!("null/{}", p.name), body(&p.name, Value::Null)));
+        }
+        match &p.kind {
+            Kind::Enum { members, .. } => {
+                if let Some(m) = members.first() {
+                    out.push(bad(format!("enum-misspelt/{}", p.name), body(&p.name, json!(format!("{m}x")))));
+                    let mut cased: Vec<char> = m.chars().collect();
+                    if let Some(c) = cased.first_mut() {
+                        *c = if c.is_ascii_lowercase() { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() };
+                    }
+                    let cased: String = cased.into_iter().collect();
+                    if !members.contains(&cased) {
+                        out.push(bad(format!("enum-case/{}", p.name), body(&p.name, json!(cased))));
+                    }
+                }
+            }
+            Kind::Integer { min, max } => {
+                out.push(bad(format!("out-of-range/{}/below", p.name), body(&p.name, json!(i128::from(*min) - 1))));
+                out.push(bad(format!("out-of-range/{}/above", p.name), body(&p.name, json!(i128::from(*max) + 1))));
+            }
+            Kind::DateTime => {
+                for (label, s) in MALFORMED_DATE_TIMES {
+                    out.push(bad(format!("date-time/{}/{label}", p.name), body(&p.name, json!(s))));
+                }
+            }
+            _ => {}
+        }
+    }
+    out.push(bad("undeclared-property".into(), body("graphContractUndeclared", json!("x"))));
+    out.push(bad("odata-type/other".into(), body("@odata.type", json!("#microsoft.graph.user"))));
+    for (label, b) in [("array", "[]"), ("string", "\"text\""), ("number", "42"), ("null", "null")] {
+        out.push(bad(format!("not-an-object/{label}"), b.into()));
+    }
+    out.push(bad("invalid-json".into(), "{\"deviceName\": ".into()));
+    out.push(NegativeCase {
+        id: format!("key-change/{}", contract.key),
+        body: body(&contract.key, json!("graph-contract-other-id")),
+        auth: true,
+        aim: Aim::Object,
+        expect: Expect::RejectedOrKeyKept,
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::Body;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+    #[test]
+    fn coverage_sends_every_enum_member() {
+        let c = Contract::embedded();
+        assert_eq!(enum_values(c), 50);
+        let cases = coverage(c);
+        let enum_cases = cases.iter().filter(|k| k.id.starts_with("enum/")).count();
+        assert_eq!(enum_cases, 50);
+        for k in &cases {
+            assert!(c.validate(Body::Request, &Value::Object(k.update.clone())).is_empty(), "{}", k.id);
+        }
+        for p in c.writable() {
+            assert!(cases.iter().any(|k| k.id == format!("property/{}", p.name)), "{}", p.name);
+        }
+    }
+
+    #[test]
+    fn random_updates_are_valid_requests() {
+        let c = Contract::embedded();
+        let s = update_strategy(c);
+        let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]);
+        let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+        let mut sizes = std::collections::BTreeSet::new();
+        for _ in 0..500 {
+            let u = s.new_tree(&mut runner).unwrap().current();
+            sizes.insert(u.len());
+            let v = Value::Object(u);
+            assert!(c.validate(Body::Request, &v).is_empty(), "{v}");
+            assert!(c.semantic_violations(&v).is_empty(), "{v}");
+        }
+        assert!(sizes.contains(&0) || sizes.contains(&1));
+        assert!(sizes.iter().any(|n| *n >= 9));
+    }
+
+    #[test]
+    fn negatives_are_invalid_requests() {
+        let c = Contract::embedded();
+        for n in negatives(c) {
+            if n.expect != Expect::Status(400) {
+                continue;
+            }
+            let invalid = match serde_json::from_str::<Value>(&n.body) {
+                Err(_) => true,
+                Ok(v) => !c.validate(Body::Request, &v).is_empty() || !c.semantic_violations(&v).is_empty(),
+            };
+            assert!(invalid, "{} is valid: {}", n.id, n.body);
+        }
+    }
+}

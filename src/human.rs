@@ -1,0 +1,151 @@
+//! The terminal rendering of a [`Report`]: one block per failure (route, check, request,
+//! differences, a unified diff, the seed, a `curl` reproducer) and the summary. Pure: returns
+//! text; the CLI decides where it goes and whether it is colored.
+
+use std::fmt::Write;
+
+use crate::diff;
+use crate::report::{Check, Phase, Report};
+
+/// How to render.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    /// ANSI colors (only on a terminal, never with `NO_COLOR`).
+    pub color: bool,
+    /// Failures shown in full; the rest are counted (all are in the JSON report).
+    pub max_failures: usize,
+}
+
+impl Default for Style {
+    fn default() -> Style {
+        Style { color: false, max_failures: 20 }
+    }
+}
+
+fn paint(style: Style, code: &str, text: &str) -> String {
+    if style.color {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+fn indent(text: &str, by: &str) -> String {
+    text.lines().map(|l| format!("{by}{l}\n")).collect()
+}
+
+/// The block that shows one failed check.
+pub fn failure(check: &Check, seed: u64, date_times: &[&str], style: Style) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {} · {} · {} · {}",
+        paint(style, "1;31", "FAIL"),
+        check.route,
+        check.phase.name(),
+        check.case_id,
+        check.name
+    );
+    if let Some(req) = &check.request {
+        let _ = writeln!(out, "  request:   {} {}", req.method, req.url);
+        if let Some(body) = &req.body {
+            let shown: String = body.chars().take(600).collect();
+            let more = if body.chars().count() > 600 { " …" } else { "" };
+            let _ = writeln!(out, "             {shown}{more}");
+        }
+    }
+    for p in &check.problems {
+        let _ = writeln!(out, "  problem:   {p}");
+    }
+    if let Some(note) = &check.note {
+        let _ = writeln!(out, "  note:      {note}");
+    }
+    if !check.differences.is_empty() {
+        let _ = writeln!(out, "  differences (JSON pointer: expected → actual):");
+        for d in &check.differences {
+            let _ = writeln!(out, "    {d}");
+        }
+    }
+    if let (Some(e), Some(a)) = (&check.expected, &check.actual) {
+        if !check.differences.is_empty() && a.is_object() {
+            let _ = writeln!(out, "  diff ({} expected, {} actual):", paint(style, "31", "-"), paint(style, "32", "+"));
+            out.push_str(&indent(&diff::unified(e, a, date_times, style.color), "    "));
+        }
+    }
+    if matches!(check.phase, Phase::Random) {
+        let _ = writeln!(out, "  rerun:     CONTRACT_SEED={seed} graph-contract run");
+    }
+    if let Some(req) = &check.request {
+        let _ = writeln!(out, "  reproduce: {}", req.curl());
+    }
+    out
+}
+
+/// Every failure block (up to `style.max_failures`), then a count of the rest.
+pub fn failures(report: &Report, date_times: &[&str], style: Style) -> String {
+    let mut out = String::new();
+    let all: Vec<&Check> = report.failures().collect();
+    for c in all.iter().take(style.max_failures) {
+        out.push_str(&failure(c, report.seed, date_times, style));
+        out.push('\n');
+    }
+    if all.len() > style.max_failures {
+        let _ = writeln!(out, "… and {} more failed checks (write them all with --json PATH)\n", all.len() - style.max_failures);
+    }
+    out
+}
+
+/// The summary: checks run and failed per route and kind, enum coverage, cases, seed, time,
+/// restore, and the verdict with its exit code.
+pub fn summary(report: &Report, style: Style) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "summary of {}{}", report.target, if report.embedded { " (embedded reference service)" } else { "" });
+    let _ = writeln!(out, "  {:<30} {:<9} {:>7} {:>7}", "route", "kind", "checks", "failed");
+    for route in report.routes() {
+        let mut first = true;
+        for phase in Phase::ALL {
+            let t = report.tally(route, phase);
+            if t.run == 0 {
+                continue;
+            }
+            let failed = if t.failed > 0 { paint(style, "31", &format!("{:>7}", t.failed)) } else { format!("{:>7}", 0) };
+            let _ = writeln!(out, "  {:<30} {:<9} {:>7} {failed}", if first { route } else { "" }, phase.name(), t.run);
+            first = false;
+        }
+    }
+    if !report.coverage.is_empty() {
+        let parts: Vec<String> = report.coverage.iter().map(|c| format!("{} {}/{}", c.route, c.sent, c.total)).collect();
+        let _ = writeln!(out, "  enum coverage: {}", parts.join(", "));
+    }
+    let _ = writeln!(
+        out,
+        "  random cases: {} per route · seed {} · wall time {:.2} s",
+        report.cases,
+        report.seed,
+        report.duration_ms as f64 / 1000.0
+    );
+    for r in &report.restore {
+        let mark = if r.restored { "restored" } else { "NOT RESTORED" };
+        let _ = writeln!(out, "  {mark}: {} ({})", r.route, r.message);
+    }
+    if let Some(s) = &report.stopped {
+        let _ = writeln!(out, "  stopped early: {s}");
+    }
+    for w in &report.warnings {
+        let _ = writeln!(out, "  warning: {w}");
+    }
+    let total = report.checks.len();
+    let failed = report.failures().count();
+    let code = report.exit_code();
+    let verdict = if let Some(u) = &report.unreachable {
+        paint(style, "1;31", &format!("result: no check ran, {u} (exit {code})"))
+    } else if code == crate::exit::OK {
+        paint(style, "1;32", &format!("result: {total} checks passed, the contract holds (exit {code})"))
+    } else if failed == 0 {
+        paint(style, "1;31", &format!("result: {total} checks passed, but an object was not restored (exit {code})"))
+    } else {
+        paint(style, "1;31", &format!("result: {failed} of {total} checks failed, the contract is violated (exit {code})"))
+    };
+    let _ = writeln!(out, "{verdict}");
+    out
+}

@@ -1,0 +1,164 @@
+//! Stage 6: results as data. A run returns a [`Report`]; the terminal, JSON and JUnit outputs
+//! only read it. The exit code is computed from it here, with the codes of [`crate::exit`].
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::diff::Difference;
+use crate::exit;
+use crate::target::Request;
+
+/// The version of the JSON report's format (bumped on any incompatible change).
+pub const REPORT_VERSION: u32 = 1;
+
+/// Which pass of the run a check belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// The first GET of the object.
+    Baseline,
+    /// A case file replayed from the case directory.
+    Case,
+    /// The deterministic coverage pass.
+    Coverage,
+    /// The proptest-generated updates.
+    Random,
+    /// Requests the target must refuse.
+    Negative,
+    /// Writing the baseline back.
+    Restore,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 6] = [Phase::Baseline, Phase::Case, Phase::Coverage, Phase::Random, Phase::Negative, Phase::Restore];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Baseline => "baseline",
+            Phase::Case => "case",
+            Phase::Coverage => "coverage",
+            Phase::Random => "random",
+            Phase::Negative => "negative",
+            Phase::Restore => "restore",
+        }
+    }
+}
+
+/// The result of one check.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    /// The route, e.g. `deviceStatuses` or `userStatuses/deviceStatuses`.
+    pub route: String,
+    pub phase: Phase,
+    /// The case, stable for a given seed (e.g. `enum/installState=failed`, `random/17`).
+    pub case_id: String,
+    /// What was checked: `PATCH answer`, `persisted`, `refused`, `unchanged`, ...
+    pub name: String,
+    pub passed: bool,
+    /// The request that shows the failure (no token; `curl` renders it).
+    pub request: Option<Request>,
+    pub expected: Option<Value>,
+    pub actual: Option<Value>,
+    /// Expected against actual, keyed by JSON pointer.
+    pub differences: Vec<Difference>,
+    /// Every way the answer broke the contract, in words.
+    pub problems: Vec<String>,
+    /// Extra context, e.g. how a random case was shrunk.
+    pub note: Option<String>,
+    /// Whether the request timed out (no shrinking, the route stops).
+    pub timed_out: bool,
+    pub duration_ms: u64,
+}
+
+/// How many enum values the coverage pass sent on a route.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Coverage {
+    pub route: String,
+    /// Enum values whose update was sent.
+    pub sent: usize,
+    /// Enum values the contract declares (over all enum properties).
+    pub total: usize,
+}
+
+/// Whether a route's object was written back to its baseline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Restore {
+    pub route: String,
+    pub restored: bool,
+    pub message: String,
+}
+
+/// Everything a run found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub version: u32,
+    pub tool: String,
+    /// The base URL checked.
+    pub target: String,
+    /// Whether the target was the embedded reference service.
+    pub embedded: bool,
+    pub seed: u64,
+    /// Random cases per route.
+    pub cases: u32,
+    pub checks: Vec<Check>,
+    pub coverage: Vec<Coverage>,
+    pub restore: Vec<Restore>,
+    /// Set when the target could not be reached before any check ran.
+    pub unreachable: Option<String>,
+    /// Set when the run stopped early (interrupt, request budget).
+    pub stopped: Option<String>,
+    pub warnings: Vec<String>,
+    pub started_at: String,
+    pub finished_at: String,
+    pub duration_ms: u64,
+}
+
+/// Checks run and failed, for one route and phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Tally {
+    pub run: usize,
+    pub failed: usize,
+}
+
+impl Report {
+    /// The failed checks.
+    pub fn failures(&self) -> impl Iterator<Item = &Check> {
+        self.checks.iter().filter(|c| !c.passed)
+    }
+
+    /// The routes in the order they were checked.
+    pub fn routes(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for c in &self.checks {
+            if !out.contains(&c.route.as_str()) {
+                out.push(&c.route);
+            }
+        }
+        out
+    }
+
+    /// Checks run and failed on `route` in `phase`.
+    pub fn tally(&self, route: &str, phase: Phase) -> Tally {
+        self.checks.iter().filter(|c| c.route == route && c.phase == phase).fold(Tally::default(), |t, c| Tally {
+            run: t.run + 1,
+            failed: t.failed + usize::from(!c.passed),
+        })
+    }
+
+    /// Whether every route's object was restored.
+    pub fn all_restored(&self) -> bool {
+        self.restore.iter().all(|r| r.restored)
+    }
+
+    /// The exit code: 3 unreachable before any check, 1 any failed check or unrestored
+    /// object, else 0.
+    pub fn exit_code(&self) -> i32 {
+        if self.unreachable.is_some() {
+            exit::UNREACHABLE
+        } else if self.failures().next().is_some() || !self.all_restored() {
+            exit::VIOLATED
+        } else {
+            exit::OK
+        }
+    }
+}

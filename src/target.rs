@@ -1,0 +1,290 @@
+//! Stage 4a: the target. Sends one request to the service under test (ureq, blocking) and
+//! returns what came back as data. The bearer token lives only in [`Target`]: a [`Request`]
+//! records whether it was sent, never its value, so nothing downstream can leak it.
+
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// Bodies larger than this are cut off and reported as a violation (a hostile answer must not
+/// exhaust memory).
+pub const MAX_ANSWER_BYTES: u64 = 4 * 1024 * 1024;
+
+/// One request, as a reproducer needs it. No token.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Request {
+    pub method: String,
+    pub url: String,
+    /// Whether `Authorization: Bearer $CONTRACT_TOKEN` is sent.
+    pub auth: bool,
+    /// Extra headers (Content-Type, Accept, Prefer).
+    pub headers: Vec<(String, String)>,
+    /// The body as sent, when there is one.
+    pub body: Option<String>,
+}
+
+impl Request {
+    /// A GET with the token.
+    pub fn get(url: String) -> Request {
+        Request {
+            method: "GET".into(),
+            url,
+            auth: true,
+            headers: vec![("Accept".into(), "application/json".into())],
+            body: None,
+        }
+    }
+
+    /// A PATCH with the token and the page's headers.
+    pub fn patch(url: String, body: String) -> Request {
+        Request {
+            method: "PATCH".into(),
+            url,
+            auth: true,
+            headers: vec![
+                ("Content-Type".into(), "application/json".into()),
+                ("Accept".into(), "application/json".into()),
+            ],
+            body: Some(body),
+        }
+    }
+
+    /// The same request without the token.
+    pub fn without_auth(mut self) -> Request {
+        self.auth = false;
+        self
+    }
+
+    /// A `curl` command that sends this request, with the token as `$CONTRACT_TOKEN`.
+    pub fn curl(&self) -> String {
+        let mut out = format!("curl -sS -i -X {} {}", self.method, shell_quote(&self.url));
+        if self.auth {
+            out.push_str(" -H \"Authorization: Bearer $CONTRACT_TOKEN\"");
+        }
+        for (k, v) in &self.headers {
+            out.push_str(&format!(" -H {}", shell_quote(&format!("{k}: {v}"))));
+        }
+        if let Some(b) = &self.body {
+            out.push_str(&format!(" --data-binary {}", shell_quote(b)));
+        }
+        out
+    }
+}
+
+/// Quotes `s` for a POSIX shell.
+pub fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// What the target answered.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Answer {
+    pub status: u16,
+    pub content_type: Option<String>,
+    /// The body as text (invalid UTF-8 replaced; see `utf8_error`).
+    pub body: String,
+    /// The body parsed as JSON, when it is JSON.
+    #[serde(skip)]
+    pub json: Option<Value>,
+    /// Why the body is not usable as sent: cut at the size cap, invalid UTF-8, cut short.
+    pub body_problem: Option<String>,
+    pub elapsed_ms: u64,
+}
+
+impl Answer {
+    /// Whether the content type is `application/json` (parameters such as charset allowed).
+    pub fn is_json_content_type(&self) -> bool {
+        self.content_type.as_deref().is_some_and(|ct| {
+            let media = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            media == "application/json"
+        })
+    }
+}
+
+/// Why no answer came back.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Failure {
+    /// Connection refused, DNS, TLS: the target cannot be reached at all.
+    Unreachable(String),
+    /// No complete answer within the per-request deadline.
+    Timeout(u64),
+    /// The connection broke or the answer was not HTTP.
+    Broken(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Unreachable(m) => write!(f, "the target is unreachable: {m}"),
+            Failure::Timeout(ms) => write!(f, "no complete answer within {ms} ms (the per-request deadline)"),
+            Failure::Broken(m) => write!(f, "the exchange broke off: {m}"),
+        }
+    }
+}
+
+/// A service under test.
+pub struct Target {
+    agent: ureq::Agent,
+    base_url: String,
+    token: String,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The token is never printed.
+        f.debug_struct("Target").field("base_url", &self.base_url).finish_non_exhaustive()
+    }
+}
+
+fn classify(e: ureq::Error, timeout: Duration) -> Failure {
+    let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+    match e {
+        ureq::Error::Timeout(_) => Failure::Timeout(ms),
+        ureq::Error::HostNotFound => Failure::Unreachable("host not found (DNS)".into()),
+        ureq::Error::ConnectionFailed => Failure::Unreachable("connection failed".into()),
+        ureq::Error::Tls(m) => Failure::Unreachable(format!("TLS: {m}")),
+        ureq::Error::Rustls(e) => Failure::Unreachable(format!("TLS: {e}")),
+        ureq::Error::Io(io) => match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => Failure::Unreachable(format!("connection refused ({io})")),
+            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => Failure::Timeout(ms),
+            _ => Failure::Broken(io.to_string()),
+        },
+        other => Failure::Broken(other.to_string()),
+    }
+}
+
+impl Target {
+    /// A target at `base_url` (with the version segment, no trailing slash needed).
+    pub fn new(base_url: &str, token: String, timeout: Duration) -> Target {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_global(Some(timeout))
+            .user_agent(concat!("graph-contract/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        Target { agent, base_url: base_url.trim_end_matches('/').to_string(), token, timeout }
+    }
+
+    /// The base URL.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The URL of `path` (which starts with `/`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// Sends `req` and reads the whole answer (capped at [`MAX_ANSWER_BYTES`]).
+    pub fn send(&self, req: &Request) -> Result<Answer, Failure> {
+        let started = Instant::now();
+        let mut builder = http_request(&req.method, &req.url);
+        if req.auth {
+            builder = builder.header("Authorization", format!("Bearer {}", self.token));
+        }
+        for (k, v) in &req.headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        let built = |e: ureq::http::Error| Failure::Broken(format!("cannot build the request: {e}"));
+        let result = match &req.body {
+            Some(b) => self.agent.run(builder.body(b.clone().into_bytes()).map_err(built)?),
+            None => self.agent.run(builder.body(()).map_err(built)?),
+        };
+        let mut resp = result.map_err(|e| classify(e, self.timeout))?;
+        let status = resp.status().as_u16();
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let mut bytes = Vec::new();
+        let mut body_problem = None;
+        let reader = resp.body_mut().with_config().limit(MAX_ANSWER_BYTES + 1).reader();
+        match reader.take(MAX_ANSWER_BYTES + 1).read_to_end(&mut bytes) {
+            Ok(_) => {}
+            Err(e) => {
+                let text = e.to_string();
+                if text.contains("timeout") || text.contains("Timeout") || e.kind() == std::io::ErrorKind::TimedOut {
+                    return Err(Failure::Timeout(u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX)));
+                }
+                body_problem = Some(format!("the body was cut short: {text}"));
+            }
+        }
+        if bytes.len() as u64 > MAX_ANSWER_BYTES {
+            bytes.truncate(usize::try_from(MAX_ANSWER_BYTES).unwrap_or(usize::MAX));
+            body_problem = Some(format!("the body is larger than {MAX_ANSWER_BYTES} bytes (the cap); the rest was not read"));
+        }
+        let body = match String::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) => {
+                body_problem.get_or_insert_with(|| format!("the body is not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()));
+                String::from_utf8_lossy(e.as_bytes()).into_owned()
+            }
+        };
+        let json = if body_problem.is_none() { serde_json::from_str(&body).ok() } else { None };
+        // The token never travels further than this function, even when a service echoes it.
+        let body = if self.token.is_empty() { body } else { body.replace(&self.token, "$CONTRACT_TOKEN") };
+        let json = json.map(|v| redact_value(v, &self.token));
+        Ok(Answer {
+            status,
+            content_type,
+            body,
+            json,
+            body_problem,
+            elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        })
+    }
+}
+
+fn http_request(method: &str, url: &str) -> ureq::http::request::Builder {
+    ureq::http::Request::builder().method(method).uri(url)
+}
+
+/// Replaces the token wherever it appears in a JSON value's strings.
+fn redact_value(v: Value, token: &str) -> Value {
+    if token.is_empty() {
+        return v;
+    }
+    match v {
+        Value::String(s) if s.contains(token) => Value::String(s.replace(token, "$CONTRACT_TOKEN")),
+        Value::Array(a) => Value::Array(a.into_iter().map(|x| redact_value(x, token)).collect()),
+        Value::Object(o) => Value::Object(
+            o.into_iter().map(|(k, x)| (k.replace(token, "$CONTRACT_TOKEN"), redact_value(x, token))).collect(),
+        ),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn curl_quotes_and_hides_the_token() {
+        let r = Request::patch("http://h/beta/x".into(), r#"{"deviceName":"it's"}"#.into());
+        let c = r.curl();
+        assert!(c.contains("\"Authorization: Bearer $CONTRACT_TOKEN\""), "{c}");
+        assert!(c.contains(r#"--data-binary '{"deviceName":"it'\''s"}'"#), "{c}");
+        assert!(!r.clone().without_auth().curl().contains("Authorization"));
+    }
+
+    #[test]
+    fn json_content_type_by_media_type() {
+        let mut a = Answer {
+            status: 200,
+            content_type: Some("application/json; charset=utf-8".into()),
+            body: String::new(),
+            json: None,
+            body_problem: None,
+            elapsed_ms: 0,
+        };
+        assert!(a.is_json_content_type());
+        a.content_type = Some("text/plain".into());
+        assert!(!a.is_json_content_type());
+        a.content_type = None;
+        assert!(!a.is_json_content_type());
+    }
+}
