@@ -43,6 +43,16 @@ pub enum Command {
     },
     /// Check that a service holds the contract (default: the embedded reference service).
     Run(RunArgs),
+    /// Replay case files (*.case.json) against the target: exit 0 when they all pass, 1 when not.
+    Replay {
+        /// The case files.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        args: RunArgs,
+    },
+    /// Print the OpenAPI 3.1 document of the two routes, built from the derived schemas.
+    Openapi,
     /// Serve the reference implementation of the contract (both routes, PATCH and GET).
     Serve {
         /// Address to listen on (port 0 picks a free port).
@@ -92,6 +102,18 @@ pub struct RunArgs {
     /// Allow a public Graph host as the target (refused by default)
     #[arg(long)]
     pub allow_production: bool,
+    /// Write the JSON report (format version 1, see the README) to PATH
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+    /// Write a JUnit XML report to PATH
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
+    /// Replay the *.case.json files below DIR before generating cases [default: cases, if it exists]
+    #[arg(long, value_name = "DIR")]
+    pub case_dir: Option<PathBuf>,
+    /// Write each failing minimal case as a case file into DIR
+    #[arg(long, value_name = "DIR", default_value = "cases/regressions")]
+    pub regressions: PathBuf,
 }
 
 impl RunArgs {
@@ -144,7 +166,14 @@ fn run(cli: Cli) -> Result<i32, Failure> {
     match cli.command {
         Command::Derive { page, overlay, out } => derive(&page, overlay.as_deref(), &out),
         Command::CheckDocs { page, overlay } => check_docs(&page, overlay.as_deref()),
-        Command::Run(args) => run_contract(&args),
+        Command::Run(args) => run_contract(&args, None),
+        Command::Openapi => {
+            let doc = crate::openapi::document(Contract::embedded());
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            Ok(exit::OK)
+        }
+        Command::Replay { files, args } => run_contract(&args, Some(&files)),
         Command::Serve { addr, state, token, body_limit } => serve(&addr, state.as_deref(), token, body_limit),
     }
 }
@@ -247,13 +276,67 @@ fn use_color() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-fn run_contract(args: &RunArgs) -> Result<i32, Failure> {
+
+/// Loads the case files to replay: the given files, or every case file below the case
+/// directory (the default `cases` only when it exists).
+fn load_cases(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<Vec<crate::cases::CaseFile>, Failure> {
+    use crate::cases::{self, CaseFile};
+    let paths = match (files, &args.case_dir) {
+        (Some(files), _) => files.to_vec(),
+        (None, Some(dir)) => cases::find(dir)?,
+        (None, None) if Path::new("cases").is_dir() => cases::find(Path::new("cases"))?,
+        (None, None) => Vec::new(),
+    };
+    paths.iter().map(|p| CaseFile::load(p).map_err(Failure::from)).collect()
+}
+
+/// Writes `text` to `path`, creating its directory.
+fn write_file(path: &Path, text: &str, what: &'static str) -> Result<(), IoError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| IoError::new("create", dir, what, e))?;
+    }
+    std::fs::write(path, text).map_err(|e| IoError::new("write", path, what, e))
+}
+
+/// `::error` workflow commands escape `%`, CR and LF.
+fn github_escape(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Sets the returned flag on SIGINT or SIGTERM (the runner then restores and stops). The
+/// handlers are in place when this returns.
+fn interrupt_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let flag = std::sync::Arc::new(AtomicBool::new(false));
+    let set = flag.clone();
+    let (ready, installed) = std::sync::mpsc::channel::<()>();
+    let _ = std::thread::Builder::new().name("graph-contract-signals".into()).spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_io().build() else { return };
+        rt.block_on(async move {
+            let signal = crate::service::shutdown_signal();
+            let _ = ready.send(());
+            if let Ok(signal) = signal {
+                signal.await;
+                set.store(true, Ordering::SeqCst);
+            }
+        });
+    });
+    let _ = installed.recv_timeout(std::time::Duration::from_secs(2));
+    flag
+}
+
+fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failure> {
     use crate::config::{Config, TargetSpec};
     use crate::service::{self, ServiceConfig};
+    use std::io::IsTerminal;
+
     let config = Config::from_env(&args.flags())?;
+    let case_files = load_cases(args, files)?;
+    let github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
     for w in &config.warnings {
         eprintln!("warning: {w}");
     }
+    let interrupt = interrupt_flag();
     let (service, base_url, ids) = match &config.target {
         TargetSpec::Embedded => {
             let svc = service::start(ServiceConfig { token: Some(config.token.clone()), ..ServiceConfig::default() })?;
@@ -269,21 +352,131 @@ fn run_contract(args: &RunArgs) -> Result<i32, Failure> {
     let routes = crate::runner::routes(ids.0, ids.1, ids.2);
     let mut options = crate::runner::Options::new(config.cases, config.seed);
     options.warnings = config.warnings.clone();
+    options.replay = case_files.iter().flat_map(|c| c.replay_cases()).collect();
+    options.replay_only = files.is_some();
+    options.interrupt = interrupt.clone();
     {
         let mut out = std::io::stdout().lock();
+        let what = if files.is_some() {
+            format!("replaying {} case files", case_files.len())
+        } else {
+            format!("{} random cases per route, {} case files", config.cases, case_files.len())
+        };
         let _ = writeln!(
             out,
-            "graph-contract: checking {base_url}{} · seed {} · {} random cases per route",
+            "graph-contract: checking {base_url}{} · seed {} · {what}",
             if service.is_some() { " (embedded reference service)" } else { "" },
             config.seed,
-            config.cases
         );
+        let _ = out.flush();
     }
-    let report = crate::runner::run(contract, &target, &routes, &options, service.is_some(), &mut |_| {});
+
+    let progress = if std::io::stderr().is_terminal() {
+        let per_route = if options.replay_only {
+            3 + 2 * options.replay.len() / routes.len().max(1)
+        } else {
+            3 + 2 * (crate::generate::coverage(contract).len()
+                + config.cases as usize
+                + crate::generate::negatives(contract).len()
+                + options.replay.len() / routes.len().max(1))
+        };
+        let bar = indicatif::ProgressBar::new((per_route * routes.len()) as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} checks · {msg} · {elapsed}") {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut failed = 0usize;
+    let report = crate::runner::run(contract, &target, &routes, &options, service.is_some(), &mut |check| {
+        failed += usize::from(!check.passed);
+        progress.inc(1);
+        progress.set_message(format!("{} · {failed} failed", check.route));
+    });
+    progress.finish_and_clear();
     drop(service);
+
+    let date_times = contract.date_time_properties();
+    let mut problems = Vec::new();
+    if let Some(path) = &args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(text) => {
+                if let Err(e) = write_file(path, &(text + "\n"), "check --json") {
+                    problems.push(e.to_string());
+                }
+            }
+            Err(e) => problems.push(format!("cannot render the JSON report: {e}")),
+        }
+    }
+    if let Some(path) = &args.junit {
+        match crate::junit::render(&report, &date_times) {
+            Ok(xml) => {
+                if let Err(e) = write_file(path, &xml, "check --junit") {
+                    problems.push(e.to_string());
+                }
+            }
+            Err(e) => problems.push(e),
+        }
+    }
+    let mut regressions = Vec::new();
+    if files.is_none() {
+        for check in report.failures() {
+            if let Some((name, case)) = crate::cases::regression(check, report.seed) {
+                let path = args.regressions.join(&name);
+                if regressions.contains(&path) {
+                    continue;
+                }
+                let text = serde_json::to_string_pretty(&case).unwrap_or_default() + "\n";
+                match write_file(&path, &text, "check --regressions") {
+                    Ok(()) => regressions.push(path),
+                    Err(e) => problems.push(e.to_string()),
+                }
+            }
+        }
+    }
+    let mut baselines = Vec::new();
+    for r in report.restore.iter().filter(|r| !r.restored) {
+        if let Some(b) = &r.baseline {
+            let slug: String = r.route.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+            let path = PathBuf::from(format!("graph-contract-baseline-{slug}-{}.json", report.seed));
+            let text = serde_json::to_string_pretty(b).unwrap_or_default() + "\n";
+            match write_file(&path, &text, "the baseline could not be saved either; copy it from the JSON report") {
+                Ok(()) => baselines.push((r.route.clone(), path)),
+                Err(e) => problems.push(e.to_string()),
+            }
+        }
+    }
+
     let style = crate::human::Style { color: use_color(), ..crate::human::Style::default() };
     let mut out = std::io::stdout().lock();
-    let _ = write!(out, "{}", crate::human::failures(&report, &contract.date_time_properties(), style));
+    if github {
+        for c in report.failures() {
+            let _ = writeln!(
+                out,
+                "::error title={}::{}",
+                github_escape(&format!("graph-contract {} {} {}", c.route, c.case_id, c.name)),
+                github_escape(&c.problems.join("; "))
+            );
+        }
+    }
+    let _ = write!(out, "{}", crate::human::failures(&report, &date_times, style));
+    for p in &regressions {
+        let _ = writeln!(out, "wrote regression case {} (replay it: graph-contract replay {})", p.display(), p.display());
+    }
     let _ = write!(out, "{}", crate::human::summary(&report, style));
+    drop(out);
+    for (route, path) in &baselines {
+        eprintln!(
+            "error: THE OBJECT ON {route} WAS NOT RESTORED. Its baseline is saved in {}; PATCH it back by hand.",
+            path.display()
+        );
+    }
+    for p in &problems {
+        eprintln!("error: {p}");
+    }
+    if !problems.is_empty() && report.exit_code() == exit::OK {
+        return Ok(exit::USAGE);
+    }
     Ok(report.exit_code())
 }

@@ -139,6 +139,8 @@ pub fn summary(report: &Report, style: Style) -> String {
     let code = report.exit_code();
     let verdict = if let Some(u) = &report.unreachable {
         paint(style, "1;31", &format!("result: no check ran, {u} (exit {code})"))
+    } else if code == crate::exit::INTERRUPTED {
+        paint(style, "1;33", &format!("result: interrupted after {total} checks ({failed} failed); every object was restored (exit {code})"))
     } else if code == crate::exit::OK {
         paint(style, "1;32", &format!("result: {total} checks passed, the contract holds (exit {code})"))
     } else if failed == 0 {

@@ -15,6 +15,7 @@
 //! assert_eq!(contract.validate(Body::Request, &bad)[0].pointer, "/installState");
 //! ```
 
+pub mod cases;
 pub mod cli;
 pub mod config;
 pub mod contract;
@@ -25,6 +26,8 @@ pub mod error;
 pub mod exit;
 pub mod generate;
 pub mod human;
+pub mod junit;
+pub mod openapi;
 pub mod report;
 pub mod runner;
 pub mod schema;

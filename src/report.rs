@@ -86,6 +86,8 @@ pub struct Restore {
     pub route: String,
     pub restored: bool,
     pub message: String,
+    /// The object as it was before the run, kept when it could not be written back.
+    pub baseline: Option<Value>,
 }
 
 /// Everything a run found.
@@ -107,6 +109,8 @@ pub struct Report {
     pub unreachable: Option<String>,
     /// Set when the run stopped early (interrupt, request budget).
     pub stopped: Option<String>,
+    /// Whether a signal stopped the run.
+    pub interrupted: bool,
     pub warnings: Vec<String>,
     pub started_at: String,
     pub finished_at: String,
@@ -151,9 +155,11 @@ impl Report {
     }
 
     /// The exit code: 3 unreachable before any check, 1 any failed check or unrestored
-    /// object, else 0.
+    /// object, 130 interrupted (and restored), else 0.
     pub fn exit_code(&self) -> i32 {
-        if self.unreachable.is_some() {
+        if self.interrupted && self.all_restored() {
+            exit::INTERRUPTED
+        } else if self.unreachable.is_some() {
             exit::UNREACHABLE
         } else if self.failures().next().is_some() || !self.all_restored() {
             exit::VIOLATED

@@ -161,7 +161,7 @@ impl Run<'_> {
                 }
             }
             if let Some(stop) = &self.stop {
-                return Err(Failure::Broken(format!("not sent: {}", stop_message(stop))));
+                return Err(Failure::NotSent(stop_message(stop)));
             }
         }
         self.requests += 1;
@@ -203,7 +203,11 @@ impl Run<'_> {
             }
         };
         check.actual = Some(answer.json.clone().unwrap_or_else(|| Value::String(answer.body.clone())));
-        let object = object?;
+        let Some(object) = object else {
+            // A problem was recorded above: the check must not keep its initial `passed`.
+            check.passed = false;
+            return None;
+        };
         let value = Value::Object(object.clone());
         for v in self.contract.validate(Body::Response, &value) {
             check.problems.push(format!("not valid against the response schema: {v}"));
@@ -248,6 +252,10 @@ impl Run<'_> {
         check.request = Some(req.clone());
         let object = match self.send(&req, phase == Phase::Restore) {
             Ok(answer) => self.object_answer(&mut check, &answer, &route.key, expected),
+            Err(Failure::NotSent(m)) => {
+                check.note = Some(format!("not sent: {m}"));
+                None
+            }
             Err(f) => {
                 Self::transport_failure(&mut check, &f);
                 None
@@ -280,6 +288,7 @@ impl Run<'_> {
             Ok(answer) => {
                 self.object_answer(&mut patch, &answer, &route.key, Some(&expected));
             }
+            Err(Failure::NotSent(_)) => return CaseResult { checks: Vec::new(), failed: false, timed_out: false },
             Err(f) => Self::transport_failure(&mut patch, &f),
         }
         patch.duration_ms = elapsed_ms(started);
@@ -321,6 +330,7 @@ impl Run<'_> {
             Expect::RejectedOrKeyKept => json!({"status": "400 with a Graph error, or 200 with the key unchanged"}),
         });
         match self.send(&req, false) {
+            Err(Failure::NotSent(_)) => return Vec::new(),
             Err(f) => Self::transport_failure(&mut check, &f),
             Ok(answer) => {
                 let code = answer.json.as_ref().and_then(|j| j.pointer("/error/code")).cloned();
@@ -424,27 +434,52 @@ impl Run<'_> {
         }
     }
 
-    /// Shrinks a failing random case (proptest's value tree) to a minimal failing update.
+    /// Shrinks a failing random case to a minimal failing update. Whole properties go first:
+    /// proptest's tree shrinks one property's value completely before it tries to drop the next
+    /// property, and can spend the whole budget inside one string. Then proptest's tree shrinks
+    /// the values of the properties left (its candidates restricted to those properties).
     fn shrink(&mut self, route: &Route, case_id: &str, tree: &mut Box<dyn ValueTree<Value = Update>>, first: CaseResult, model: &mut Map<String, Value>) -> (CaseResult, u32) {
         let mut last = first;
+        let mut failing = tree.current();
         let mut steps = 0;
-        if !tree.simplify() {
-            return (last, steps);
-        }
-        while steps < SHRINK_STEPS && self.stop.is_none() {
-            steps += 1;
-            let r = self.update(route, Phase::Random, case_id, &tree.current(), model);
-            if r.timed_out {
+        for key in failing.keys().cloned().collect::<Vec<_>>() {
+            if steps >= SHRINK_STEPS || self.stop.is_some() {
                 break;
+            }
+            let mut candidate = failing.clone();
+            candidate.remove(&key);
+            steps += 1;
+            let r = self.update(route, Phase::Random, case_id, &candidate, model);
+            if r.timed_out {
+                return (last, steps);
             }
             if r.failed {
+                failing = candidate;
                 last = r;
-                if !tree.simplify() {
+            }
+        }
+        // Candidates equal to the known failure need no request; this bounds the walk past them.
+        let mut known = 0u32;
+        let mut more = tree.simplify();
+        while more && steps < SHRINK_STEPS && known < 100_000 && self.stop.is_none() {
+            let candidate: Update = tree.current().into_iter().filter(|(k, _)| failing.contains_key(k)).collect();
+            let fails = if candidate == failing {
+                known += 1;
+                true
+            } else {
+                steps += 1;
+                let r = self.update(route, Phase::Random, case_id, &candidate, model);
+                if r.timed_out {
                     break;
                 }
-            } else if !tree.complicate() {
-                break;
-            }
+                let failed = r.failed;
+                if failed {
+                    failing = candidate;
+                    last = r;
+                }
+                failed
+            };
+            more = if fails { tree.simplify() } else { tree.complicate() };
         }
         (last, steps)
     }
@@ -506,7 +541,8 @@ impl Run<'_> {
             format!("the baseline could not be restored: {}", problems.join("; "))
         };
         self.emit(out, result.checks);
-        Restore { route: route.name.clone(), restored, message }
+        let baseline = (!restored).then(|| Value::Object(baseline.clone()));
+        Restore { route: route.name.clone(), restored, message, baseline }
     }
 }
 
@@ -578,6 +614,7 @@ pub fn run(contract: &Contract, target: &Target, routes: &[Route], options: &Opt
     if let Some(s @ (Stop::Interrupted | Stop::Budget(_))) = &run.stop {
         stopped = Some(stop_message(s));
     }
+    let interrupted = matches!(run.stop, Some(Stop::Interrupted));
     Report {
         version: REPORT_VERSION,
         tool: format!("graph-contract {}", env!("CARGO_PKG_VERSION")),
@@ -590,6 +627,7 @@ pub fn run(contract: &Contract, target: &Target, routes: &[Route], options: &Opt
         restore,
         unreachable,
         stopped,
+        interrupted,
         warnings: options.warnings.clone(),
         started_at,
         finished_at: crate::datetime::now_utc(),

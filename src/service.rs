@@ -138,11 +138,17 @@ impl InitialState {
 
     /// Parses a state file (see `cases/state.example.json`); `path` names it in errors.
     pub fn parse(path: &str, text: &str) -> Result<InitialState, StateError> {
-        let file: StateFile = serde_json::from_str(text).map_err(|e| StateError::Parse {
+        let parse_error = |e: serde_json::Error| StateError::Parse {
             path: path.to_string(),
             line: e.line(),
             message: e.to_string(),
-        })?;
+        };
+        // serde would also read a struct from an array; the format is an object.
+        let value: Value = serde_json::from_str(text).map_err(parse_error)?;
+        if !value.is_object() {
+            return Err(StateError::Parse { path: path.to_string(), line: 1, message: "expected a JSON object".into() });
+        }
+        let file: StateFile = serde_json::from_value(value).map_err(parse_error)?;
         let contract = Contract::embedded();
         let mut records = Vec::new();
         let entries = file
@@ -235,8 +241,9 @@ fn authorized(shared: &Shared, headers: &HeaderMap) -> bool {
     let Some(token) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
     else {
         return false;
     };
@@ -476,7 +483,7 @@ pub fn serve_until_signal(addr: &str, config: ServiceConfig, on_listening: impl 
 
 /// Installs the SIGINT and SIGTERM handlers now; the returned future resolves on either.
 #[cfg(unix)]
-fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+pub fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut terminate = signal(SignalKind::terminate())?;
@@ -491,7 +498,7 @@ fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
 
 /// Resolves on Ctrl-C (the only signal outside Unix).
 #[cfg(not(unix))]
-fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+pub fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     Ok(async {
         let _ = tokio::signal::ctrl_c().await;
     })

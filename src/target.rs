@@ -112,6 +112,8 @@ pub enum Failure {
     Timeout(u64),
     /// The connection broke or the answer was not HTTP.
     Broken(String),
+    /// Not sent: the run is stopping (interrupt, request budget). Not the target's fault.
+    NotSent(String),
 }
 
 impl std::fmt::Display for Failure {
@@ -120,6 +122,7 @@ impl std::fmt::Display for Failure {
             Failure::Unreachable(m) => write!(f, "the target is unreachable: {m}"),
             Failure::Timeout(ms) => write!(f, "no complete answer within {ms} ms (the per-request deadline)"),
             Failure::Broken(m) => write!(f, "the exchange broke off: {m}"),
+            Failure::NotSent(m) => write!(f, "not sent: {m}"),
         }
     }
 }

@@ -1,0 +1,47 @@
+//! The JUnit XML rendering of a [`Report`] (quick-junit): one test suite per route, one test
+//! case per check; a failure carries the problems as its message and the failure block (with
+//! the diff and the `curl` reproducer) as its text.
+
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Report as Junit, TestCase, TestCaseStatus, TestSuite};
+
+use crate::human::{self, Style};
+use crate::report::Report;
+
+/// Renders `report` as JUnit XML.
+pub fn render(report: &Report, date_times: &[&str]) -> Result<String, String> {
+    let mut junit = Junit::new("graph-contract");
+    junit.set_time(Duration::from_millis(report.duration_ms));
+    for route in report.routes() {
+        let mut suite = TestSuite::new(route);
+        let mut suite_ms = 0;
+        for check in report.checks.iter().filter(|c| c.route == route) {
+            let status = if check.passed {
+                TestCaseStatus::success()
+            } else {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                s.set_message(check.problems.join("; "));
+                s.set_type(check.phase.name());
+                let plain = Style { color: false, ..Style::default() };
+                s.set_description(human::failure(check, report.seed, date_times, plain));
+                s
+            };
+            let mut case = TestCase::new(format!("{} {} · {}", check.phase.name(), check.case_id, check.name), status);
+            case.set_classname(format!("graph-contract.{route}"));
+            case.set_time(Duration::from_millis(check.duration_ms));
+            suite_ms += check.duration_ms;
+            suite.add_test_case(case);
+        }
+        suite.set_time(Duration::from_millis(suite_ms));
+        junit.add_test_suite(suite);
+    }
+    if let Some(u) = &report.unreachable {
+        let mut suite = TestSuite::new("target");
+        let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+        s.set_message(u.clone());
+        suite.add_test_case(TestCase::new("reachable", s));
+        junit.add_test_suite(suite);
+    }
+    junit.to_string().map_err(|e| format!("cannot render the JUnit report: {e}"))
+}
