@@ -114,6 +114,18 @@ pub struct RunArgs {
     /// Write each failing minimal case as a case file into DIR
     #[arg(long, value_name = "DIR", default_value = "cases/regressions")]
     pub regressions: PathBuf,
+    /// Stop cleanly after N requests (restoring the baseline comes on top) and report what ran
+    #[arg(long, value_name = "N")]
+    pub max_requests: Option<u64>,
+    /// Send at most R requests per second
+    #[arg(long, value_name = "R")]
+    pub rate: Option<f64>,
+    /// Accept 204 No Content to a PATCH (sends Prefer: return=minimal) and verify with a GET
+    #[arg(long)]
+    pub accept_no_content: bool,
+    /// Trust only the CA certificates in FILE (PEM) instead of the platform's roots
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 impl RunArgs {
@@ -331,6 +343,9 @@ fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failur
     use std::io::IsTerminal;
 
     let config = Config::from_env(&args.flags())?;
+    if let Some(rate) = args.rate.filter(|r| !(r.is_finite() && *r > 0.0)) {
+        return Err(Failure::from(format!("--rate is {rate}: expected a number of requests per second above 0")));
+    }
     let case_files = load_cases(args, files)?;
     let github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
     for w in &config.warnings {
@@ -348,9 +363,19 @@ fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failur
         }
     };
     let contract = Contract::embedded();
-    let target = crate::target::Target::new(&base_url, config.token.clone(), config.timeout);
+    let target = match &args.ca_cert {
+        None => crate::target::Target::new(&base_url, config.token.clone(), config.timeout),
+        Some(path) => {
+            let pem = std::fs::read(path).map_err(|e| IoError::new("read", path, "give a PEM file with --ca-cert", e))?;
+            crate::target::Target::with_ca(&base_url, config.token.clone(), config.timeout, &pem)
+                .map_err(|e| Failure::from(format!("--ca-cert {}: {e}", path.display())))?
+        }
+    };
     let routes = crate::runner::routes(ids.0, ids.1, ids.2);
     let mut options = crate::runner::Options::new(config.cases, config.seed);
+    options.max_requests = args.max_requests;
+    options.rate = args.rate;
+    options.accept_no_content = args.accept_no_content;
     options.warnings = config.warnings.clone();
     options.replay = case_files.iter().flat_map(|c| c.replay_cases()).collect();
     options.replay_only = files.is_some();

@@ -128,6 +128,14 @@ pub fn summary(report: &Report, style: Style) -> String {
         let mark = if r.restored { "restored" } else { "NOT RESTORED" };
         let _ = writeln!(out, "  {mark}: {} ({})", r.route, r.message);
     }
+    if report.throttle_waits > 0 {
+        let _ = writeln!(
+            out,
+            "  throttled: waited out {} answers 429/503 with Retry-After ({:.1} s in all; not violations)",
+            report.throttle_waits,
+            report.throttle_wait_ms as f64 / 1000.0
+        );
+    }
     if let Some(s) = &report.stopped {
         let _ = writeln!(out, "  stopped early: {s}");
     }
@@ -137,7 +145,9 @@ pub fn summary(report: &Report, style: Style) -> String {
     let total = report.checks.len();
     let failed = report.failures().count();
     let code = report.exit_code();
-    let verdict = if let Some(u) = &report.unreachable {
+    let verdict = if let Some(t) = report.throttled.as_ref().filter(|_| code == crate::exit::UNREACHABLE) {
+        paint(style, "1;31", &format!("result: the service is throttling ({t}); {failed} of {total} checks failed (exit {code})"))
+    } else if let Some(u) = &report.unreachable {
         paint(style, "1;31", &format!("result: no check ran, {u} (exit {code})"))
     } else if code == crate::exit::INTERRUPTED {
         paint(style, "1;33", &format!("result: interrupted after {total} checks ({failed} failed); every object was restored (exit {code})"))

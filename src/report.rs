@@ -111,6 +111,13 @@ pub struct Report {
     pub stopped: Option<String>,
     /// Whether a signal stopped the run.
     pub interrupted: bool,
+    /// Set when the service kept answering 429/503 past the allowed waits (exit 3).
+    pub throttled: Option<String>,
+    /// Waits on 429/503 `Retry-After` (not violations).
+    pub throttle_waits: u32,
+    pub throttle_wait_ms: u64,
+    /// Requests sent.
+    pub requests: u64,
     pub warnings: Vec<String>,
     pub started_at: String,
     pub finished_at: String,
@@ -154,12 +161,12 @@ impl Report {
         self.restore.iter().all(|r| r.restored)
     }
 
-    /// The exit code: 3 unreachable before any check, 1 any failed check or unrestored
-    /// object, 130 interrupted (and restored), else 0.
+    /// The exit code: 130 interrupted (and restored), 3 unreachable before any check or
+    /// throttled past the waits, 1 any failed check or unrestored object, else 0.
     pub fn exit_code(&self) -> i32 {
         if self.interrupted && self.all_restored() {
             exit::INTERRUPTED
-        } else if self.unreachable.is_some() {
+        } else if self.unreachable.is_some() || self.throttled.is_some() {
             exit::UNREACHABLE
         } else if self.failures().next().is_some() || !self.all_restored() {
             exit::VIOLATED

@@ -90,6 +90,8 @@ pub struct Answer {
     pub json: Option<Value>,
     /// Why the body is not usable as sent: cut at the size cap, invalid UTF-8, cut short.
     pub body_problem: Option<String>,
+    /// The `Retry-After` header, when the answer has one.
+    pub retry_after: Option<String>,
     pub elapsed_ms: u64,
 }
 
@@ -160,12 +162,36 @@ fn classify(e: ureq::Error, timeout: Duration) -> Failure {
 }
 
 impl Target {
-    /// A target at `base_url` (with the version segment, no trailing slash needed).
+    /// A target at `base_url` (with the version segment, no trailing slash needed), trusting
+    /// the platform's roots.
     pub fn new(base_url: &str, token: String, timeout: Duration) -> Target {
+        Target::build(base_url, token, timeout, ureq::tls::RootCerts::PlatformVerifier)
+    }
+
+    /// A target that trusts only the CA certificates in `ca_pem` (PEM), e.g. a staging CA.
+    pub fn with_ca(base_url: &str, token: String, timeout: Duration, ca_pem: &[u8]) -> Result<Target, String> {
+        let mut certs = Vec::new();
+        for item in ureq::tls::parse_pem(ca_pem) {
+            match item {
+                Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
+                Ok(_) => {}
+                Err(e) => return Err(format!("not a PEM file: {e}")),
+            }
+        }
+        if certs.is_empty() {
+            return Err("holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into());
+        }
+        Ok(Target::build(base_url, token, timeout, ureq::tls::RootCerts::new_with_certs(&certs)))
+    }
+
+    fn build(base_url: &str, token: String, timeout: Duration, roots: ureq::tls::RootCerts) -> Target {
+        let tls = ureq::tls::TlsConfig::builder().root_certs(roots).build();
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            // A 3xx is answered as it is: the token never follows a redirect to another origin.
             .max_redirects(0)
             .timeout_global(Some(timeout))
+            .tls_config(tls)
             .user_agent(concat!("graph-contract/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();
@@ -199,10 +225,9 @@ impl Target {
         };
         let mut resp = result.map_err(|e| classify(e, self.timeout))?;
         let status = resp.status().as_u16();
-        let content_type = resp
-            .headers()
-            .get("content-type")
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let header = |name: &str| resp.headers().get(name).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let content_type = header("content-type");
+        let retry_after = header("retry-after");
         let mut bytes = Vec::new();
         let mut body_problem = None;
         let reader = resp.body_mut().with_config().limit(MAX_ANSWER_BYTES + 1).reader();
@@ -237,6 +262,7 @@ impl Target {
             body,
             json,
             body_problem,
+            retry_after,
             elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         })
     }
@@ -282,6 +308,7 @@ mod tests {
             body: String::new(),
             json: None,
             body_problem: None,
+            retry_after: None,
             elapsed_ms: 0,
         };
         assert!(a.is_json_content_type());
