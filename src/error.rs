@@ -29,6 +29,8 @@ pub enum OverlayError {
     WrongType { path: String, overlay: String, page: String },
     #[error("{path}: '{property}' is not a property of {type_name} on the page (fix the name or remove it)")]
     UnknownProperty { path: String, property: String, type_name: String },
+    #[error("two schemas of {type_name} would both be written to {file} (an enum type is named like the page's type or odataError; rename one on the page)")]
+    FileClash { file: String, type_name: String },
 }
 
 /// Schemas that do not compile into a contract.

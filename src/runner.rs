@@ -270,6 +270,14 @@ impl Run<'_> {
             check.passed = false;
             return None;
         };
+        if answer.status != 200 {
+            // An error answer is not the object: comparing it would only bury the status.
+            if let Some(code) = answer.json.as_ref().and_then(|j| j.pointer("/error/code")) {
+                check.problems.push(format!("the service answered error code {code}"));
+            }
+            check.passed = false;
+            return None;
+        }
         let value = Value::Object(object.clone());
         for v in self.contract.validate(Body::Response, &value) {
             check.problems.push(format!("not valid against the response schema: {v}"));

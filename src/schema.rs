@@ -250,6 +250,11 @@ pub fn derive(page: &Page, overlay: Option<(&str, &Overlay)>) -> Result<Derived,
         ));
     }
     files.push((ERROR_FILE.to_string(), error_schema()));
+    for (i, (name, _)) in files.iter().enumerate() {
+        if files[..i].iter().any(|(n, _)| n == name) {
+            return Err(OverlayError::FileClash { file: name.clone(), type_name: t.clone() });
+        }
+    }
     Ok(Derived { files, warnings })
 }
 

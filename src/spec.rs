@@ -148,6 +148,11 @@ impl Lines {
     }
 }
 
+/// A paragraph: its section, text, links (text, destination) and line.
+type Paragraph = (String, String, Vec<(String, String)>, usize);
+/// A paragraph being read: text, links and line.
+type OpenParagraph = (String, Vec<(String, String)>, usize);
+
 /// Everything the walk over the Markdown events collects.
 #[derive(Default)]
 struct Walk {
@@ -155,7 +160,7 @@ struct Walk {
     namespace: Option<String>,
     tables: Vec<Table>,
     code_blocks: Vec<CodeBlock>,
-    paragraphs: Vec<(String, String, Vec<(String, String)>, usize)>,
+    paragraphs: Vec<Paragraph>,
 }
 
 fn walk(text: &str) -> Walk {
@@ -168,7 +173,7 @@ fn walk(text: &str) -> Walk {
     let mut cell: Option<Cell> = None;
     let mut link: Option<(String, String)> = None;
     let mut code: Option<CodeBlock> = None;
-    let mut para: Option<(String, Vec<(String, String)>, usize)> = None;
+    let mut para: Option<OpenParagraph> = None;
     let mut in_head = false;
 
     let options = Options::ENABLE_TABLES | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS;
@@ -256,19 +261,19 @@ fn walk(text: &str) -> Walk {
                     continue;
                 }
                 if let Some((_, h)) = heading.as_mut() {
-                    h.push_str(&t);
+                    h.push_str(t);
                 }
                 if let Some(l) = link.as_mut() {
-                    l.0.push_str(&t);
+                    l.0.push_str(t);
                 }
                 if let Some(c) = cell.as_mut() {
-                    c.text.push_str(&t);
+                    c.text.push_str(t);
                     if is_code {
                         c.codes.push(t.to_string());
                     }
                 }
                 if let Some(p) = para.as_mut() {
-                    p.0.push_str(&t);
+                    p.0.push_str(t);
                 }
             }
             Event::SoftBreak | Event::HardBreak => {
@@ -402,9 +407,9 @@ pub fn parse(path: &str, text: &str) -> Result<Page, SpecError> {
                 path: path.to_string(),
                 line: *line,
                 reason: if pname.is_empty() {
-                    "the Property cell is empty".to_string()
+                    "the Property cell is empty (write the property's name, or delete the row)".to_string()
                 } else if ty.text.trim().is_empty() {
-                    format!("property '{pname}' has an empty Type cell")
+                    format!("property '{pname}' has an empty Type cell (write its Graph type, e.g. String)")
                 } else {
                     format!("'{pname}' is not a property name (letters, digits, '_', '.', '@')")
                 },
