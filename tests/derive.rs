@@ -979,3 +979,14 @@ proptest! {
         parse_derive_compile(&text);
     }
 }
+
+/// An enum named like a file derive writes anyway would overwrite it: refused.
+#[test]
+fn derive_refuses_clashing_file_names() {
+    let text = std::fs::read_to_string("tests/fixtures/pages/clash.md").unwrap();
+    let page = graph_contract::spec::parse("clash.md", &text).unwrap();
+    match graph_contract::schema::derive(&page, None) {
+        Err(graph_contract::error::OverlayError::FileClash { file, .. }) => assert_eq!(file, "odataError.json"),
+        other => panic!("expected a file clash, got {other:?}"),
+    }
+}
