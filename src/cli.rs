@@ -126,6 +126,9 @@ pub struct RunArgs {
     /// Trust only the CA certificates in FILE (PEM) instead of the platform's roots
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
+    /// Where to save an object's baseline when it cannot be restored
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub baseline_dir: PathBuf,
 }
 
 impl RunArgs {
@@ -464,7 +467,7 @@ fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failur
     for r in report.restore.iter().filter(|r| !r.restored) {
         if let Some(b) = &r.baseline {
             let slug: String = r.route.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
-            let path = PathBuf::from(format!("graph-contract-baseline-{slug}-{}.json", report.seed));
+            let path = args.baseline_dir.join(format!("graph-contract-baseline-{slug}-{}.json", report.seed));
             let text = serde_json::to_string_pretty(b).unwrap_or_default() + "\n";
             match write_file(&path, &text, "the baseline could not be saved either; copy it from the JSON report") {
                 Ok(()) => baselines.push((r.route.clone(), path)),
