@@ -93,6 +93,27 @@ impl CaseFile {
             Some(s @ 100..=599) => u16::try_from(s).unwrap_or(500),
             _ => return Err(field("status", "missing or not an HTTP status (100-599)".into())),
         };
+        if status == 200 {
+            // A body the contract refuses cannot be answered 200: the case file contradicts the
+            // contract, and replaying it would blame the target (exit 1) for the file's error.
+            let sent = match root.get("body") {
+                Some(b) => Some(b.clone()),
+                None => serde_json::from_str::<Value>(&body).ok(),
+            };
+            let Some(sent) = sent else {
+                return Err(field("rawBody", "a body that is not JSON cannot expect status 200 (expect 400)".into()));
+            };
+            let contract = crate::contract::Contract::embedded();
+            let mut refused = contract.validate(crate::contract::Body::Request, &sent);
+            refused.extend(contract.semantic_violations(&sent));
+            if let Some(v) = refused.first() {
+                let name = if root.contains_key("body") { "body" } else { "rawBody" };
+                return Err(field(
+                    &format!("{name}{}", v.pointer),
+                    format!("the contract refuses this body ({v}), so the case cannot expect status 200 (expect 400, or fix the body)"),
+                ));
+            }
+        }
         let expect = match root.get("expect") {
             None => None,
             Some(Value::Object(m)) if status == 200 => Some(m.clone()),

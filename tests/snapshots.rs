@@ -1,0 +1,335 @@
+//! Snapshots of what a person reads (issue 5): a failure block, the summary, the output of a
+//! real failing run, and `--help`. Volatile parts (loopback ports, seeds, timings) are redacted
+//! by `gate_support::redact`. Every `.snap` file is committed: CI (`CI=true`) never writes one.
+//!
+//! Also here: color is a property of the rendering style only.
+
+mod gate_support;
+
+use gate_support::{binary, redact, scratch, target_vars, Faulty};
+use graph_contract::contract::Contract;
+use graph_contract::diff::Difference;
+use graph_contract::exit;
+use graph_contract::human::{self, Style};
+use graph_contract::report::{Check, Coverage, Phase, Report, Restore};
+use graph_contract::target::Request;
+use serde_json::{json, Value};
+
+const PLAIN: Style = Style {
+    color: false,
+    max_failures: 20,
+};
+const COLOR: Style = Style {
+    color: true,
+    max_failures: 20,
+};
+const URL: &str = "https://staging.example.com/beta";
+
+fn date_times() -> Vec<&'static str> {
+    Contract::embedded().date_time_properties()
+}
+
+fn object(install_state: &str, last_sync: &str) -> Value {
+    json!({
+        "id": "status-1",
+        "deviceName": "Device Name value",
+        "deviceId": "Device Id value",
+        "lastSyncDateTime": last_sync,
+        "mobileAppInstallStatusValue": "failed",
+        "installState": install_state,
+        "installStateDetail": "dependencyFailedToInstall",
+        "errorCode": 9,
+        "osVersion": "Os Version value",
+        "osDescription": "Os Description value",
+        "userName": "User Name value",
+        "userPrincipalName": "User Principal Name value",
+        "displayVersion": "Display Version value"
+    })
+}
+
+fn check(route: &str, phase: Phase, case_id: &str, name: &str, passed: bool) -> Check {
+    Check {
+        route: route.into(),
+        phase,
+        case_id: case_id.into(),
+        name: name.into(),
+        passed,
+        request: None,
+        expected: None,
+        actual: None,
+        differences: Vec::new(),
+        problems: Vec::new(),
+        note: None,
+        timed_out: false,
+        duration_ms: 3,
+    }
+}
+
+/// A random case that came back with the old `installState` and a date-time moved by an hour
+/// (the same instant written with another offset is not a difference, so this one is real).
+fn failed_check() -> Check {
+    let body = r#"{"installState":"installed","lastSyncDateTime":"2030-05-01T10:00:00+02:00"}"#;
+    let mut c = check(
+        "deviceStatuses",
+        Phase::Random,
+        "random/17",
+        "PATCH answer",
+        false,
+    );
+    c.request = Some(Request::patch(
+        format!("{URL}/deviceAppManagement/mobileApps/app-1/deviceStatuses/status-1"),
+        body.into(),
+    ));
+    c.expected = Some(object("installed", "2030-05-01T10:00:00+02:00"));
+    c.actual = Some(object("failed", "2030-05-01T09:00:00Z"));
+    c.differences = vec![
+        Difference {
+            pointer: "/lastSyncDateTime".into(),
+            expected: Some(json!("2030-05-01T10:00:00+02:00")),
+            actual: Some(json!("2030-05-01T09:00:00Z")),
+        },
+        Difference {
+            pointer: "/installState".into(),
+            expected: Some(json!("installed")),
+            actual: Some(json!("failed")),
+        },
+    ];
+    c.problems =
+        vec!["the object differs from the expected one at /lastSyncDateTime, /installState".into()];
+    c.note = Some("shrunk from an update of 7 properties to 2 in 9 steps".into());
+    c
+}
+
+/// A report with fixed values on both routes (every phase, full enum coverage, both objects
+/// restored, one warning); when `failing`, one failed update and one failed refusal.
+fn constructed_report(failing: bool) -> Report {
+    let mut checks = Vec::new();
+    for route in ["deviceStatuses", "userStatuses/deviceStatuses"] {
+        checks.push(check(route, Phase::Baseline, "baseline", "baseline", true));
+        checks.push(check(
+            route,
+            Phase::Case,
+            "case/page-example",
+            "PATCH answer",
+            true,
+        ));
+        for i in 0..50 {
+            checks.push(check(
+                route,
+                Phase::Coverage,
+                &format!("enum/{i}"),
+                "PATCH answer",
+                true,
+            ));
+        }
+        for i in 0..10 {
+            checks.push(check(
+                route,
+                Phase::Random,
+                &format!("random/{i}"),
+                "PATCH answer",
+                true,
+            ));
+        }
+        checks.push(check(route, Phase::Negative, "no-token", "refused", true));
+        checks.push(check(
+            route,
+            Phase::Restore,
+            "restore",
+            "PATCH answer",
+            true,
+        ));
+    }
+    if failing {
+        let mut f = failed_check();
+        f.route = "userStatuses/deviceStatuses".into();
+        checks.push(f);
+        let mut refused = check(
+            "deviceStatuses",
+            Phase::Negative,
+            "null/installState",
+            "refused",
+            false,
+        );
+        refused.problems = vec!["expected status 400, got 200".into()];
+        checks.push(refused);
+    }
+    Report {
+        version: 1,
+        tool: "graph-contract 0.1.0".into(),
+        target: URL.into(),
+        embedded: false,
+        seed: 42,
+        cases: 10,
+        checks,
+        coverage: ["deviceStatuses", "userStatuses/deviceStatuses"]
+            .iter()
+            .map(|r| Coverage {
+                route: (*r).into(),
+                sent: 50,
+                total: 50,
+            })
+            .collect(),
+        restore: ["deviceStatuses", "userStatuses/deviceStatuses"]
+            .iter()
+            .map(|r| Restore {
+                route: (*r).into(),
+                restored: true,
+                message: "the object holds its baseline again".into(),
+                baseline: None,
+            })
+            .collect(),
+        unreachable: None,
+        stopped: None,
+        interrupted: false,
+        throttled: None,
+        throttle_waits: 0,
+        throttle_wait_ms: 0,
+        requests: 321,
+        warnings: vec!["http://staging.example.com/beta is plain http".into()],
+        started_at: "2026-11-05T10:00:00Z".into(),
+        finished_at: "2026-11-05T10:00:02Z".into(),
+        duration_ms: 2345,
+    }
+}
+
+#[test]
+fn failure_block() {
+    let text = human::failure(&failed_check(), 42, &date_times(), PLAIN);
+    insta::assert_snapshot!("failure_block", text);
+}
+
+#[test]
+fn summary_of_a_failing_report() {
+    let report = constructed_report(true);
+    assert_eq!(report.exit_code(), exit::VIOLATED);
+    insta::assert_snapshot!("summary_failing", human::summary(&report, PLAIN));
+}
+
+#[test]
+fn summary_of_a_passing_report() {
+    let report = constructed_report(false);
+    assert_eq!(report.exit_code(), exit::OK);
+    insta::assert_snapshot!("summary_passing", human::summary(&report, PLAIN));
+}
+
+#[test]
+fn a_failing_run_as_printed() {
+    let faulty = Faulty::start();
+    let dir = scratch("snapshot-run");
+    std::fs::create_dir_all(dir.join("empty")).expect("empty case dir");
+    // Seed 2 gives one random failure a route, shrunk to `{"osVersion":""}` (a string longer
+    // than 1,000 characters is not shrunk within the runner's budget and would fill the page).
+    let out = binary(
+        &dir,
+        &[
+            "run",
+            "--seed",
+            "2",
+            "--cases",
+            "2",
+            "--case-dir",
+            "empty",
+            "--regressions",
+            "regressions",
+        ],
+        &target_vars(&faulty.base_url()),
+    );
+    assert_eq!(out.code, Some(exit::VIOLATED), "{}", out.shown());
+    let text = redact(&out.stdout);
+    let unredacted = |marker: &str| {
+        text.split(marker)
+            .skip(1)
+            .any(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+    };
+    assert!(
+        !unredacted("127.0.0.1:") && !unredacted("seed ") && !unredacted("wall time "),
+        "{text}"
+    );
+    insta::assert_snapshot!("failing_run_stdout", text);
+    assert_eq!(out.stderr, "", "a failing run prints nothing to stderr");
+}
+
+#[test]
+fn help() {
+    let out = binary(&scratch("help"), &["--help"], &[]);
+    assert_eq!(out.code, Some(exit::OK), "{}", out.shown());
+    insta::assert_snapshot!("help", out.stdout);
+}
+
+#[test]
+fn run_help() {
+    let out = binary(&scratch("run-help"), &["run", "--help"], &[]);
+    assert_eq!(out.code, Some(exit::OK), "{}", out.shown());
+    insta::assert_snapshot!("run_help", out.stdout);
+}
+
+#[test]
+fn redact_replaces_only_volatile_parts() {
+    let text = "checking http://127.0.0.1:43817/beta · seed 1234 · 2 random cases\n\
+                rerun:     CONTRACT_SEED=99 graph-contract run\n\
+                random cases: 2 per route · seed 5 · wall time 0.42 s\n\
+                keep 127.0.0.1 and seed words and errorCode 2147483647\n";
+    assert_eq!(
+        redact(text),
+        "checking http://127.0.0.1:[PORT]/beta · seed [SEED] · 2 random cases\n\
+         rerun:     CONTRACT_SEED=[SEED] graph-contract run\n\
+         random cases: 2 per route · seed [SEED] · wall time [TIME] s\n\
+         keep 127.0.0.1 and seed words and errorCode 2147483647\n"
+    );
+}
+
+#[test]
+fn escapes_only_with_color() {
+    let check = failed_check();
+    let report = constructed_report(true);
+    let dt = date_times();
+    for (style, colored) in [(PLAIN, false), (COLOR, true)] {
+        let failure = human::failure(&check, 42, &dt, style);
+        let failures = human::failures(&report, &dt, style);
+        let summary = human::summary(&report, style);
+        for (what, text) in [
+            ("failure", &failure),
+            ("failures", &failures),
+            ("summary", &summary),
+        ] {
+            assert_eq!(
+                text.contains('\x1b'),
+                colored,
+                "{what} with color {colored}:\n{text:?}"
+            );
+        }
+        if colored {
+            assert!(failure.contains("\x1b[1;31mFAIL\x1b[0m"), "{failure:?}");
+            assert!(
+                failure.contains("\x1b[31m-  \"installState\": \"installed\","),
+                "{failure:?}"
+            );
+            assert!(
+                failure.contains("\x1b[32m+  \"installState\": \"failed\","),
+                "{failure:?}"
+            );
+        }
+    }
+    // The text is the same once the escapes are gone.
+    let strip = |s: &str| {
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(at) = rest.find("\x1b[") {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 2..];
+            let end = after.find('m').map_or(after.len(), |i| i + 1);
+            rest = &after[end..];
+        }
+        out.push_str(rest);
+        out
+    };
+    assert_eq!(
+        strip(&human::failure(&check, 42, &dt, COLOR)),
+        human::failure(&check, 42, &dt, PLAIN)
+    );
+    assert_eq!(
+        strip(&human::summary(&report, COLOR)),
+        human::summary(&report, PLAIN)
+    );
+}
