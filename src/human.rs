@@ -117,13 +117,13 @@ pub fn summary(report: &Report, style: Style) -> String {
         let parts: Vec<String> = report.coverage.iter().map(|c| format!("{} {}/{}", c.route, c.sent, c.total)).collect();
         let _ = writeln!(out, "  enum coverage: {}", parts.join(", "));
     }
-    let _ = writeln!(
-        out,
-        "  random cases: {} per route · seed {} · wall time {:.2} s",
-        report.cases,
-        report.seed,
-        report.duration_ms as f64 / 1000.0
-    );
+    let seconds = report.duration_ms as f64 / 1000.0;
+    if report.coverage.is_empty() {
+        // A replay: no generated cases.
+        let _ = writeln!(out, "  seed {} · wall time {seconds:.2} s", report.seed);
+    } else {
+        let _ = writeln!(out, "  random cases: {} per route · seed {} · wall time {seconds:.2} s", report.cases, report.seed);
+    }
     for r in &report.restore {
         let mark = if r.restored { "restored" } else { "NOT RESTORED" };
         let _ = writeln!(out, "  {mark}: {} ({})", r.route, r.message);
