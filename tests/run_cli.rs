@@ -169,3 +169,28 @@ fn a_flag_wins_over_its_variable() {
     );
     assert!(stdout.contains("random cases: 1 per route"), "{stdout}");
 }
+
+/// The progress bar draws on a terminal (here a pseudo-terminal made by util-linux `script`)
+/// and never when the output is piped.
+#[test]
+fn progress_bar_only_on_a_terminal() {
+    let bin = env!("CARGO_BIN_EXE_graph-contract");
+    let dir = std::env::temp_dir().join(format!("graph-contract-progress-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let command = format!("{bin} run --cases 20 --seed 4");
+    let mut tty = Command::new("script");
+    tty.args(["-qec", &command, "/dev/null"]).current_dir(&dir);
+    for var in VARS {
+        tty.env_remove(var);
+    }
+    let out = tty.output().expect("util-linux `script` runs (it is part of every Debian system)");
+    let (stdout, _) = text(&out);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("checks ·"), "no progress bar on a terminal:\n{stdout}");
+
+    let piped = run(&["run", "--cases", "20", "--seed", "4"], &[]);
+    let (stdout, stderr) = text(&piped);
+    assert!(piped.status.success(), "{stdout}{stderr}");
+    assert!(!stdout.contains("checks ·") && !stderr.contains("checks ·"), "a progress bar when piped:\n{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
