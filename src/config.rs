@@ -101,6 +101,8 @@ pub fn host_of(url: &str) -> Option<String> {
     } else {
         authority.split(':').next()?
     };
+    // A fully qualified name (`graph.microsoft.com.`) reaches the same host as the plain one.
+    let host = host.trim_end_matches('.');
     (!host.is_empty()).then(|| host.to_ascii_lowercase())
 }
 

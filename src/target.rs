@@ -144,7 +144,7 @@ impl std::fmt::Debug for Target {
     }
 }
 
-fn classify(e: ureq::Error, timeout: Duration) -> Failure {
+fn classify(e: ureq::Error, timeout: Duration, tls: bool) -> Failure {
     let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
     match e {
         ureq::Error::Timeout(_) => Failure::Timeout(ms),
@@ -155,6 +155,9 @@ fn classify(e: ureq::Error, timeout: Duration) -> Failure {
         ureq::Error::Io(io) => match io.kind() {
             std::io::ErrorKind::ConnectionRefused => Failure::Unreachable(format!("connection refused ({io})")),
             std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => Failure::Timeout(ms),
+            // rustls reports a failed handshake (an untrusted certificate, a wrong name, an
+            // alert) as InvalidData wrapping its own error, and ureq passes it on as Io.
+            std::io::ErrorKind::InvalidData if tls => Failure::Unreachable(format!("TLS: {io}")),
             _ => Failure::Broken(io.to_string()),
         },
         other => Failure::Broken(other.to_string()),
@@ -208,6 +211,15 @@ impl Target {
         format!("{}{path}", self.base_url)
     }
 
+    /// `text` with the token replaced by `$CONTRACT_TOKEN`.
+    fn redact(&self, text: String) -> String {
+        if self.token.is_empty() || !text.contains(&self.token) {
+            text
+        } else {
+            text.replace(&self.token, "$CONTRACT_TOKEN")
+        }
+    }
+
     /// Sends `req` and reads the whole answer (capped at [`MAX_ANSWER_BYTES`]).
     pub fn send(&self, req: &Request) -> Result<Answer, Failure> {
         let started = Instant::now();
@@ -223,9 +235,13 @@ impl Target {
             Some(b) => self.agent.run(builder.body(b.clone().into_bytes()).map_err(built)?),
             None => self.agent.run(builder.body(()).map_err(built)?),
         };
-        let mut resp = result.map_err(|e| classify(e, self.timeout))?;
+        let tls = self.base_url.get(..8).is_some_and(|s| s.eq_ignore_ascii_case("https://"));
+        let mut resp = result.map_err(|e| classify(e, self.timeout, tls))?;
         let status = resp.status().as_u16();
-        let header = |name: &str| resp.headers().get(name).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        // Headers are redacted like the body: a service may echo the token anywhere.
+        let header = |name: &str| {
+            resp.headers().get(name).map(|v| self.redact(String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        };
         let content_type = header("content-type");
         let retry_after = header("retry-after");
         let mut bytes = Vec::new();
@@ -254,7 +270,7 @@ impl Target {
         };
         let json = if body_problem.is_none() { serde_json::from_str(&body).ok() } else { None };
         // The token never travels further than this function, even when a service echoes it.
-        let body = if self.token.is_empty() { body } else { body.replace(&self.token, "$CONTRACT_TOKEN") };
+        let body = self.redact(body);
         let json = json.map(|v| redact_value(v, &self.token));
         Ok(Answer {
             status,
