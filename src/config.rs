@@ -159,7 +159,8 @@ impl Config {
                 if url.contains(['?', '#']) {
                     return Err(invalid("the base URL must not carry a query or fragment"));
                 }
-                if PRODUCTION_HOSTS.contains(&host.as_str()) && !flags.allow_production {
+                let production = PRODUCTION_HOSTS.iter().any(|p| host == *p || host.ends_with(&format!(".{p}")));
+                if production && !flags.allow_production {
                     return Err(ConfigError::Production { host });
                 }
                 if url.starts_with("http://") && !is_loopback(&host) {
@@ -277,6 +278,9 @@ mod tests {
             ("CONTRACT_USER_STATUS_ID", "u"),
         ];
         assert!(matches!(cfg(&Flags::default(), &vars), Err(ConfigError::Production { .. })));
+        let mut canary = vars;
+        canary[0] = ("CONTRACT_BASE_URL", "https://canary.graph.microsoft.com/beta");
+        assert!(matches!(cfg(&Flags::default(), &canary), Err(ConfigError::Production { .. })));
         assert!(cfg(&Flags { allow_production: true, ..Flags::default() }, &vars).is_ok());
     }
 

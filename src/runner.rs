@@ -238,7 +238,7 @@ impl Run<'_> {
     /// given) equal to `expected`. Fills `check` and returns the object when there is one.
     fn object_answer(&self, check: &mut Check, answer: &Answer, key: &str, expected: Option<&Map<String, Value>>) -> Option<Map<String, Value>> {
         if answer.status != 200 {
-            check.problems.push(format!("expected status 200, got {}", answer.status));
+            check.problems.push(format!("expected status 200, got {}{}", answer.status, redirect_note(answer.status)));
         }
         if !answer.is_json_content_type() {
             check.problems.push(format!(
@@ -424,7 +424,7 @@ impl Run<'_> {
                 if key_kept {
                     // Accepted, but the key did not change: allowed.
                 } else if answer.status != expected_status {
-                    check.problems.push(format!("expected status {expected_status}, got {}", answer.status));
+                    check.problems.push(format!("expected status {expected_status}, got {}{}", answer.status, redirect_note(answer.status)));
                 } else {
                     match &answer.json {
                         Some(body) => {
@@ -676,6 +676,15 @@ fn stop_message(stop: &Stop) -> String {
         Stop::Interrupted => "interrupted by a signal; the baseline was restored".into(),
         Stop::Budget(n) => format!("the request budget of {n} (--max-requests) is spent"),
         Stop::Throttled(m) => format!("the service is throttling: {m}"),
+    }
+}
+
+/// Why a 3xx is a failure: redirects are not followed, so the token never leaves the target.
+fn redirect_note(status: u16) -> &'static str {
+    if (300..400).contains(&status) {
+        " (a redirect: not followed, so the token never leaves the target's origin)"
+    } else {
+        ""
     }
 }
 

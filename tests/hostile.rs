@@ -129,6 +129,31 @@ fn a_huge_body_is_cut_at_the_cap() {
     fake.upstream().assert_at_baseline();
 }
 
+/// An echoed token that straddles the cap: the part before the cut must not show either.
+#[test]
+fn a_token_cut_at_the_cap_does_not_show() {
+    let size = CAP + 64;
+    let fake = hostile_once(move || {
+        Action::Write(Box::new(move |out: &mut dyn Write| {
+            let _ = out.write_all(&head(Some(size)));
+            // The token starts 7 bytes before the cap: "hostil" is all a careless cut keeps.
+            let prefix = CAP - 7;
+            let _ = out.write_all(b"{\"deviceName\":\"");
+            let _ = out.write_all(&vec![b'x'; prefix - 15]);
+            let mut rest = TOKEN.as_bytes().to_vec();
+            rest.resize(size - prefix, b'y');
+            let _ = out.write_all(&rest);
+        }))
+    });
+    let report = run_one_update(&fake, Duration::from_secs(5));
+    let check = reported(&report, &[&format!("larger than {MAX_ANSWER_BYTES} bytes")]);
+    let kept = check.actual.as_ref().and_then(Value::as_str).unwrap_or_default();
+    let shown = (1..TOKEN.len()).filter(|i| kept.ends_with(&TOKEN[..*i])).max();
+    assert_eq!(shown, None, "the cut keeps part of the token");
+    assert!(kept.ends_with("$CONTRACT_TOKEN"), "the cut token is not marked");
+    fake.upstream().assert_at_baseline();
+}
+
 /// What the server of an endless body managed to write, and whether it has stopped.
 #[derive(Clone, Default)]
 struct Endless {
