@@ -464,6 +464,36 @@ fn an_unrestorable_object_is_reported_and_its_baseline_saved() {
     assert!(stdout.contains("NOT RESTORED"), "{stdout}");
 }
 
+/// `--baseline-dir` names where an unrestored baseline goes.
+#[test]
+fn an_unrestorable_baseline_goes_to_baseline_dir() {
+    let fake = Fake::start(|req, up| {
+        if req.is_patch() && req.object().is_some_and(|o| o.len() > 6) {
+            return Action::Reply(Resp::error(403, "Forbidden"));
+        }
+        Action::Reply(up.forward(req))
+    });
+    let dir = TempDir::new("unrestorable-dir");
+    let case = update_case(&dir);
+    let saved = dir.path().join("saved");
+    let out = bin(
+        &["replay", &case, "--seed", "78", "--baseline-dir", saved.to_str().unwrap()],
+        &target_vars(&fake.base_url(), TOKEN),
+        dir.path(),
+    )
+    .output()
+    .expect("the binary runs");
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let files: Vec<_> = std::fs::read_dir(&saved).expect("--baseline-dir was created").flatten().collect();
+    assert_eq!(files.len(), 2, "one baseline file per route");
+    for f in files {
+        let saved: Value = serde_json::from_str(&std::fs::read_to_string(f.path()).unwrap()).unwrap();
+        assert_eq!(saved, Value::Object(baseline()));
+    }
+    assert!(!std::fs::read_dir(dir.path()).unwrap().flatten().any(|e| e.file_name().to_string_lossy().starts_with("graph-contract-baseline")));
+}
+
 // ---------------------------------------------------------------------------------------------
 // 3. Budget and pacing
 
