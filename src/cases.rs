@@ -63,7 +63,10 @@ impl CaseFile {
         };
         for k in root.keys() {
             if !["version", "note", "route", "body", "rawBody", "status", "expect"].contains(&k.as_str()) {
-                return Err(field(k, "unknown field (allowed: version, note, route, body, rawBody, status, expect)".into()));
+                return Err(field(
+                    k,
+                    "unknown field (allowed: version, note, route, body, rawBody, status, expect)".into(),
+                ));
             }
         }
         match root.get("version") {
@@ -79,15 +82,29 @@ impl CaseFile {
         let routes = match root.get("route").and_then(Value::as_str) {
             Some("both") => ROUTES.iter().map(|r| r.to_string()).collect(),
             Some(r) if ROUTES.contains(&r) => vec![r.to_string()],
-            Some(r) => return Err(field("route", format!("{r:?} is not a route (deviceStatuses, userStatuses/deviceStatuses or both)"))),
-            None => return Err(field("route", "missing or not a string (deviceStatuses, userStatuses/deviceStatuses or both)".into())),
+            Some(r) => {
+                return Err(field(
+                    "route",
+                    format!("{r:?} is not a route (deviceStatuses, userStatuses/deviceStatuses or both)"),
+                ))
+            }
+            None => {
+                return Err(field(
+                    "route",
+                    "missing or not a string (deviceStatuses, userStatuses/deviceStatuses or both)".into(),
+                ))
+            }
         };
         let body = match (root.get("body"), root.get("rawBody")) {
             (Some(b), None) => b.to_string(),
             (None, Some(Value::String(raw))) => raw.clone(),
-            (None, Some(v)) => return Err(field("rawBody", format!("expected a string (the body sent verbatim), got {v}"))),
+            (None, Some(v)) => {
+                return Err(field("rawBody", format!("expected a string (the body sent verbatim), got {v}")))
+            }
             (Some(_), Some(_)) => return Err(field("body", "give either body or rawBody, not both".into())),
-            (None, None) => return Err(field("body", "missing (give body, or rawBody for a body that is not JSON)".into())),
+            (None, None) => {
+                return Err(field("body", "missing (give body, or rawBody for a body that is not JSON)".into()))
+            }
         };
         let status = match root.get("status").and_then(Value::as_u64) {
             Some(s @ 100..=599) => u16::try_from(s).unwrap_or(500),
@@ -117,7 +134,9 @@ impl CaseFile {
         let expect = match root.get("expect") {
             None => None,
             Some(Value::Object(m)) if status == 200 => Some(m.clone()),
-            Some(Value::Object(_)) => return Err(field("expect", "only a case that expects status 200 can expect values".into())),
+            Some(Value::Object(_)) => {
+                return Err(field("expect", "only a case that expects status 200 can expect values".into()))
+            }
             Some(v) => return Err(field("expect", format!("expected an object of property values, got {v}"))),
         };
         Ok(CaseFile { file: file.into(), note, routes, body, status, expect })
@@ -175,11 +194,16 @@ pub fn regression(check: &Check, seed: u64) -> Option<(String, Value)> {
     let req = check.request.as_ref()?;
     // Not expressible as one expected status: unknown ids (target-specific), no token, and a
     // key change (400, or 200 with the key kept).
-    if req.method != "PATCH" || !req.auth || req.url.contains("graph-contract-missing-") || check.case_id.starts_with("key-change/") {
+    if req.method != "PATCH"
+        || !req.auth
+        || req.url.contains("graph-contract-missing-")
+        || check.case_id.starts_with("key-change/")
+    {
         return None;
     }
     let raw = req.body.clone().unwrap_or_default();
-    let is_update = matches!(check.phase, Phase::Coverage | Phase::Random | Phase::Case) && check.name == "PATCH answer";
+    let is_update =
+        matches!(check.phase, Phase::Coverage | Phase::Random | Phase::Case) && check.name == "PATCH answer";
     let status = if is_update {
         200
     } else {
@@ -215,7 +239,12 @@ pub fn regression(check: &Check, seed: u64) -> Option<(String, Value)> {
     let slug = |s: &str| -> String {
         s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect::<String>()
     };
-    let name = format!("{}-{}-{:08x}{SUFFIX}", slug(&check.route), slug(&check.case_id), fnv(&format!("{}{raw}", check.route)));
+    let name = format!(
+        "{}-{}-{:08x}{SUFFIX}",
+        slug(&check.route),
+        slug(&check.case_id),
+        fnv(&format!("{}{raw}", check.route))
+    );
     Some((name, Value::Object(case)))
 }
 
@@ -233,7 +262,8 @@ mod tests {
         let ok = CaseFile::parse("a.case.json", r#"{"route": "both", "body": {"installState": "failed"}, "status": 200, "expect": {"installState": "failed"}}"#).unwrap();
         assert_eq!(ok.routes.len(), 2);
         assert_eq!(ok.replay_cases()[1].route, "userStatuses/deviceStatuses");
-        let raw = CaseFile::parse("b.case.json", r#"{"route": "deviceStatuses", "rawBody": "{", "status": 400}"#).unwrap();
+        let raw =
+            CaseFile::parse("b.case.json", r#"{"route": "deviceStatuses", "rawBody": "{", "status": 400}"#).unwrap();
         assert_eq!(raw.body, "{");
         for (text, field) in [
             (r#"{"route": "x", "body": {}, "status": 200}"#, "route"),

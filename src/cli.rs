@@ -239,8 +239,7 @@ fn derive(page_path: &Path, overlay: Option<&Path>, out: &Path) -> Result<i32, F
 
 fn check_docs(page_path: &Path, overlay: Option<&Path>) -> Result<i32, Failure> {
     let (page, derived) = derive_page(page_path, overlay)?;
-    let texts: Vec<(String, String)> =
-        derived.files.iter().map(|(f, v)| (f.clone(), Derived::render(v))).collect();
+    let texts: Vec<(String, String)> = derived.files.iter().map(|(f, v)| (f.clone(), Derived::render(v))).collect();
     let refs: Vec<(&str, &str)> = texts.iter().map(|(f, t)| (f.as_str(), t.as_str())).collect();
     let contract = Contract::from_documents(&page.type_name, &refs)?;
     let findings = crate::docs::check(&page, &contract);
@@ -274,7 +273,10 @@ fn serve(addr: &str, state: Option<&Path>, token: Option<String>, body_limit: us
         None => InitialState::page_example(),
     };
     if token.as_deref().is_some_and(str::is_empty) {
-        return Err(Failure { code: exit::USAGE, message: "--token is empty (omit it to accept any non-empty token)".into() });
+        return Err(Failure {
+            code: exit::USAGE,
+            message: "--token is empty (omit it to accept any non-empty token)".into(),
+        });
     }
     let config = ServiceConfig { token, state, body_limit };
     crate::service::serve_until_signal(addr, config, |bound| {
@@ -290,7 +292,6 @@ fn use_color() -> bool {
     use std::io::IsTerminal;
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
-
 
 /// Loads the case files to replay: the given files, or every case file below the case
 /// directory (the default `cases` only when it exists).
@@ -359,7 +360,11 @@ fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failur
         TargetSpec::Embedded => {
             let svc = service::start(ServiceConfig { token: Some(config.token.clone()), ..ServiceConfig::default() })?;
             let url = svc.base_url();
-            (Some(svc), url, (service::DEFAULT_MOBILE_APP_ID, service::DEFAULT_STATUS_ID, service::DEFAULT_USER_STATUS_ID))
+            (
+                Some(svc),
+                url,
+                (service::DEFAULT_MOBILE_APP_ID, service::DEFAULT_STATUS_ID, service::DEFAULT_USER_STATUS_ID),
+            )
         }
         TargetSpec::Remote { base_url, ids } => {
             (None, base_url.clone(), (ids.mobile_app_id.as_str(), ids.status_id.as_str(), ids.user_status_id.as_str()))
@@ -369,7 +374,8 @@ fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failur
     let target = match &args.ca_cert {
         None => crate::target::Target::new(&base_url, config.token.clone(), config.timeout),
         Some(path) => {
-            let pem = std::fs::read(path).map_err(|e| IoError::new("read", path, "give a PEM file with --ca-cert", e))?;
+            let pem =
+                std::fs::read(path).map_err(|e| IoError::new("read", path, "give a PEM file with --ca-cert", e))?;
             crate::target::Target::with_ca(&base_url, config.token.clone(), config.timeout, &pem)
                 .map_err(|e| Failure::from(format!("--ca-cert {}: {e}", path.display())))?
         }
@@ -403,13 +409,15 @@ fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failur
         let per_route = if options.replay_only {
             3 + 2 * options.replay.len() / routes.len().max(1)
         } else {
-            3 + 2 * (crate::generate::coverage(contract).len()
-                + config.cases as usize
-                + crate::generate::negatives(contract).len()
-                + options.replay.len() / routes.len().max(1))
+            3 + 2
+                * (crate::generate::coverage(contract).len()
+                    + config.cases as usize
+                    + crate::generate::negatives(contract).len()
+                    + options.replay.len() / routes.len().max(1))
         };
         let bar = indicatif::ProgressBar::new((per_route * routes.len()) as u64);
-        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} checks · {msg} · {elapsed}") {
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} checks · {msg} · {elapsed}")
+        {
             bar.set_style(style);
         }
         bar
@@ -490,7 +498,8 @@ fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failur
     }
     let _ = write!(out, "{}", crate::human::failures(&report, &date_times, style));
     for p in &regressions {
-        let _ = writeln!(out, "wrote regression case {} (replay it: graph-contract replay {})", p.display(), p.display());
+        let _ =
+            writeln!(out, "wrote regression case {} (replay it: graph-contract replay {})", p.display(), p.display());
     }
     let _ = write!(out, "{}", crate::human::summary(&report, style));
     drop(out);

@@ -96,11 +96,8 @@ pub fn host_of(url: &str) -> Option<String> {
     let rest = url.split_once("://")?.1;
     let authority = rest.split(['/', '?', '#']).next()?;
     let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        v6.split(']').next()?
-    } else {
-        authority.split(':').next()?
-    };
+    let host =
+        if let Some(v6) = authority.strip_prefix('[') { v6.split(']').next()? } else { authority.split(':').next()? };
     // A fully qualified name (`graph.microsoft.com.`) reaches the same host as the plain one.
     let host = host.trim_end_matches('.');
     (!host.is_empty()).then(|| host.to_ascii_lowercase())
@@ -151,7 +148,11 @@ impl Config {
             None => TargetSpec::Embedded,
             Some((name, url)) => {
                 let url = url.trim().trim_end_matches('/').to_string();
-                let invalid = |reason: &str| ConfigError::Invalid { name: name.clone(), value: url.clone(), reason: reason.into() };
+                let invalid = |reason: &str| ConfigError::Invalid {
+                    name: name.clone(),
+                    value: url.clone(),
+                    reason: reason.into(),
+                };
                 if !(url.starts_with("http://") || url.starts_with("https://")) {
                     return Err(invalid("expected an http:// or https:// URL with the version segment, e.g. https://staging.example.com/beta"));
                 }
@@ -246,10 +247,18 @@ mod tests {
 
     #[test]
     fn remote_needs_the_ids_and_token() {
-        let e = cfg(&Flags::default(), &[("CONTRACT_BASE_URL", "https://staging.example.com/beta"), ("CONTRACT_STATUS_ID", "s")])
-            .unwrap_err();
+        let e = cfg(
+            &Flags::default(),
+            &[("CONTRACT_BASE_URL", "https://staging.example.com/beta"), ("CONTRACT_STATUS_ID", "s")],
+        )
+        .unwrap_err();
         let msg = e.to_string();
-        assert!(msg.contains("CONTRACT_MOBILE_APP_ID") && msg.contains("CONTRACT_USER_STATUS_ID") && msg.contains("CONTRACT_TOKEN"), "{msg}");
+        assert!(
+            msg.contains("CONTRACT_MOBILE_APP_ID")
+                && msg.contains("CONTRACT_USER_STATUS_ID")
+                && msg.contains("CONTRACT_TOKEN"),
+            "{msg}"
+        );
         assert!(!msg.contains("CONTRACT_STATUS_ID (or"), "{msg}");
     }
 
@@ -286,7 +295,12 @@ mod tests {
 
     #[test]
     fn warns_on_plain_http_to_a_remote_host() {
-        let mut vars = vec![("CONTRACT_TOKEN", "t"), ("CONTRACT_MOBILE_APP_ID", "a"), ("CONTRACT_STATUS_ID", "s"), ("CONTRACT_USER_STATUS_ID", "u")];
+        let mut vars = vec![
+            ("CONTRACT_TOKEN", "t"),
+            ("CONTRACT_MOBILE_APP_ID", "a"),
+            ("CONTRACT_STATUS_ID", "s"),
+            ("CONTRACT_USER_STATUS_ID", "u"),
+        ];
         vars.push(("CONTRACT_BASE_URL", "http://staging.example.com/beta"));
         assert_eq!(cfg(&Flags::default(), &vars).unwrap().warnings.len(), 1);
         vars.pop();

@@ -30,10 +30,16 @@ pub enum Kind {
     String,
     Boolean,
     /// An integer with its bounds (Int32, Int64).
-    Integer { min: i64, max: i64 },
+    Integer {
+        min: i64,
+        max: i64,
+    },
     Number,
     DateTime,
-    Enum { type_name: String, members: Vec<String> },
+    Enum {
+        type_name: String,
+        members: Vec<String>,
+    },
     /// Anything else (arrays, objects, other formats): kept as its schema.
     Other(Value),
 }
@@ -111,9 +117,8 @@ impl Retrieve for Documents {
 }
 
 fn compile(docs: &HashMap<String, Value>, file: &str) -> Result<Validator, ContractError> {
-    let schema = docs
-        .get(&format!("{ID_BASE}{file}"))
-        .ok_or_else(|| ContractError::Missing { file: file.to_string() })?;
+    let schema =
+        docs.get(&format!("{ID_BASE}{file}")).ok_or_else(|| ContractError::Missing { file: file.to_string() })?;
     jsonschema::draft202012::options()
         .should_validate_formats(true)
         .with_retriever(Documents(docs.clone()))

@@ -45,9 +45,7 @@ fn digits(s: &[u8], what: &str) -> Result<u32, DateTimeError> {
         return err(format!("{what} is not a number"));
     }
     s.iter()
-        .try_fold(0u32, |acc, d| {
-            acc.checked_mul(10)?.checked_add(u32::from(d - b'0'))
-        })
+        .try_fold(0u32, |acc, d| acc.checked_mul(10)?.checked_add(u32::from(d - b'0')))
         .map_or_else(|| err(format!("{what} is too large")), Ok)
 }
 
@@ -111,10 +109,7 @@ impl DateTime {
     /// (upper-case `T` and `Z`, four or more year digits, a fraction of 1–12 digits).
     pub fn parse(s: &str) -> Result<DateTime, DateTimeError> {
         let b = s.as_bytes();
-        let dash = b
-            .iter()
-            .position(|&c| c == b'-')
-            .ok_or_else(|| DateTimeError("no '-' after the year".into()))?;
+        let dash = b.iter().position(|&c| c == b'-').ok_or_else(|| DateTimeError("no '-' after the year".into()))?;
         if dash < 4 {
             return err("the year has fewer than four digits");
         }
@@ -181,11 +176,9 @@ impl DateTime {
     /// The instant in 100 ns ticks since 1970-01-01T00:00:00Z.
     pub fn instant(&self) -> i128 {
         let days = i128::from(days_from_civil(self.year, self.month, self.day));
-        let secs = days * 86_400
-            + i128::from(self.hour) * 3600
-            + i128::from(self.minute) * 60
-            + i128::from(self.second)
-            - i128::from(self.offset_minutes) * 60;
+        let secs =
+            days * 86_400 + i128::from(self.hour) * 3600 + i128::from(self.minute) * 60 + i128::from(self.second)
+                - i128::from(self.offset_minutes) * 60;
         secs * TICKS_PER_SECOND + i128::from(self.ticks)
     }
 

@@ -53,7 +53,11 @@ fn walk(pointer: &str, expected: &Value, actual: &Value, date_times: &[&str], to
                         let dt = top && date_times.contains(&k.as_str());
                         if dt {
                             if !equal(ev, av, true) {
-                                out.push(Difference { pointer: p, expected: Some(ev.clone()), actual: Some(av.clone()) });
+                                out.push(Difference {
+                                    pointer: p,
+                                    expected: Some(ev.clone()),
+                                    actual: Some(av.clone()),
+                                });
                             }
                         } else {
                             walk(&p, ev, av, date_times, false, out);
@@ -63,7 +67,11 @@ fn walk(pointer: &str, expected: &Value, actual: &Value, date_times: &[&str], to
                 }
             }
             for (k, av) in a.iter().filter(|(k, _)| !skip(k) && !e.contains_key(*k)) {
-                out.push(Difference { pointer: format!("{pointer}/{}", escape(k)), expected: None, actual: Some(av.clone()) });
+                out.push(Difference {
+                    pointer: format!("{pointer}/{}", escape(k)),
+                    expected: None,
+                    actual: Some(av.clone()),
+                });
             }
         }
         (Value::Array(e), Value::Array(a)) if e.len() == a.len() => {

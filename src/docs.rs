@@ -97,7 +97,9 @@ pub fn check(page: &Page, contract: &Contract) -> Vec<Finding> {
                 };
                 out.push(Finding::warning(
                     *line,
-                    format!("the example {what} says Content-Length: {value}, but its body as written is {lf} bytes{why}"),
+                    format!(
+                        "the example {what} says Content-Length: {value}, but its body as written is {lf} bytes{why}"
+                    ),
                 ));
             }
         }
@@ -145,6 +147,9 @@ fn check_route(page: &Page, ex: &crate::spec::Example, out: &mut Vec<Finding>) {
         r.next() == Some(method) && r.next().is_some_and(|p| path.ends_with(p))
     });
     if !page.routes.is_empty() && !matches {
-        out.push(Finding::warning(ex.line, format!("the example request `{method} {path}` matches none of the page's routes")));
+        out.push(Finding::warning(
+            ex.line,
+            format!("the example request `{method} {path}` matches none of the page's routes"),
+        ));
     }
 }

@@ -106,9 +106,7 @@ pub fn enum_values(contract: &Contract) -> usize {
 }
 
 fn chars(range: (char, char), len: std::ops::Range<usize>) -> BoxedStrategy<String> {
-    proptest::collection::vec(proptest::char::range(range.0, range.1), len)
-        .prop_map(String::from_iter)
-        .boxed()
+    proptest::collection::vec(proptest::char::range(range.0, range.1), len).prop_map(String::from_iter).boxed()
 }
 
 fn string_strategy(nullable: bool) -> BoxedStrategy<Value> {
@@ -227,11 +225,24 @@ pub fn negatives(contract: &Contract) -> Vec<NegativeCase> {
         Value::Object(u).to_string()
     };
     let body = |name: &str, v: Value| json!({ name: v }).to_string();
-    let bad = |id: String, body: String| NegativeCase { id, body, auth: true, aim: Aim::Object, expect: Expect::Status(400) };
+    let bad =
+        |id: String, body: String| NegativeCase { id, body, auth: true, aim: Aim::Object, expect: Expect::Status(400) };
 
     let mut out = vec![
-        NegativeCase { id: "no-token".into(), body: valid(), auth: false, aim: Aim::Object, expect: Expect::Status(401) },
-        NegativeCase { id: "unknown-id".into(), body: valid(), auth: true, aim: Aim::UnknownId, expect: Expect::Status(404) },
+        NegativeCase {
+            id: "no-token".into(),
+            body: valid(),
+            auth: false,
+            aim: Aim::Object,
+            expect: Expect::Status(401),
+        },
+        NegativeCase {
+            id: "unknown-id".into(),
+            body: valid(),
+            auth: true,
+            aim: Aim::UnknownId,
+            expect: Expect::Status(404),
+        },
     ];
     for p in &contract.properties {
         for (label, v) in wrong_types(p) {

@@ -90,7 +90,11 @@ pub fn failures(report: &Report, date_times: &[&str], style: Style) -> String {
         out.push('\n');
     }
     if all.len() > style.max_failures {
-        let _ = writeln!(out, "… and {} more failed checks (write them all with --json PATH)\n", all.len() - style.max_failures);
+        let _ = writeln!(
+            out,
+            "… and {} more failed checks (write them all with --json PATH)\n",
+            all.len() - style.max_failures
+        );
     }
     out
 }
@@ -99,7 +103,12 @@ pub fn failures(report: &Report, date_times: &[&str], style: Style) -> String {
 /// restore, and the verdict with its exit code.
 pub fn summary(report: &Report, style: Style) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "summary of {}{}", report.target, if report.embedded { " (embedded reference service)" } else { "" });
+    let _ = writeln!(
+        out,
+        "summary of {}{}",
+        report.target,
+        if report.embedded { " (embedded reference service)" } else { "" }
+    );
     let _ = writeln!(out, "  {:<30} {:<9} {:>7} {:>7}", "route", "kind", "checks", "failed");
     for route in report.routes() {
         let mut first = true;
@@ -108,13 +117,15 @@ pub fn summary(report: &Report, style: Style) -> String {
             if t.run == 0 {
                 continue;
             }
-            let failed = if t.failed > 0 { paint(style, "31", &format!("{:>7}", t.failed)) } else { format!("{:>7}", 0) };
+            let failed =
+                if t.failed > 0 { paint(style, "31", &format!("{:>7}", t.failed)) } else { format!("{:>7}", 0) };
             let _ = writeln!(out, "  {:<30} {:<9} {:>7} {failed}", if first { route } else { "" }, phase.name(), t.run);
             first = false;
         }
     }
     if !report.coverage.is_empty() {
-        let parts: Vec<String> = report.coverage.iter().map(|c| format!("{} {}/{}", c.route, c.sent, c.total)).collect();
+        let parts: Vec<String> =
+            report.coverage.iter().map(|c| format!("{} {}/{}", c.route, c.sent, c.total)).collect();
         let _ = writeln!(out, "  enum coverage: {}", parts.join(", "));
     }
     let seconds = report.duration_ms as f64 / 1000.0;
@@ -122,7 +133,11 @@ pub fn summary(report: &Report, style: Style) -> String {
         // A replay: no generated cases.
         let _ = writeln!(out, "  seed {} · wall time {seconds:.2} s", report.seed);
     } else {
-        let _ = writeln!(out, "  random cases: {} per route · seed {} · wall time {seconds:.2} s", report.cases, report.seed);
+        let _ = writeln!(
+            out,
+            "  random cases: {} per route · seed {} · wall time {seconds:.2} s",
+            report.cases, report.seed
+        );
     }
     for r in &report.restore {
         let mark = if r.restored { "restored" } else { "NOT RESTORED" };
@@ -146,17 +161,31 @@ pub fn summary(report: &Report, style: Style) -> String {
     let failed = report.failures().count();
     let code = report.exit_code();
     let verdict = if let Some(t) = report.throttled.as_ref().filter(|_| code == crate::exit::UNREACHABLE) {
-        paint(style, "1;31", &format!("result: the service is throttling ({t}); {failed} of {total} checks failed (exit {code})"))
+        paint(
+            style,
+            "1;31",
+            &format!("result: the service is throttling ({t}); {failed} of {total} checks failed (exit {code})"),
+        )
     } else if let Some(u) = &report.unreachable {
         paint(style, "1;31", &format!("result: no check ran, {u} (exit {code})"))
     } else if code == crate::exit::INTERRUPTED {
-        paint(style, "1;33", &format!("result: interrupted after {total} checks ({failed} failed); every object was restored (exit {code})"))
+        paint(
+            style,
+            "1;33",
+            &format!(
+                "result: interrupted after {total} checks ({failed} failed); every object was restored (exit {code})"
+            ),
+        )
     } else if code == crate::exit::OK {
         paint(style, "1;32", &format!("result: {total} checks passed, the contract holds (exit {code})"))
     } else if failed == 0 {
         paint(style, "1;31", &format!("result: {total} checks passed, but an object was not restored (exit {code})"))
     } else {
-        paint(style, "1;31", &format!("result: {failed} of {total} checks failed, the contract is violated (exit {code})"))
+        paint(
+            style,
+            "1;31",
+            &format!("result: {failed} of {total} checks failed, the contract is violated (exit {code})"),
+        )
     };
     let _ = writeln!(out, "{verdict}");
     out

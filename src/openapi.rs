@@ -43,16 +43,19 @@ fn schema_ref(name: &str) -> Value {
 
 fn path_item(contract: &Contract, nested: bool) -> Value {
     let t = &contract.type_name;
-    let id_param = |name: &str, description: &str| {
-        json!({"name": name, "in": "path", "required": true, "description": description, "schema": {"type": "string"}})
-    };
+    let id_param = |name: &str, description: &str| json!({"name": name, "in": "path", "required": true, "description": description, "schema": {"type": "string"}});
     let mut parameters = vec![id_param("mobileAppId", "The id of the mobileApp.")];
     if nested {
         parameters.push(id_param("userAppInstallStatusId", "The id of the userAppInstallStatus."));
     }
     parameters.push(id_param("mobileAppInstallStatusId", &format!("The key of the {t}.")));
-    let (get_id, patch_id) = if nested { ("getUserDeviceStatus", "updateUserDeviceStatus") } else { ("getDeviceStatus", "updateDeviceStatus") };
-    let object = json!({"description": format!("The whole {t}."), "content": {"application/json": {"schema": schema_ref(t)}}});
+    let (get_id, patch_id) = if nested {
+        ("getUserDeviceStatus", "updateUserDeviceStatus")
+    } else {
+        ("getDeviceStatus", "updateDeviceStatus")
+    };
+    let object =
+        json!({"description": format!("The whole {t}."), "content": {"application/json": {"schema": schema_ref(t)}}});
     let error = |what: &str| json!({"$ref": format!("#/components/responses/{what}")});
     json!({
         "parameters": parameters,
@@ -83,10 +86,9 @@ fn path_item(contract: &Contract, nested: bool) -> Value {
 
 /// The OpenAPI 3.1 document of the contract.
 pub fn document(contract: &Contract) -> Value {
-    let schemas: Map<String, Value> = contract.documents.iter().map(|(file, v)| (component(file), rewrite(v))).collect();
-    let error = |description: &str| {
-        json!({"description": description, "content": {"application/json": {"schema": schema_ref("odataError")}}})
-    };
+    let schemas: Map<String, Value> =
+        contract.documents.iter().map(|(file, v)| (component(file), rewrite(v))).collect();
+    let error = |description: &str| json!({"description": description, "content": {"application/json": {"schema": schema_ref("odataError")}}});
     let base = "/deviceAppManagement/mobileApps/{mobileAppId}";
     json!({
         "openapi": "3.1.0",

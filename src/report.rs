@@ -30,7 +30,8 @@ pub enum Phase {
 }
 
 impl Phase {
-    pub const ALL: [Phase; 6] = [Phase::Baseline, Phase::Case, Phase::Coverage, Phase::Random, Phase::Negative, Phase::Restore];
+    pub const ALL: [Phase; 6] =
+        [Phase::Baseline, Phase::Case, Phase::Coverage, Phase::Random, Phase::Negative, Phase::Restore];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -150,10 +151,10 @@ impl Report {
 
     /// Checks run and failed on `route` in `phase`.
     pub fn tally(&self, route: &str, phase: Phase) -> Tally {
-        self.checks.iter().filter(|c| c.route == route && c.phase == phase).fold(Tally::default(), |t, c| Tally {
-            run: t.run + 1,
-            failed: t.failed + usize::from(!c.passed),
-        })
+        self.checks
+            .iter()
+            .filter(|c| c.route == route && c.phase == phase)
+            .fold(Tally::default(), |t, c| Tally { run: t.run + 1, failed: t.failed + usize::from(!c.passed) })
     }
 
     /// Whether every route's object was restored.

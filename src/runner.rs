@@ -38,10 +38,16 @@ pub struct Route {
 pub fn routes(mobile_app_id: &str, status_id: &str, user_status_id: &str) -> Vec<Route> {
     let missing = format!("graph-contract-missing-{status_id}");
     let top = |s: &str| format!("/deviceAppManagement/mobileApps/{mobile_app_id}/deviceStatuses/{s}");
-    let nested =
-        |s: &str| format!("/deviceAppManagement/mobileApps/{mobile_app_id}/userStatuses/{user_status_id}/deviceStatuses/{s}");
+    let nested = |s: &str| {
+        format!("/deviceAppManagement/mobileApps/{mobile_app_id}/userStatuses/{user_status_id}/deviceStatuses/{s}")
+    };
     vec![
-        Route { name: "deviceStatuses".into(), path: top(status_id), key: status_id.into(), unknown_path: top(&missing) },
+        Route {
+            name: "deviceStatuses".into(),
+            path: top(status_id),
+            key: status_id.into(),
+            unknown_path: top(&missing),
+        },
         Route {
             name: "userStatuses/deviceStatuses".into(),
             path: nested(status_id),
@@ -236,7 +242,13 @@ impl Run<'_> {
 
     /// Checks an answer that must be the whole object: 200, JSON, valid, the key, and (when
     /// given) equal to `expected`. Fills `check` and returns the object when there is one.
-    fn object_answer(&self, check: &mut Check, answer: &Answer, key: &str, expected: Option<&Map<String, Value>>) -> Option<Map<String, Value>> {
+    fn object_answer(
+        &self,
+        check: &mut Check,
+        answer: &Answer,
+        key: &str,
+        expected: Option<&Map<String, Value>>,
+    ) -> Option<Map<String, Value>> {
         if answer.status != 200 {
             check.problems.push(format!("expected status 200, got {}{}", answer.status, redirect_note(answer.status)));
         }
@@ -315,7 +327,14 @@ impl Run<'_> {
     }
 
     /// GET the object and check it (against `expected` when given).
-    fn get_check(&mut self, route: &Route, phase: Phase, case_id: &str, name: &str, expected: Option<&Map<String, Value>>) -> (Check, Option<Map<String, Value>>) {
+    fn get_check(
+        &mut self,
+        route: &Route,
+        phase: Phase,
+        case_id: &str,
+        name: &str,
+        expected: Option<&Map<String, Value>>,
+    ) -> (Check, Option<Map<String, Value>>) {
         let started = Instant::now();
         let mut check = self.check(route, phase, case_id, name);
         let req = Request::get(self.target.url(&route.path));
@@ -336,7 +355,14 @@ impl Run<'_> {
     }
 
     /// One update: PATCH, check the answer, GET, check it persisted. Updates `model`.
-    fn update(&mut self, route: &Route, phase: Phase, case_id: &str, update: &Update, model: &mut Map<String, Value>) -> CaseResult {
+    fn update(
+        &mut self,
+        route: &Route,
+        phase: Phase,
+        case_id: &str,
+        update: &Update,
+        model: &mut Map<String, Value>,
+    ) -> CaseResult {
         let started = Instant::now();
         let mut patch = self.check(route, phase, case_id, "PATCH answer");
         let body = Value::Object(update.clone());
@@ -378,7 +404,8 @@ impl Run<'_> {
         let mut checks = vec![patch];
         if self.stop.is_none() || phase == Phase::Restore {
             let (persisted, object) = self.get_check(route, phase, case_id, "persisted", Some(&expected));
-            *model = object.filter(|_| persisted.problems.iter().all(|p| !p.starts_with("expected status")))
+            *model = object
+                .filter(|_| persisted.problems.iter().all(|p| !p.starts_with("expected status")))
                 .map(|o| strip_annotations(&o))
                 .unwrap_or(expected);
             checks.push(persisted);
@@ -424,7 +451,11 @@ impl Run<'_> {
                 if key_kept {
                     // Accepted, but the key did not change: allowed.
                 } else if answer.status != expected_status {
-                    check.problems.push(format!("expected status {expected_status}, got {}{}", answer.status, redirect_note(answer.status)));
+                    check.problems.push(format!(
+                        "expected status {expected_status}, got {}{}",
+                        answer.status,
+                        redirect_note(answer.status)
+                    ));
                 } else {
                     match &answer.json {
                         Some(body) => {
@@ -464,17 +495,27 @@ impl Run<'_> {
                     for (k, v) in subset {
                         let got = actual.get(k);
                         let date_times = self.contract.date_time_properties();
-                        let same = got.is_some_and(|g| diff::compare(&json!({ k: v }), &json!({ k: g }), &date_times).is_empty());
+                        let same = got
+                            .is_some_and(|g| diff::compare(&json!({ k: v }), &json!({ k: g }), &date_times).is_empty());
                         if !same {
                             first.passed = false;
-                            first.problems.push(format!("the case file expects {k} = {v}, got {}", got.map_or("nothing".into(), Value::to_string)));
+                            first.problems.push(format!(
+                                "the case file expects {k} = {v}, got {}",
+                                got.map_or("nothing".into(), Value::to_string)
+                            ));
                         }
                     }
                 }
                 return result.checks;
             }
         }
-        let negative = NegativeCase { id: case.id.clone(), body: case.body.clone(), auth: true, aim: Aim::Object, expect: Expect::Status(case.expect_status) };
+        let negative = NegativeCase {
+            id: case.id.clone(),
+            body: case.body.clone(),
+            auth: true,
+            aim: Aim::Object,
+            expect: Expect::Status(case.expect_status),
+        };
         let mut checks = self.negative(route, &negative, model);
         for c in &mut checks {
             c.phase = Phase::Case;
@@ -507,8 +548,13 @@ impl Run<'_> {
             shrunk += 1;
             let original = tree.current().len();
             let (mut minimal, steps) = self.shrink(route, &case_id, &mut tree, first, model);
-            let size = minimal.checks.first().and_then(|c| c.request.as_ref()).and_then(|r| r.body.as_ref())
-                .and_then(|b| serde_json::from_str::<Map<String, Value>>(b).ok()).map_or(original, |m| m.len());
+            let size = minimal
+                .checks
+                .first()
+                .and_then(|c| c.request.as_ref())
+                .and_then(|r| r.body.as_ref())
+                .and_then(|b| serde_json::from_str::<Map<String, Value>>(b).ok())
+                .map_or(original, |m| m.len());
             for c in &mut minimal.checks {
                 c.note = Some(format!("shrunk from an update of {original} properties to {size} in {steps} steps"));
             }
@@ -520,7 +566,14 @@ impl Run<'_> {
     /// proptest's tree shrinks one property's value completely before it tries to drop the next
     /// property, and can spend the whole budget inside one string. Then proptest's tree shrinks
     /// the values of the properties left (its candidates restricted to those properties).
-    fn shrink(&mut self, route: &Route, case_id: &str, tree: &mut Box<dyn ValueTree<Value = Update>>, first: CaseResult, model: &mut Map<String, Value>) -> (CaseResult, u32) {
+    fn shrink(
+        &mut self,
+        route: &Route,
+        case_id: &str,
+        tree: &mut Box<dyn ValueTree<Value = Update>>,
+        first: CaseResult,
+        model: &mut Map<String, Value>,
+    ) -> (CaseResult, u32) {
         let mut last = first;
         let mut failing = tree.current();
         let mut steps = 0;
@@ -545,7 +598,10 @@ impl Run<'_> {
         let mut pinned = Vec::new();
         let strings: Vec<String> = failing
             .iter()
-            .filter(|(k, v)| v.as_str().is_some_and(|s| s.chars().count() > 8) && self.contract.property(k).is_some_and(|p| p.kind == crate::contract::Kind::String))
+            .filter(|(k, v)| {
+                v.as_str().is_some_and(|s| s.chars().count() > 8)
+                    && self.contract.property(k).is_some_and(|p| p.kind == crate::contract::Kind::String)
+            })
             .map(|(k, _)| k.clone())
             .collect();
         for key in strings {
@@ -632,7 +688,9 @@ impl Run<'_> {
                     break;
                 }
                 let r = self.update(route, Phase::Coverage, &case.id, &case.update, &mut model);
-                if case.id.starts_with("enum/") && !r.checks.iter().any(|c| c.problems.iter().any(|p| p.starts_with("not sent"))) {
+                if case.id.starts_with("enum/")
+                    && !r.checks.iter().any(|c| c.problems.iter().any(|p| p.starts_with("not sent")))
+                {
                     enum_sent += 1;
                 }
                 self.emit(out, r.checks);
@@ -650,7 +708,13 @@ impl Run<'_> {
     }
 
     /// Writes the baseline back and checks it with a GET.
-    fn restore(&mut self, route: &Route, baseline: &Map<String, Value>, model: &mut Map<String, Value>, out: &mut Vec<Check>) -> Restore {
+    fn restore(
+        &mut self,
+        route: &Route,
+        baseline: &Map<String, Value>,
+        model: &mut Map<String, Value>,
+        out: &mut Vec<Check>,
+    ) -> Restore {
         let writable: Update = baseline
             .iter()
             .filter(|(k, _)| **k != self.contract.key && !k.starts_with('@'))
@@ -714,10 +778,18 @@ pub fn seeded_rng(seed: u64) -> TestRng {
 }
 
 /// Runs every pass on every route against `target` and returns the report.
-pub fn run(contract: &Contract, target: &Target, routes: &[Route], options: &Options, embedded: bool, observe: &mut dyn FnMut(&Check)) -> Report {
+pub fn run(
+    contract: &Contract,
+    target: &Target,
+    routes: &[Route],
+    options: &Options,
+    embedded: bool,
+    observe: &mut dyn FnMut(&Check),
+) -> Report {
     let started = Instant::now();
     let started_at = crate::datetime::now_utc();
-    let mut run = Run { contract, target, options, observe, requests: 0, stop: None, next_slot: None, waits: 0, waited_ms: 0 };
+    let mut run =
+        Run { contract, target, options, observe, requests: 0, stop: None, next_slot: None, waits: 0, waited_ms: 0 };
     let mut checks = Vec::new();
     let mut coverage = Vec::new();
     let mut restore = Vec::new();
@@ -736,7 +808,11 @@ pub fn run(contract: &Contract, target: &Target, routes: &[Route], options: &Opt
             }
         }
         if !options.replay_only {
-            coverage.push(Coverage { route: route.name.clone(), sent: enum_sent, total: generate::enum_values(contract) });
+            coverage.push(Coverage {
+                route: route.name.clone(),
+                sent: enum_sent,
+                total: generate::enum_values(contract),
+            });
         }
         restore.extend(restored);
         if let Some(Stop::Target(m)) = &run.stop {

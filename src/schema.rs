@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::error::OverlayError;
-use crate::spec::{Page, PropType, Primitive};
+use crate::spec::{Page, Primitive, PropType};
 
 /// Base of every `$id`; files refer to each other by relative file name.
 pub const ID_BASE: &str = "https://graph-contract.invalid/schemas/";

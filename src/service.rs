@@ -138,15 +138,16 @@ impl InitialState {
 
     /// Parses a state file (see `cases/state.example.json`); `path` names it in errors.
     pub fn parse(path: &str, text: &str) -> Result<InitialState, StateError> {
-        let parse_error = |e: serde_json::Error| StateError::Parse {
-            path: path.to_string(),
-            line: e.line(),
-            message: e.to_string(),
-        };
+        let parse_error =
+            |e: serde_json::Error| StateError::Parse { path: path.to_string(), line: e.line(), message: e.to_string() };
         // serde would also read a struct from an array; the format is an object.
         let value: Value = serde_json::from_str(text).map_err(parse_error)?;
         if !value.is_object() {
-            return Err(StateError::Parse { path: path.to_string(), line: 1, message: "expected a JSON object".into() });
+            return Err(StateError::Parse {
+                path: path.to_string(),
+                line: 1,
+                message: "expected a JSON object".into(),
+            });
         }
         let file: StateFile = serde_json::from_value(value).map_err(parse_error)?;
         let contract = Contract::embedded();
@@ -272,13 +273,13 @@ async fn handle(shared: Arc<Shared>, key: RecordKey, headers: HeaderMap, body: O
         let records = shared.records.lock();
         return match records.as_ref().ok().and_then(|r| r.get(&key)) {
             Some(object) => object_response(&shared, object),
-            None => error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", "state unavailable", &shared, &headers),
+            None => {
+                error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", "state unavailable", &shared, &headers)
+            }
         };
     };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     let too_large = || {
         let message = format!("The request body is larger than {} bytes.", shared.body_limit);
         error(StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLarge", &message, &shared, &headers)
@@ -463,7 +464,11 @@ pub fn start_on(addr: &str, config: ServiceConfig) -> Result<RunningService, Ser
 
 /// Runs the service in the foreground until SIGINT or SIGTERM. `on_listening` is called with
 /// the bound address once the socket listens (the CLI prints `listening on ...` there).
-pub fn serve_until_signal(addr: &str, config: ServiceConfig, on_listening: impl FnOnce(SocketAddr)) -> Result<(), ServiceError> {
+pub fn serve_until_signal(
+    addr: &str,
+    config: ServiceConfig,
+    on_listening: impl FnOnce(SocketAddr),
+) -> Result<(), ServiceError> {
     let listener = bind(addr)?;
     let bound = listener.local_addr().map_err(ServiceError::Runtime)?;
     let rt = runtime()?;
@@ -474,10 +479,7 @@ pub fn serve_until_signal(addr: &str, config: ServiceConfig, on_listening: impl 
         // soon as it reads it, and an unhandled SIGTERM would kill the process (exit 143).
         let shutdown = shutdown_signal().map_err(ServiceError::Runtime)?;
         on_listening(bound);
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(ServiceError::Runtime)
+        axum::serve(listener, app).with_graceful_shutdown(shutdown).await.map_err(ServiceError::Runtime)
     })
 }
 

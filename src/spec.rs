@@ -78,9 +78,14 @@ impl Primitive {
 pub enum PropType {
     Primitive(Primitive),
     /// A linked type whose description lists "Possible values are: ...".
-    Enum { name: String, members: Vec<String> },
+    Enum {
+        name: String,
+        members: Vec<String>,
+    },
     /// A linked type with no member list: an object the deriver cannot resolve.
-    Complex { name: String },
+    Complex {
+        name: String,
+    },
     Collection(Box<PropType>),
 }
 
@@ -191,9 +196,7 @@ fn walk(text: &str) -> Walk {
                     }
                 }
             }
-            Event::Start(Tag::Table(_)) => {
-                table = Some(Table { section: section.clone(), ..Table::default() })
-            }
+            Event::Start(Tag::Table(_)) => table = Some(Table { section: section.clone(), ..Table::default() }),
             Event::End(TagEnd::Table) => out.tables.extend(table.take()),
             Event::Start(Tag::TableHead) => {
                 in_head = true;
@@ -374,9 +377,7 @@ fn parse_example(kind: ExampleKind, block: &CodeBlock) -> Example {
             headers.push((name.trim().to_string(), value.trim().to_string(), block.line + i));
         }
     }
-    let body = body_idx
-        .map(|i| block.text.split('\n').skip(i).collect::<Vec<_>>().join("\n"))
-        .unwrap_or_default();
+    let body = body_idx.map(|i| block.text.split('\n').skip(i).collect::<Vec<_>>().join("\n")).unwrap_or_default();
     Example {
         kind,
         start_line,
@@ -443,12 +444,11 @@ pub fn parse(path: &str, text: &str) -> Result<Page, SpecError> {
         .flat_map(|(_, _, links, _)| links.iter())
         .map(|(t, _)| t.trim().to_string())
         .find(|t| valid_property_name(t));
-    let from_title = w
-        .h1
-        .as_deref()
-        .and_then(|h| h.split_whitespace().last())
-        .filter(|t| valid_property_name(t))
-        .map(str::to_string);
+    let from_title =
+        w.h1.as_deref()
+            .and_then(|h| h.split_whitespace().last())
+            .filter(|t| valid_property_name(t))
+            .map(str::to_string);
     let type_name = from_body.or(from_title).ok_or_else(|| SpecError::NoTypeName { path: path.to_string() })?;
 
     let routes = w

@@ -259,12 +259,15 @@ impl Target {
         }
         if bytes.len() as u64 > MAX_ANSWER_BYTES {
             bytes.truncate(usize::try_from(MAX_ANSWER_BYTES).unwrap_or(usize::MAX));
-            body_problem = Some(format!("the body is larger than {MAX_ANSWER_BYTES} bytes (the cap); the rest was not read"));
+            body_problem =
+                Some(format!("the body is larger than {MAX_ANSWER_BYTES} bytes (the cap); the rest was not read"));
         }
         let body = match String::from_utf8(bytes) {
             Ok(s) => s,
             Err(e) => {
-                body_problem.get_or_insert_with(|| format!("the body is not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()));
+                body_problem.get_or_insert_with(|| {
+                    format!("the body is not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to())
+                });
                 String::from_utf8_lossy(e.as_bytes()).into_owned()
             }
         };
@@ -273,7 +276,13 @@ impl Target {
         let mut body = self.redact(body);
         if body_problem.is_some() {
             // A body cut at the cap or broken off may end in the first part of an echoed token.
-            let cut = self.token.char_indices().map(|(i, _)| i).filter(|i| *i > 0).rev().find(|i| body.ends_with(&self.token[..*i]));
+            let cut = self
+                .token
+                .char_indices()
+                .map(|(i, _)| i)
+                .filter(|i| *i > 0)
+                .rev()
+                .find(|i| body.ends_with(&self.token[..*i]));
             if let Some(i) = cut {
                 body.truncate(body.len() - i);
                 body.push_str("$CONTRACT_TOKEN");

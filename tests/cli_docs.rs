@@ -36,12 +36,7 @@ fn stderr(o: &Output) -> String {
 }
 
 fn describe(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}--- stderr\n{}",
-        o.status.code(),
-        stdout(o),
-        stderr(o)
-    )
+    format!("exit {:?}\n--- stdout\n{}--- stderr\n{}", o.status.code(), stdout(o), stderr(o))
 }
 
 /// A fresh directory under the system temp dir, removed on drop.
@@ -50,9 +45,7 @@ struct TempDir(PathBuf);
 impl TempDir {
     fn new(tag: &str) -> TempDir {
         static N: AtomicUsize = AtomicUsize::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         let dir = std::env::temp_dir().join(format!(
             "graph-contract-{tag}-{}-{nanos}-{}",
             std::process::id(),
@@ -105,26 +98,11 @@ fn derive_writes_the_five_schemas_byte_equal_to_schemas_dir() {
     for name in &written {
         let got = fs::read(out.path().join(name)).expect("written file");
         let want = fs::read(root().join("schemas").join(name)).expect("schemas/ file");
-        assert!(
-            got == want,
-            "{name} written by derive differs from schemas/{name}"
-        );
+        assert!(got == want, "{name} written by derive differs from schemas/{name}");
     }
-    assert_eq!(
-        files_in(&root().join("schemas")),
-        written,
-        "schemas/ holds exactly the derived files"
-    );
-    assert!(
-        stdout(&o).contains("derived 5 schemas for mobileAppInstallStatus (13 properties)"),
-        "{}",
-        describe(&o)
-    );
-    assert!(
-        stderr(&o).is_empty(),
-        "no warnings for the real page: {}",
-        describe(&o)
-    );
+    assert_eq!(files_in(&root().join("schemas")), written, "schemas/ holds exactly the derived files");
+    assert!(stdout(&o).contains("derived 5 schemas for mobileAppInstallStatus (13 properties)"), "{}", describe(&o));
+    assert!(stderr(&o).is_empty(), "no warnings for the real page: {}", describe(&o));
 }
 
 #[test]
@@ -133,18 +111,11 @@ fn derive_without_overlay_differs_only_in_nullability() {
     let o = run(&["derive", PAGE, "--out", out.str()]);
     assert_eq!(code(&o), 0, "{}", describe(&o));
     let got = fs::read_to_string(out.path().join("mobileAppInstallStatus.json")).expect("written");
-    let want =
-        fs::read_to_string(root().join("schemas/mobileAppInstallStatus.json")).expect("schemas/");
+    let want = fs::read_to_string(root().join("schemas/mobileAppInstallStatus.json")).expect("schemas/");
     assert_ne!(got, want, "the overlay changes the response schema");
-    assert!(
-        !got.contains("\"null\""),
-        "no property is nullable without the overlay"
-    );
+    assert!(!got.contains("\"null\""), "no property is nullable without the overlay");
     let enums = fs::read(out.path().join("resultantAppStateDetail.json")).expect("written");
-    assert_eq!(
-        enums,
-        fs::read(root().join("schemas/resultantAppStateDetail.json")).expect("schemas/")
-    );
+    assert_eq!(enums, fs::read(root().join("schemas/resultantAppStateDetail.json")).expect("schemas/"));
 }
 
 #[test]
@@ -154,19 +125,8 @@ fn derive_warns_about_an_unresolved_complex_type() {
     let o = run(&["derive", page, "--out", out.str()]);
     assert_eq!(code(&o), 0, "{}", describe(&o));
     let err = stderr(&o);
-    assert!(
-        err.contains(&format!("warning: {page}:")) && err.contains("printerLocation"),
-        "{}",
-        describe(&o)
-    );
-    assert_eq!(
-        files_in(out.path()),
-        [
-            "odataError.json",
-            "printerShare.json",
-            "printerShare.patch.json"
-        ]
-    );
+    assert!(err.contains(&format!("warning: {page}:")) && err.contains("printerLocation"), "{}", describe(&o));
+    assert_eq!(files_in(out.path()), ["odataError.json", "printerShare.json", "printerShare.patch.json"]);
 }
 
 // ---- check-docs -------------------------------------------------------------------------------------------
@@ -187,22 +147,13 @@ fn check_docs_on_the_page_reports_its_faults_and_exits_0() {
                 .unwrap_or_else(|| panic!("no warning at line {n}:\n{out}"))
         };
         let l79 = line_of(79);
-        assert!(
-            l79.contains("Content-Length: 555") && l79.contains("541"),
-            "{l79}"
-        );
+        assert!(l79.contains("Content-Length: 555") && l79.contains("541"), "{l79}");
         let l103 = line_of(103);
-        assert!(
-            l103.contains("Content-Length: 604") && l103.contains("589"),
-            "{l103}"
-        );
+        assert!(l103.contains("Content-Length: 604") && l103.contains("589"), "{l103}");
         let l49 = line_of(49);
         assert!(l49.contains("required when you create"), "{l49}");
         let l58 = line_of(58);
-        assert!(
-            l58.contains("'installState'") && l58.contains("'mobileAppInstallStatusValue'"),
-            "{l58}"
-        );
+        assert!(l58.contains("'installState'") && l58.contains("'mobileAppInstallStatusValue'"), "{l58}");
         assert!(!out.contains(": error: "), "the examples are valid:\n{out}");
         assert!(out.contains("2 examples valid"), "{out}");
     }
@@ -212,53 +163,29 @@ fn check_docs_on_the_page_reports_its_faults_and_exits_0() {
 fn check_docs_with_an_invalid_example_exits_1_naming_the_lines() {
     let page = "tests/fixtures/pages/invalid_example.md";
     let text = fs::read_to_string(root().join(page)).expect("fixture");
-    let line = |needle: &str| {
-        text.lines()
-            .position(|l| l.contains(needle))
-            .expect("needle")
-            + 1
-    };
+    let line = |needle: &str| text.lines().position(|l| l.contains(needle)).expect("needle") + 1;
     let o = run(&["check-docs", page]);
     assert_eq!(code(&o), 1, "{}", describe(&o));
     let out = stdout(&o);
     let state = format!("{page}:{}: error: ", line("\"state\": \"On\""));
-    assert!(
-        out.lines()
-            .any(|l| l.starts_with(&state) && l.contains("/state")),
-        "expected {state}…\n{out}"
-    );
+    assert!(out.lines().any(|l| l.starts_with(&state) && l.contains("/state")), "expected {state}…\n{out}");
     let retries = format!("{page}:{}: error: ", line("\"retries\": \"2\""));
-    assert!(
-        out.lines()
-            .any(|l| l.starts_with(&retries) && l.contains("/retries")),
-        "expected {retries}…\n{out}"
-    );
+    assert!(out.lines().any(|l| l.starts_with(&retries) && l.contains("/retries")), "expected {retries}…\n{out}");
     assert!(out.contains("2 errors in the examples"), "{out}");
 }
 
 #[test]
 fn check_docs_with_an_example_that_is_not_json_exits_1() {
     let dir = TempDir::new("check-docs-json");
-    let text = fs::read_to_string(root().join("tests/fixtures/pages/invalid_example.md"))
-        .expect("fixture");
+    let text = fs::read_to_string(root().join("tests/fixtures/pages/invalid_example.md")).expect("fixture");
     let text = text.replace("  \"state\": \"On\",\n", "  \"state\": \"on\"\n");
     let page = dir.path().join("broken.md");
     fs::write(&page, &text).expect("write");
-    let bad_line = text
-        .lines()
-        .position(|l| l.contains("\"retries\": 2"))
-        .expect("line")
-        + 1;
+    let bad_line = text.lines().position(|l| l.contains("\"retries\": 2")).expect("line") + 1;
     let o = run(&["check-docs", page.to_str().expect("utf-8")]);
     assert_eq!(code(&o), 1, "{}", describe(&o));
     let prefix = format!("{}:{bad_line}: error: ", page.display());
-    assert!(
-        stdout(&o)
-            .lines()
-            .any(|l| l.starts_with(&prefix) && l.contains("not valid JSON")),
-        "{}",
-        describe(&o)
-    );
+    assert!(stdout(&o).lines().any(|l| l.starts_with(&prefix) && l.contains("not valid JSON")), "{}", describe(&o));
 }
 
 // ---- bad input exits 2 ---------------------------------------------------------------------------------------
@@ -290,11 +217,7 @@ fn unknown_type_exits_2_naming_the_line() {
     assert_eq!(code(&o), 2, "{}", describe(&o));
     let err = stderr(&o);
     assert!(err.contains(&format!("{page}:15:")), "{}", describe(&o));
-    assert!(
-        err.contains("weight") && err.contains("Decimal"),
-        "{}",
-        describe(&o)
-    );
+    assert!(err.contains("weight") && err.contains("Decimal"), "{}", describe(&o));
     assert!(files_in(out.path()).is_empty(), "nothing written on error");
 }
 
@@ -303,11 +226,7 @@ fn no_property_table_exits_2_naming_the_file() {
     let page = "tests/fixtures/pages/no_table.md";
     let o = run(&["check-docs", page]);
     assert_eq!(code(&o), 2, "{}", describe(&o));
-    assert!(
-        stderr(&o).contains(page) && stderr(&o).contains("|Property|Type|Description|"),
-        "{}",
-        describe(&o)
-    );
+    assert!(stderr(&o).contains(page) && stderr(&o).contains("|Property|Type|Description|"), "{}", describe(&o));
 }
 
 #[test]
@@ -315,58 +234,27 @@ fn malformed_row_exits_2_naming_the_line() {
     let page = "tests/fixtures/pages/empty_name.md";
     let o = run(&["check-docs", page]);
     assert_eq!(code(&o), 2, "{}", describe(&o));
-    assert!(
-        stderr(&o).contains(&format!("{page}:14:")),
-        "{}",
-        describe(&o)
-    );
+    assert!(stderr(&o).contains(&format!("{page}:14:")), "{}", describe(&o));
 }
 
 #[test]
 fn malformed_overlay_exits_2_naming_the_line() {
     let dir = TempDir::new("overlay");
     let overlay = dir.path().join("overlay.json");
-    fs::write(
-        &overlay,
-        "{\n  \"type\": \"mobileAppInstallStatus\",\n  \"nullable\": [\"deviceName\",]\n}\n",
-    )
-    .expect("write");
-    let o = run(&[
-        "derive",
-        PAGE,
-        "--overlay",
-        overlay.to_str().expect("utf-8"),
-        "--out",
-        dir.str(),
-    ]);
+    fs::write(&overlay, "{\n  \"type\": \"mobileAppInstallStatus\",\n  \"nullable\": [\"deviceName\",]\n}\n")
+        .expect("write");
+    let o = run(&["derive", PAGE, "--overlay", overlay.to_str().expect("utf-8"), "--out", dir.str()]);
     assert_eq!(code(&o), 2, "{}", describe(&o));
-    assert!(
-        stderr(&o).contains(&format!("{}:3:", overlay.display())),
-        "{}",
-        describe(&o)
-    );
-    assert_eq!(
-        files_in(dir.path()),
-        ["overlay.json"],
-        "nothing written on error"
-    );
+    assert!(stderr(&o).contains(&format!("{}:3:", overlay.display())), "{}", describe(&o));
+    assert_eq!(files_in(dir.path()), ["overlay.json"], "nothing written on error");
 }
 
 #[test]
 fn overlay_with_an_unknown_property_exits_2() {
     let dir = TempDir::new("overlay-unknown");
     let overlay = dir.path().join("overlay.json");
-    fs::write(
-        &overlay,
-        r#"{"type": "mobileAppInstallStatus", "nullable": ["deviceNme"]}"#,
-    )
-    .expect("write");
-    let o = run(&[
-        "check-docs",
-        PAGE,
-        "--overlay",
-        overlay.to_str().expect("utf-8"),
-    ]);
+    fs::write(&overlay, r#"{"type": "mobileAppInstallStatus", "nullable": ["deviceNme"]}"#).expect("write");
+    let o = run(&["check-docs", PAGE, "--overlay", overlay.to_str().expect("utf-8")]);
     assert_eq!(code(&o), 2, "{}", describe(&o));
     assert!(stderr(&o).contains("deviceNme"), "{}", describe(&o));
 }
@@ -375,31 +263,19 @@ fn overlay_with_an_unknown_property_exits_2() {
 fn missing_overlay_exits_2_naming_the_file() {
     let o = run(&["check-docs", PAGE, "--overlay", "spec/no-such-overlay.json"]);
     assert_eq!(code(&o), 2, "{}", describe(&o));
-    assert!(
-        stderr(&o).contains("spec/no-such-overlay.json"),
-        "{}",
-        describe(&o)
-    );
+    assert!(stderr(&o).contains("spec/no-such-overlay.json"), "{}", describe(&o));
 }
 
 #[test]
 fn no_arguments_exits_2_with_usage() {
     let o = run(&[]);
     assert_eq!(code(&o), 2, "{}", describe(&o));
-    assert!(
-        stderr(&o).to_lowercase().contains("usage"),
-        "{}",
-        describe(&o)
-    );
+    assert!(stderr(&o).to_lowercase().contains("usage"), "{}", describe(&o));
 }
 
 #[test]
 fn unknown_subcommand_or_flag_exits_2() {
-    for args in [
-        &["frobnicate"][..],
-        &["derive"][..],
-        &["derive", PAGE, "--bogus"][..],
-    ] {
+    for args in [&["frobnicate"][..], &["derive"][..], &["derive", PAGE, "--bogus"][..]] {
         let o = run(args);
         assert_eq!(code(&o), 2, "{args:?}: {}", describe(&o));
     }
@@ -409,9 +285,5 @@ fn unknown_subcommand_or_flag_exits_2() {
 fn help_exits_0() {
     let o = run(&["--help"]);
     assert_eq!(code(&o), 0, "{}", describe(&o));
-    assert!(
-        stdout(&o).contains("derive") && stdout(&o).contains("check-docs"),
-        "{}",
-        describe(&o)
-    );
+    assert!(stdout(&o).contains("derive") && stdout(&o).contains("check-docs"), "{}", describe(&o));
 }

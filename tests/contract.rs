@@ -26,29 +26,16 @@ fn contract_holds() {
     // Keeps the embedded service alive for the whole run; dropping it stops it.
     let (embedded, base_url, ids) = match &config.target {
         TargetSpec::Embedded => {
-            let svc = service::start(ServiceConfig {
-                token: Some(config.token.clone()),
-                ..ServiceConfig::default()
-            })
-            .unwrap_or_else(|e| panic!("the embedded reference service did not start: {e}"));
+            let svc = service::start(ServiceConfig { token: Some(config.token.clone()), ..ServiceConfig::default() })
+                .unwrap_or_else(|e| panic!("the embedded reference service did not start: {e}"));
             let url = svc.base_url();
-            let ids = [
-                service::DEFAULT_MOBILE_APP_ID,
-                service::DEFAULT_STATUS_ID,
-                service::DEFAULT_USER_STATUS_ID,
-            ]
-            .map(String::from);
+            let ids = [service::DEFAULT_MOBILE_APP_ID, service::DEFAULT_STATUS_ID, service::DEFAULT_USER_STATUS_ID]
+                .map(String::from);
             (Some(svc), url, ids)
         }
-        TargetSpec::Remote { base_url, ids } => (
-            None,
-            base_url.clone(),
-            [
-                ids.mobile_app_id.clone(),
-                ids.status_id.clone(),
-                ids.user_status_id.clone(),
-            ],
-        ),
+        TargetSpec::Remote { base_url, ids } => {
+            (None, base_url.clone(), [ids.mobile_app_id.clone(), ids.status_id.clone(), ids.user_status_id.clone()])
+        }
     };
     let contract = Contract::embedded();
     let target = Target::new(&base_url, config.token.clone(), config.timeout);
@@ -56,14 +43,7 @@ fn contract_holds() {
     let mut options = runner::Options::new(config.cases, config.seed);
     options.warnings = config.warnings.clone();
 
-    let report = runner::run(
-        contract,
-        &target,
-        &routes,
-        &options,
-        embedded.is_some(),
-        &mut |_| {},
-    );
+    let report = runner::run(contract, &target, &routes, &options, embedded.is_some(), &mut |_| {});
     drop(embedded);
 
     let style = human::Style::default();

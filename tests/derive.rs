@@ -48,8 +48,7 @@ fn parse_fixture(name: &str) -> Page {
 
 fn derive_fixture(name: &str) -> (Page, Derived) {
     let page = parse_fixture(name);
-    let derived =
-        schema::derive(&page, None).unwrap_or_else(|e| panic!("{name} should derive: {e}"));
+    let derived = schema::derive(&page, None).unwrap_or_else(|e| panic!("{name} should derive: {e}"));
     (page, derived)
 }
 
@@ -68,17 +67,9 @@ fn file_names(derived: &Derived) -> Vec<&str> {
 
 /// Compiles the rendered files into a contract, as `check-docs` does.
 fn contract_of(type_name: &str, derived: &Derived) -> Contract {
-    let texts: Vec<(String, String)> = derived
-        .files
-        .iter()
-        .map(|(f, v)| (f.clone(), Derived::render(v)))
-        .collect();
-    let refs: Vec<(&str, &str)> = texts
-        .iter()
-        .map(|(f, t)| (f.as_str(), t.as_str()))
-        .collect();
-    Contract::from_documents(type_name, &refs)
-        .unwrap_or_else(|e| panic!("derived schemas of {type_name} compile: {e}"))
+    let texts: Vec<(String, String)> = derived.files.iter().map(|(f, v)| (f.clone(), Derived::render(v))).collect();
+    let refs: Vec<(&str, &str)> = texts.iter().map(|(f, t)| (f.as_str(), t.as_str())).collect();
+    Contract::from_documents(type_name, &refs).unwrap_or_else(|e| panic!("derived schemas of {type_name} compile: {e}"))
 }
 
 fn show(violations: &[Violation]) -> String {
@@ -96,11 +87,7 @@ fn derive_real_page() -> Derived {
 #[test]
 fn schemas_dir_matches_derive_byte_for_byte() {
     let derived = derive_real_page();
-    assert!(
-        derived.warnings.is_empty(),
-        "the real page derives without warnings: {:?}",
-        derived.warnings
-    );
+    assert!(derived.warnings.is_empty(), "the real page derives without warnings: {:?}", derived.warnings);
     for (name, value) in &derived.files {
         let on_disk = fs::read(root().join("schemas").join(name))
             .unwrap_or_else(|e| panic!("schemas/{name} is missing ({e}): run `make schemas`"));
@@ -113,18 +100,10 @@ fn schemas_dir_matches_derive_byte_for_byte() {
     let derived_names: BTreeSet<&str> = file_names(&derived).into_iter().collect();
     let on_disk: BTreeSet<String> = fs::read_dir(root().join("schemas"))
         .expect("schemas/ exists")
-        .map(|e| {
-            e.expect("dir entry")
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
+        .map(|e| e.expect("dir entry").file_name().to_string_lossy().into_owned())
         .collect();
     let on_disk: BTreeSet<&str> = on_disk.iter().map(String::as_str).collect();
-    assert_eq!(
-        on_disk, derived_names,
-        "schemas/ holds exactly the derived files (no stale or hand-written file)"
-    );
+    assert_eq!(on_disk, derived_names, "schemas/ holds exactly the derived files (no stale or hand-written file)");
 }
 
 #[test]
@@ -159,22 +138,12 @@ fn derive_is_deterministic_and_rendering_is_stable() {
         assert_eq!(fa, fb);
         let text = Derived::render(va);
         assert_eq!(text, Derived::render(vb));
-        assert!(
-            text.ends_with("}\n") && !text.ends_with("\n\n"),
-            "{fa} ends with exactly one newline"
-        );
+        assert!(text.ends_with("}\n") && !text.ends_with("\n\n"), "{fa} ends with exactly one newline");
         assert!(!text.contains('\r'), "{fa} has LF line ends");
         let reparsed: Value = serde_json::from_str(&text).expect("rendered JSON parses");
         assert_eq!(&reparsed, va, "{fa} round-trips");
-        assert_eq!(
-            va["$schema"], "https://json-schema.org/draft/2020-12/schema",
-            "{fa} declares draft 2020-12"
-        );
-        assert_eq!(
-            va["$id"],
-            format!("https://graph-contract.invalid/schemas/{fa}"),
-            "{fa} has its $id"
-        );
+        assert_eq!(va["$schema"], "https://json-schema.org/draft/2020-12/schema", "{fa} declares draft 2020-12");
+        assert_eq!(va["$id"], format!("https://graph-contract.invalid/schemas/{fa}"), "{fa} has its $id");
     }
 }
 
@@ -183,9 +152,7 @@ fn overlay_decides_nullability() {
     let page = spec::parse(PAGE, &read(PAGE)).expect("the page parses");
     let without = schema::derive(&page, None).expect("derives without an overlay");
     let with = derive_real_page();
-    let device_name = |d: &Derived| {
-        file(d, "mobileAppInstallStatus.json")["properties"]["deviceName"]["type"].clone()
-    };
+    let device_name = |d: &Derived| file(d, "mobileAppInstallStatus.json")["properties"]["deviceName"]["type"].clone();
     assert_eq!(device_name(&without), json!("string"));
     assert_eq!(device_name(&with), json!(["string", "null"]));
 }
@@ -197,14 +164,8 @@ fn primitives_page_parses_every_type() {
     let page = parse_fixture("primitives.md");
     assert_eq!(page.type_name, "deviceWidget");
     assert_eq!(page.namespace, "microsoft.graph.fixtures");
-    let ty = |name: &str| {
-        page.properties
-            .iter()
-            .find(|p| p.name == name)
-            .unwrap_or_else(|| panic!("row {name}"))
-            .ty
-            .clone()
-    };
+    let ty =
+        |name: &str| page.properties.iter().find(|p| p.name == name).unwrap_or_else(|| panic!("row {name}")).ty.clone();
     let p = |x| PropType::Primitive(x);
     assert_eq!(ty("id"), p(Primitive::String));
     assert_eq!(ty("enabled"), p(Primitive::Boolean));
@@ -215,10 +176,7 @@ fn primitives_page_parses_every_type() {
     assert_eq!(ty("dailyStart"), p(Primitive::TimeOfDay));
     assert_eq!(ty("refreshInterval"), p(Primitive::Duration));
     assert_eq!(ty("thumbnail"), p(Primitive::Binary));
-    assert_eq!(
-        ty("tags"),
-        PropType::Collection(Box::new(p(Primitive::String)))
-    );
+    assert_eq!(ty("tags"), PropType::Collection(Box::new(p(Primitive::String))));
     assert_eq!(ty("priority"), p(Primitive::Int32));
     assert_eq!(ty("isShared"), p(Primitive::Boolean));
     assert_eq!(ty("lastModifiedDateTime"), p(Primitive::DateTimeOffset));
@@ -229,16 +187,9 @@ fn primitives_page_parses_every_type() {
             members: vec!["stable".into(), "beta".into(), "canary".into()]
         }))
     );
-    assert_eq!(
-        ty("sizes"),
-        PropType::Collection(Box::new(p(Primitive::Int32)))
-    );
+    assert_eq!(ty("sizes"), PropType::Collection(Box::new(p(Primitive::Int32))));
     let (_, text) = fixture("primitives.md");
-    let row = page
-        .properties
-        .iter()
-        .find(|p| p.name == "ownerId")
-        .expect("ownerId");
+    let row = page.properties.iter().find(|p| p.name == "ownerId").expect("ownerId");
     assert_eq!(row.line, line_containing(&text, "|ownerId|"));
 }
 
@@ -255,11 +206,7 @@ fn primitives_page_parses_every_type() {
 fn primitives_page_property_schema(#[case] property: &str, #[case] expected: Value) {
     let (_, derived) = derive_fixture("primitives.md");
     for f in ["deviceWidget.json", "deviceWidget.patch.json"] {
-        assert_eq!(
-            file(&derived, f)["properties"][property],
-            expected,
-            "{f}: {property}"
-        );
+        assert_eq!(file(&derived, f)["properties"][property], expected, "{f}: {property}");
     }
 }
 
@@ -270,19 +217,11 @@ fn primitives_page_property_schema(#[case] property: &str, #[case] expected: Val
 // No `format: duration`: RFC 3339's durations reject the negative and fractional values Edm.Duration allows.
 #[case::duration("refreshInterval", "string", None)]
 #[case::binary("thumbnail", "string", Some("base64url"))]
-fn primitives_page_string_formats(
-    #[case] property: &str,
-    #[case] ty: &str,
-    #[case] format: Option<&str>,
-) {
+fn primitives_page_string_formats(#[case] property: &str, #[case] ty: &str, #[case] format: Option<&str>) {
     let (_, derived) = derive_fixture("primitives.md");
     let s = &file(&derived, "deviceWidget.json")["properties"][property];
     assert_eq!(s["type"], ty, "{property}");
-    assert_eq!(
-        s.get("format").and_then(Value::as_str),
-        format,
-        "{property}"
-    );
+    assert_eq!(s.get("format").and_then(Value::as_str), format, "{property}");
     assert!(s["pattern"].is_string(), "{property} has a pattern");
 }
 
@@ -292,42 +231,24 @@ fn primitives_page_files_and_document_shape() {
     assert!(derived.warnings.is_empty(), "{:?}", derived.warnings);
     assert_eq!(
         file_names(&derived),
-        [
-            "deviceWidget.json",
-            "deviceWidget.patch.json",
-            "widgetChannel.json",
-            "odataError.json"
-        ]
+        ["deviceWidget.json", "deviceWidget.patch.json", "widgetChannel.json", "odataError.json"]
     );
     let response = file(&derived, "deviceWidget.json");
     let patch = file(&derived, "deviceWidget.patch.json");
     let names: Vec<&str> = page.properties.iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(
-        response["required"],
-        json!(names),
-        "the response requires every property"
-    );
-    assert!(
-        patch.get("required").is_none(),
-        "the PATCH body requires nothing"
-    );
+    assert_eq!(response["required"], json!(names), "the response requires every property");
+    assert!(patch.get("required").is_none(), "the PATCH body requires nothing");
     for doc in [response, patch] {
         assert_eq!(doc["x-graph-type"], "microsoft.graph.fixtures.deviceWidget");
         assert_eq!(doc["additionalProperties"], json!(false));
         assert_eq!(doc["patternProperties"], json!({"^@": {}}));
-        assert_eq!(
-            doc["properties"]["@odata.type"],
-            json!({"const": "#microsoft.graph.fixtures.deviceWidget"})
-        );
+        assert_eq!(doc["properties"]["@odata.type"], json!({"const": "#microsoft.graph.fixtures.deviceWidget"}));
         assert_eq!(doc["x-graph-key"], "id");
     }
     let channel = file(&derived, "widgetChannel.json");
     assert_eq!(channel["enum"], json!(["stable", "beta", "canary"]));
     assert_eq!(channel["type"], "string");
-    assert_eq!(
-        channel["$id"],
-        "https://graph-contract.invalid/schemas/widgetChannel.json"
-    );
+    assert_eq!(channel["$id"], "https://graph-contract.invalid/schemas/widgetChannel.json");
 }
 
 fn widget() -> Value {
@@ -356,35 +277,16 @@ fn primitives_contract_accepts_valid_bodies() {
     let c = contract_of(&page.type_name, &derived);
     let v = c.validate(Body::Response, &widget());
     assert!(v.is_empty(), "{}", show(&v));
-    let durations = [
-        "P2DT3H4M5.5S",
-        "PT0.5S",
-        "-P1D",
-        "P1D",
-        "PT1H5S",
-        "P0D",
-        "-PT30M",
-    ]
-    .map(|d| json!({ "refreshInterval": d }));
-    for body in [json!({}), json!({"tags": []}), json!({"aspectRatio": -3})]
-        .into_iter()
-        .chain(durations)
-    {
+    let durations =
+        ["P2DT3H4M5.5S", "PT0.5S", "-P1D", "P1D", "PT1H5S", "P0D", "-PT30M"].map(|d| json!({ "refreshInterval": d }));
+    for body in [json!({}), json!({"tags": []}), json!({"aspectRatio": -3})].into_iter().chain(durations) {
         let v = c.validate(Body::Request, &body);
         assert!(v.is_empty(), "{body}: {}", show(&v));
     }
     let mut lacking = widget();
-    lacking
-        .as_object_mut()
-        .expect("object")
-        .shift_remove("thumbnail");
+    lacking.as_object_mut().expect("object").shift_remove("thumbnail");
     let v = c.validate(Body::Response, &lacking);
-    assert!(
-        v.iter()
-            .any(|v| v.keyword == "required" && v.message.contains("thumbnail")),
-        "{}",
-        show(&v)
-    );
+    assert!(v.iter().any(|v| v.keyword == "required" && v.message.contains("thumbnail")), "{}", show(&v));
 }
 
 #[rstest]
@@ -419,8 +321,7 @@ fn primitives_contract_rejects(#[case] body: Value, #[case] pointer: &str, #[cas
     let c = contract_of(&page.type_name, &derived);
     let v = c.validate(Body::Request, &body);
     assert!(
-        v.iter()
-            .any(|v| v.pointer == pointer && (keyword.is_empty() || v.keyword == keyword)),
+        v.iter().any(|v| v.pointer == pointer && (keyword.is_empty() || v.keyword == keyword)),
         "{body}: expected a violation at {pointer:?} ({keyword:?}), got:{}",
         show(&v)
     );
@@ -434,29 +335,16 @@ fn primitives_contract_rejects(#[case] body: Value, #[case] pointer: &str, #[cas
 #[case::code_spans_then_sentence("mode", "policyMode", &["audit", "enforce"][..])]
 fn plain_enum_members(#[case] property: &str, #[case] type_name: &str, #[case] members: &[&str]) {
     let page = parse_fixture("plain_enum.md");
-    let row = page
-        .properties
-        .iter()
-        .find(|p| p.name == property)
-        .expect("row");
+    let row = page.properties.iter().find(|p| p.name == property).expect("row");
     assert_eq!(
         row.ty,
-        PropType::Enum {
-            name: type_name.into(),
-            members: members.iter().map(|m| m.to_string()).collect()
-        },
+        PropType::Enum { name: type_name.into(), members: members.iter().map(|m| m.to_string()).collect() },
         "{property}: {}",
         row.description
     );
     let (_, derived) = derive_fixture("plain_enum.md");
-    assert_eq!(
-        file(&derived, &format!("{type_name}.json"))["enum"],
-        json!(members)
-    );
-    assert_eq!(
-        file(&derived, "riskPolicy.json")["properties"][property]["$ref"],
-        format!("{type_name}.json")
-    );
+    assert_eq!(file(&derived, &format!("{type_name}.json"))["enum"], json!(members));
+    assert_eq!(file(&derived, "riskPolicy.json")["properties"][property]["$ref"], format!("{type_name}.json"));
 }
 
 /// A page with one enum row whose description is `description`.
@@ -479,28 +367,15 @@ fn enum_page(description: &str) -> String {
 )]
 #[case::codes_before_the_phrase_ignored("Like `z`. Possible values are: `a`, `b`.", &["a", "b"][..])]
 fn enum_description_variants(#[case] description: &str, #[case] members: &[&str]) {
-    let page = spec::parse("t.md", &enum_page(description))
-        .unwrap_or_else(|e| panic!("{description}: {e}"));
+    let page = spec::parse("t.md", &enum_page(description)).unwrap_or_else(|e| panic!("{description}: {e}"));
     let expected: Vec<String> = members.iter().map(|m| m.to_string()).collect();
-    assert_eq!(
-        page.properties[1].ty,
-        PropType::Enum {
-            name: "thingKind".into(),
-            members: expected
-        },
-        "{description}"
-    );
+    assert_eq!(page.properties[1].ty, PropType::Enum { name: "thingKind".into(), members: expected }, "{description}");
 }
 
 #[test]
 fn linked_type_without_possible_values_is_complex() {
     let page = spec::parse("t.md", &enum_page("The kind of thing.")).expect("parses");
-    assert_eq!(
-        page.properties[1].ty,
-        PropType::Complex {
-            name: "thingKind".into()
-        }
-    );
+    assert_eq!(page.properties[1].ty, PropType::Complex { name: "thingKind".into() });
 }
 
 #[test]
@@ -519,18 +394,10 @@ fn plain_enum_shared_type_written_once() {
     );
     let c = contract_of(&page.type_name, &derived);
     assert!(c
-        .validate(
-            Body::Request,
-            &json!({"level": "high", "fallbackLevel": "none", "state": "reportOnly"})
-        )
+        .validate(Body::Request, &json!({"level": "high", "fallbackLevel": "none", "state": "reportOnly"}))
         .is_empty());
     let v = c.validate(Body::Request, &json!({"fallbackLevel": "High"}));
-    assert!(
-        v.iter()
-            .any(|v| v.pointer == "/fallbackLevel" && v.keyword == "enum"),
-        "{}",
-        show(&v)
-    );
+    assert!(v.iter().any(|v| v.pointer == "/fallbackLevel" && v.keyword == "enum"), "{}", show(&v));
 }
 
 #[test]
@@ -555,24 +422,15 @@ fn enum_rows_that_disagree_are_an_error() {
 fn unresolved_complex_type_becomes_an_object_with_a_warning() {
     let (page, derived) = derive_fixture("complex.md");
     assert_eq!(page.type_name, "printerShare");
-    assert_eq!(
-        file_names(&derived),
-        [
-            "printerShare.json",
-            "printerShare.patch.json",
-            "odataError.json"
-        ]
-    );
+    assert_eq!(file_names(&derived), ["printerShare.json", "printerShare.patch.json", "odataError.json"]);
     assert_eq!(derived.warnings.len(), 2, "{:?}", derived.warnings);
     assert!(
-        derived.warnings[0].contains("'location'")
-            && derived.warnings[0].contains("printerLocation"),
+        derived.warnings[0].contains("'location'") && derived.warnings[0].contains("printerLocation"),
         "{}",
         derived.warnings[0]
     );
     assert!(
-        derived.warnings[1].contains("'defaults'")
-            && derived.warnings[1].contains("printerDefaults"),
+        derived.warnings[1].contains("'defaults'") && derived.warnings[1].contains("printerDefaults"),
         "{}",
         derived.warnings[1]
     );
@@ -582,49 +440,24 @@ fn unresolved_complex_type_becomes_an_object_with_a_warning() {
     assert_eq!(props["defaults"]["items"]["type"], "object");
     let c = contract_of(&page.type_name, &derived);
     assert!(c
-        .validate(
-            Body::Request,
-            &json!({"location": {"floor": "2", "anything": [1]}, "defaults": [{}]})
-        )
+        .validate(Body::Request, &json!({"location": {"floor": "2", "anything": [1]}, "defaults": [{}]}))
         .is_empty());
-    let v = c.validate(
-        Body::Request,
-        &json!({"location": "2nd floor", "defaults": [1]}),
-    );
-    assert!(
-        v.iter()
-            .any(|v| v.pointer == "/location" && v.keyword == "type"),
-        "{}",
-        show(&v)
-    );
-    assert!(
-        v.iter()
-            .any(|v| v.pointer == "/defaults/0" && v.keyword == "type"),
-        "{}",
-        show(&v)
-    );
+    let v = c.validate(Body::Request, &json!({"location": "2nd floor", "defaults": [1]}));
+    assert!(v.iter().any(|v| v.pointer == "/location" && v.keyword == "type"), "{}", show(&v));
+    assert!(v.iter().any(|v| v.pointer == "/defaults/0" && v.keyword == "type"), "{}", show(&v));
 }
 
 #[test]
 fn overlay_makes_a_complex_type_nullable() {
     let page = parse_fixture("complex.md");
-    let overlay = Overlay::parse(
-        "o.json",
-        r#"{"type": "printerShare", "key": "id", "nullable": ["location", "defaults"]}"#,
-    )
-    .expect("overlay parses");
+    let overlay =
+        Overlay::parse("o.json", r#"{"type": "printerShare", "key": "id", "nullable": ["location", "defaults"]}"#)
+            .expect("overlay parses");
     let derived = schema::derive(&page, Some(("o.json", &overlay))).expect("derives");
     let c = contract_of(&page.type_name, &derived);
-    assert!(c
-        .validate(Body::Request, &json!({"location": null, "defaults": null}))
-        .is_empty());
+    assert!(c.validate(Body::Request, &json!({"location": null, "defaults": null})).is_empty());
     let v = c.validate(Body::Request, &json!({"displayName": null}));
-    assert!(
-        v.iter()
-            .any(|v| v.pointer == "/displayName" && v.keyword == "type"),
-        "{}",
-        show(&v)
-    );
+    assert!(v.iter().any(|v| v.pointer == "/displayName" && v.keyword == "type"), "{}", show(&v));
 }
 
 // ---- fixture: a page whose table is under "Properties" --------------------------------------------------
@@ -636,18 +469,9 @@ fn table_under_properties_section_still_derives() {
     assert_eq!(page.namespace, "microsoft.graph");
     let names: Vec<&str> = page.properties.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["id", "text", "pinned", "createdDateTime"]);
-    assert_eq!(
-        file_names(&derived),
-        [
-            "bookingNote.json",
-            "bookingNote.patch.json",
-            "odataError.json"
-        ]
-    );
+    assert_eq!(file_names(&derived), ["bookingNote.json", "bookingNote.patch.json", "odataError.json"]);
     let c = contract_of(&page.type_name, &derived);
-    assert!(c
-        .validate(Body::Request, &json!({"pinned": true}))
-        .is_empty());
+    assert!(c.validate(Body::Request, &json!({"pinned": true})).is_empty());
     let v = c.validate(Body::Request, &json!({"pinned": "true"}));
     assert!(v.iter().any(|v| v.pointer == "/pinned"), "{}", show(&v));
 }
@@ -669,31 +493,20 @@ fn unknown_type_names_the_row() {
     );
     let message = err.to_string();
     assert!(message.starts_with(&format!("{path}:15:")), "{message}");
-    assert!(
-        message.contains("'weight'") && message.contains("Decimal"),
-        "{message}"
-    );
+    assert!(message.contains("'weight'") && message.contains("Decimal"), "{message}");
 }
 
 #[rstest]
 #[case::unlinked_complex("|owner|identitySet|The owner.|", "identitySet")]
-#[case::unlinked_complex_collection(
-    "|owners|identitySet collection|The owners.|",
-    "identitySet collection"
-)]
+#[case::unlinked_complex_collection("|owners|identitySet collection|The owners.|", "identitySet collection")]
 #[case::sized_string("|code|String(255)|A code.|", "String(255)")]
 #[case::edm_int16("|rank|Edm.Int16|A rank.|", "Edm.Int16")]
-#[case::link_to_nothing_sensible(
-    "|mystery|[see here](../resources/x.md) or [there](../y.md)|?|",
-    "see here or there"
-)]
+#[case::link_to_nothing_sensible("|mystery|[see here](../resources/x.md) or [there](../y.md)|?|", "see here or there")]
 fn unknown_type_variants(#[case] row: &str, #[case] type_text: &str) {
     let (path, text) = fixture("unknown_type.md");
     let text = text.replace("|weight|Decimal|Weight in kilograms.|", row);
     match spec::parse(&path, &text) {
-        Err(SpecError::UnknownType {
-            line, type_text: t, ..
-        }) => {
+        Err(SpecError::UnknownType { line, type_text: t, .. }) => {
             assert_eq!(line, 15);
             assert_eq!(t, type_text);
         }
@@ -712,23 +525,14 @@ fn no_property_table_is_an_error() {
 #[test]
 fn header_only_property_table_is_an_error() {
     let text = "# Update thing\n\n## Request body\n|Property|Type|Description|\n|:---|:---|:---|\n";
-    assert_eq!(
-        spec::parse("t.md", text).expect_err("empty table"),
-        SpecError::NoPropertyTable {
-            path: "t.md".into()
-        }
-    );
+    assert_eq!(spec::parse("t.md", text).expect_err("empty table"), SpecError::NoPropertyTable { path: "t.md".into() });
 }
 
 #[test]
 fn empty_property_name_is_a_malformed_row() {
     let (path, text) = fixture("empty_name.md");
     match spec::parse(&path, &text) {
-        Err(SpecError::MalformedRow {
-            path: p,
-            line,
-            reason,
-        }) => {
+        Err(SpecError::MalformedRow { path: p, line, reason }) => {
             assert_eq!(p, path);
             assert_eq!(line, line_containing(&text, "A row that lost its name"));
             assert!(reason.contains("empty"), "{reason}");
@@ -746,10 +550,7 @@ fn malformed_row_variants(#[case] row: &str, #[case] reason_part: &str) {
     let (path, text) = fixture("empty_name.md");
     let text = text
         .replace("| |String|A row that lost its name.|", "|other|String|x|")
-        .replace(
-            "|teeth|Int32|Number of teeth.|",
-            &format!("|teeth|Int32|Number of teeth.|\n{row}"),
-        );
+        .replace("|teeth|Int32|Number of teeth.|", &format!("|teeth|Int32|Number of teeth.|\n{row}"));
     match spec::parse(&path, &text) {
         Err(SpecError::MalformedRow { line, reason, .. }) => {
             assert_eq!(line, line_containing(&text, row));
@@ -762,12 +563,7 @@ fn malformed_row_variants(#[case] row: &str, #[case] reason_part: &str) {
 #[test]
 fn page_without_a_type_name_is_an_error() {
     let text = "Intro.\n\n|Property|Type|Description|\n|:---|:---|:---|\n|id|String|Key.|\n";
-    assert_eq!(
-        spec::parse("t.md", text).expect_err("no type"),
-        SpecError::NoTypeName {
-            path: "t.md".into()
-        }
-    );
+    assert_eq!(spec::parse("t.md", text).expect_err("no type"), SpecError::NoTypeName { path: "t.md".into() });
 }
 
 // ---- overlay errors --------------------------------------------------------------------------------------
@@ -777,19 +573,12 @@ fn real_page() -> Page {
 }
 
 #[rstest]
-#[case::nullable_typo(
-    r#"{"type": "mobileAppInstallStatus", "nullable": ["deviceNme"]}"#,
-    "deviceNme"
-)]
-#[case::nullable_wrong_case(
-    r#"{"type": "mobileAppInstallStatus", "nullable": ["DeviceName"]}"#,
-    "DeviceName"
-)]
+#[case::nullable_typo(r#"{"type": "mobileAppInstallStatus", "nullable": ["deviceNme"]}"#, "deviceNme")]
+#[case::nullable_wrong_case(r#"{"type": "mobileAppInstallStatus", "nullable": ["DeviceName"]}"#, "DeviceName")]
 #[case::key_not_a_property(r#"{"type": "mobileAppInstallStatus", "key": "objectId"}"#, "objectId")]
 fn overlay_unknown_property(#[case] text: &str, #[case] property: &str) {
     let overlay = Overlay::parse("o.json", text).expect("parses");
-    let err =
-        schema::derive(&real_page(), Some(("o.json", &overlay))).expect_err("unknown property");
+    let err = schema::derive(&real_page(), Some(("o.json", &overlay))).expect_err("unknown property");
     assert_eq!(
         err,
         OverlayError::UnknownProperty {
@@ -816,28 +605,15 @@ fn overlay_for_another_type() {
 }
 
 #[rstest]
-#[case::trailing_comma(
-    "{\n  \"type\": \"mobileAppInstallStatus\",\n  \"nullable\": [\"deviceName\",]\n}\n",
-    3
-)]
+#[case::trailing_comma("{\n  \"type\": \"mobileAppInstallStatus\",\n  \"nullable\": [\"deviceName\",]\n}\n", 3)]
 #[case::missing_brace("{\n  \"type\": \"mobileAppInstallStatus\"\n", 3)]
-#[case::unknown_field(
-    "{\n  \"type\": \"mobileAppInstallStatus\",\n  \"nulable\": []\n}\n",
-    3
-)]
-#[case::nullable_not_a_list(
-    "{\n  \"type\": \"mobileAppInstallStatus\",\n\n  \"nullable\": \"deviceName\"\n}\n",
-    4
-)]
+#[case::unknown_field("{\n  \"type\": \"mobileAppInstallStatus\",\n  \"nulable\": []\n}\n", 3)]
+#[case::nullable_not_a_list("{\n  \"type\": \"mobileAppInstallStatus\",\n\n  \"nullable\": \"deviceName\"\n}\n", 4)]
 #[case::no_type("{\n  \"key\": \"id\"\n}\n", 3)]
 #[case::empty("", 1)]
 fn overlay_malformed_reports_the_line(#[case] text: &str, #[case] line: usize) {
     match Overlay::parse("spec/overlay.json", text) {
-        Err(OverlayError::Parse {
-            path,
-            line: l,
-            message,
-        }) => {
+        Err(OverlayError::Parse { path, line: l, message }) => {
             assert_eq!(path, "spec/overlay.json");
             assert_eq!(l, line, "{message}");
         }
@@ -852,27 +628,16 @@ fn overlay_malformed_reports_the_line(#[case] text: &str, #[case] line: usize) {
 enum Mutation {
     DeleteLine(usize),
     DuplicateLine(usize),
-    InsertBytes {
-        line: usize,
-        at: usize,
-        bytes: Vec<u8>,
-    },
+    InsertBytes { line: usize, at: usize, bytes: Vec<u8> },
 }
 
 fn mutation() -> impl Strategy<Value = Mutation> {
     // Bytes that matter to Markdown tables, code spans, links and fences, plus arbitrary bytes.
-    let markdown_byte = prop_oneof![
-        prop::sample::select(b"|`[]()#-:*\\\n >!{}\"".to_vec()),
-        any::<u8>()
-    ];
+    let markdown_byte = prop_oneof![prop::sample::select(b"|`[]()#-:*\\\n >!{}\"".to_vec()), any::<u8>()];
     prop_oneof![
         any::<usize>().prop_map(Mutation::DeleteLine),
         any::<usize>().prop_map(Mutation::DuplicateLine),
-        (
-            any::<usize>(),
-            any::<usize>(),
-            prop::collection::vec(markdown_byte, 1..8)
-        )
+        (any::<usize>(), any::<usize>(), prop::collection::vec(markdown_byte, 1..8))
             .prop_map(|(line, at, bytes)| Mutation::InsertBytes { line, at, bytes }),
     ]
 }
@@ -908,28 +673,10 @@ fn mutations_change_the_page() {
     // Guards the property below against a mutator that does nothing.
     let page = read(PAGE);
     let lines = page.split('\n').count();
-    assert_eq!(
-        apply(&page, &[Mutation::DeleteLine(0)]).split('\n').count(),
-        lines - 1
-    );
-    assert_eq!(
-        apply(&page, &[Mutation::DuplicateLine(lines + 52)])
-            .split('\n')
-            .count(),
-        lines + 1
-    );
-    let inserted = apply(
-        &page,
-        &[Mutation::InsertBytes {
-            line: 52,
-            at: 0,
-            bytes: vec![0xff, b'|'],
-        }],
-    );
-    assert!(
-        inserted.contains("\u{fffd}|"),
-        "invalid UTF-8 becomes U+FFFD"
-    );
+    assert_eq!(apply(&page, &[Mutation::DeleteLine(0)]).split('\n').count(), lines - 1);
+    assert_eq!(apply(&page, &[Mutation::DuplicateLine(lines + 52)]).split('\n').count(), lines + 1);
+    let inserted = apply(&page, &[Mutation::InsertBytes { line: 52, at: 0, bytes: vec![0xff, b'|'] }]);
+    assert!(inserted.contains("\u{fffd}|"), "invalid UTF-8 becomes U+FFFD");
 }
 
 /// Parses `text`; when it parses, derives and compiles it too. Any panic fails the property.
@@ -937,22 +684,12 @@ fn parse_derive_compile(text: &str) {
     if let Ok(page) = spec::parse("p.md", text) {
         assert!(!page.properties.is_empty(), "a parsed page has properties");
         for row in &page.properties {
-            assert!(
-                row.line >= 1 && row.line <= text.lines().count().max(1),
-                "row line {} in range",
-                row.line
-            );
+            assert!(row.line >= 1 && row.line <= text.lines().count().max(1), "row line {} in range", row.line);
         }
         if let Ok(derived) = schema::derive(&page, None) {
-            let texts: Vec<(String, String)> = derived
-                .files
-                .iter()
-                .map(|(f, v)| (f.clone(), Derived::render(v)))
-                .collect();
-            let refs: Vec<(&str, &str)> = texts
-                .iter()
-                .map(|(f, t)| (f.as_str(), t.as_str()))
-                .collect();
+            let texts: Vec<(String, String)> =
+                derived.files.iter().map(|(f, v)| (f.clone(), Derived::render(v))).collect();
+            let refs: Vec<(&str, &str)> = texts.iter().map(|(f, t)| (f.as_str(), t.as_str())).collect();
             let _ = Contract::from_documents(&page.type_name, &refs);
         }
     }

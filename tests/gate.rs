@@ -12,9 +12,7 @@ mod gate_support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use gate_support::{
-    binary, reference, scratch, target_vars, Faulty, Outcome, IGNORED, ROUTES, TOKEN,
-};
+use gate_support::{binary, reference, scratch, target_vars, Faulty, Outcome, IGNORED, ROUTES, TOKEN};
 use graph_contract::cases::{self, CaseFile};
 use graph_contract::contract::Contract;
 use graph_contract::report::Report;
@@ -76,23 +74,12 @@ fn varying(pointer: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
 fn assert_same_apart_from_timing(first: &Value, second: &Value) {
     let mut pointers = Vec::new();
     varying("", first, second, &mut pointers);
-    let volatile: Vec<&String> = pointers
-        .iter()
-        .filter(|p| !p.rsplit('/').next().is_some_and(is_timing))
-        .collect();
-    assert!(
-        volatile.is_empty(),
-        "non-timing fields differ between two runs with one seed: {volatile:?}"
-    );
+    let volatile: Vec<&String> = pointers.iter().filter(|p| !p.rsplit('/').next().is_some_and(is_timing)).collect();
+    assert!(volatile.is_empty(), "non-timing fields differ between two runs with one seed: {volatile:?}");
     assert_eq!(strip_timing(first), strip_timing(second));
     // The stripping removed what it had to, and nothing else.
     let text = serde_json::to_string(&strip_timing(first)).expect("serializable");
-    for key in [
-        "\"duration_ms\"",
-        "\"started_at\"",
-        "\"finished_at\"",
-        "_ms\"",
-    ] {
+    for key in ["\"duration_ms\"", "\"started_at\"", "\"finished_at\"", "_ms\""] {
         assert!(!text.contains(key), "{key} left after stripping");
     }
     assert!(text.contains("\"checks\"") && text.contains("\"seed\""));
@@ -100,20 +87,9 @@ fn assert_same_apart_from_timing(first: &Value, second: &Value) {
 
 fn library_run(base_url: &str, seed: u64) -> Report {
     let target = Target::new(base_url, TOKEN.into(), Duration::from_secs(5));
-    let routes = runner::routes(
-        DEFAULT_MOBILE_APP_ID,
-        DEFAULT_STATUS_ID,
-        DEFAULT_USER_STATUS_ID,
-    );
+    let routes = runner::routes(DEFAULT_MOBILE_APP_ID, DEFAULT_STATUS_ID, DEFAULT_USER_STATUS_ID);
     let options = runner::Options::new(CASES, seed);
-    runner::run(
-        Contract::embedded(),
-        &target,
-        &routes,
-        &options,
-        false,
-        &mut |_| {},
-    )
+    runner::run(Contract::embedded(), &target, &routes, &options, false, &mut |_| {})
 }
 
 fn to_json(report: &Report) -> Value {
@@ -127,12 +103,7 @@ fn random_bodies(report: &Value) -> Vec<String> {
         .expect("checks")
         .iter()
         .filter(|c| c["phase"] == "random" && c["name"] == "PATCH answer")
-        .map(|c| {
-            c["request"]["body"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string()
-        })
+        .map(|c| c["request"]["body"].as_str().unwrap_or_default().to_string())
         .collect()
 }
 
@@ -144,10 +115,7 @@ fn one_seed_gives_one_report_apart_from_timings() {
     assert_eq!(first["version"], 1);
     assert_eq!(first["seed"], SEED);
     let checks = first["checks"].as_array().expect("checks");
-    assert!(
-        checks.len() > 100 && checks.iter().all(|c| c["passed"] == true),
-        "the reference must pass"
-    );
+    assert!(checks.len() > 100 && checks.iter().all(|c| c["passed"] == true), "the reference must pass");
     assert_same_apart_from_timing(&first, &second);
 
     let bodies = random_bodies(&first);
@@ -155,10 +123,7 @@ fn one_seed_gives_one_report_apart_from_timings() {
     let other = to_json(&library_run(&svc.base_url(), SEED + 1));
     let other_bodies = random_bodies(&other);
     assert_eq!(other_bodies.len(), bodies.len());
-    assert_ne!(
-        bodies, other_bodies,
-        "another seed must give other random cases"
-    );
+    assert_ne!(bodies, other_bodies, "another seed must give other random cases");
     // The requests of the passes the seed does not drive are the same under any seed (their
     // expected objects differ: they follow the random updates).
     let fixed = |r: &Value| -> Vec<String> {
@@ -167,12 +132,7 @@ fn one_seed_gives_one_report_apart_from_timings() {
             .expect("checks")
             .iter()
             .filter(|c| c["phase"] != "random")
-            .map(|c| {
-                format!(
-                    "{} {} {} {}",
-                    c["phase"], c["case_id"], c["name"], c["request"]
-                )
-            })
+            .map(|c| format!("{} {} {} {}", c["phase"], c["case_id"], c["name"], c["request"]))
             .collect()
     };
     let (same, differ) = (fixed(&first), fixed(&other));
@@ -194,29 +154,17 @@ fn the_comparison_catches_any_other_varying_field() {
     second["checks"][0]["duration_ms"] = 9.into();
     let mut pointers = Vec::new();
     varying("", &first, &second, &mut pointers);
-    assert_eq!(
-        pointers,
-        ["/duration_ms", "/started_at", "/checks/0/duration_ms"]
-    );
+    assert_eq!(pointers, ["/duration_ms", "/started_at", "/checks/0/duration_ms"]);
     assert_same_apart_from_timing(&first, &second);
 
     second["checks"][0]["note"] = "retried".into();
     second["request_id"] = "x".into();
     let mut pointers = Vec::new();
     varying("", &first, &second, &mut pointers);
-    assert!(
-        pointers.contains(&"/checks/0/note".to_string()),
-        "{pointers:?}"
-    );
-    assert!(
-        pointers.contains(&"/request_id".to_string()),
-        "{pointers:?}"
-    );
+    assert!(pointers.contains(&"/checks/0/note".to_string()), "{pointers:?}");
+    assert!(pointers.contains(&"/request_id".to_string()), "{pointers:?}");
     let caught = std::panic::catch_unwind(|| assert_same_apart_from_timing(&first, &second));
-    assert!(
-        caught.is_err(),
-        "a varying non-timing field must fail the comparison"
-    );
+    assert!(caught.is_err(), "a varying non-timing field must fail the comparison");
 }
 
 #[test]
@@ -230,31 +178,15 @@ fn one_seed_gives_one_report_through_the_binary() {
     let cases = CASES.to_string();
     let mut reports = Vec::new();
     for name in ["first.json", "second.json"] {
-        let out = binary(
-            &dir,
-            &[
-                "run",
-                "--seed",
-                &seed,
-                "--cases",
-                &cases,
-                "--case-dir",
-                "empty",
-                "--json",
-                name,
-            ],
-            &vars,
-        );
+        let out =
+            binary(&dir, &["run", "--seed", &seed, "--cases", &cases, "--case-dir", "empty", "--json", name], &vars);
         assert_eq!(out.code, Some(exit::OK), "{}", out.shown());
         let first_line = out.stdout.lines().next().unwrap_or_default();
         assert!(first_line.contains(&format!("seed {SEED}")), "{first_line}");
         reports.push(read_json(&dir.join(name)));
     }
     assert_same_apart_from_timing(&reports[0], &reports[1]);
-    assert!(
-        !dir.join("cases").exists(),
-        "a passing run writes no regressions"
-    );
+    assert!(!dir.join("cases").exists(), "a passing run writes no regressions");
 }
 
 #[test]
@@ -262,14 +194,7 @@ fn one_seed_gives_the_same_failures_and_shrinking() {
     let faulty = Faulty::start();
     let first = to_json(&library_run(&faulty.base_url(), SEED));
     let second = to_json(&library_run(&faulty.base_url(), SEED));
-    let failures = |r: &Value| {
-        r["checks"]
-            .as_array()
-            .expect("checks")
-            .iter()
-            .filter(|c| c["passed"] == false)
-            .count()
-    };
+    let failures = |r: &Value| r["checks"].as_array().expect("checks").iter().filter(|c| c["passed"] == false).count();
     assert!(failures(&first) > 0, "the faulty service must fail the run");
     assert!(
         first["checks"]
@@ -287,8 +212,7 @@ fn one_seed_gives_the_same_failures_and_shrinking() {
 
 fn read_json(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{} is not JSON: {e}\n{text}", path.display()))
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}\n{text}", path.display()))
 }
 
 /// A parsed XML element (enough of XML for a JUnit file: elements, attributes, text).
@@ -302,10 +226,7 @@ struct Element {
 
 impl Element {
     fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
     fn all<'a>(&'a self, name: &str, out: &mut Vec<&'a Element>) {
         if self.name == name {
@@ -334,18 +255,10 @@ fn parse_xml(xml: &str) -> Result<Element, String> {
     let mut rest = xml;
     while !rest.is_empty() {
         let Some(lt) = rest.find('<') else {
-            stack
-                .last_mut()
-                .ok_or("no open element")?
-                .text
-                .push_str(&unescape(rest));
+            stack.last_mut().ok_or("no open element")?.text.push_str(&unescape(rest));
             break;
         };
-        stack
-            .last_mut()
-            .ok_or("no open element")?
-            .text
-            .push_str(&unescape(&rest[..lt]));
+        stack.last_mut().ok_or("no open element")?.text.push_str(&unescape(&rest[..lt]));
         rest = &rest[lt..];
         if let Some(r) = rest.strip_prefix("<?") {
             rest = &r[r.find("?>").ok_or("unclosed <?")? + 2..];
@@ -353,11 +266,7 @@ fn parse_xml(xml: &str) -> Result<Element, String> {
             rest = &r[r.find("-->").ok_or("unclosed comment")? + 3..];
         } else if let Some(r) = rest.strip_prefix("<![CDATA[") {
             let end = r.find("]]>").ok_or("unclosed CDATA")?;
-            stack
-                .last_mut()
-                .ok_or("no open element")?
-                .text
-                .push_str(&r[..end]);
+            stack.last_mut().ok_or("no open element")?.text.push_str(&r[..end]);
             rest = &r[end + 3..];
         } else if let Some(r) = rest.strip_prefix("</") {
             let end = r.find('>').ok_or("unclosed end tag")?;
@@ -371,13 +280,8 @@ fn parse_xml(xml: &str) -> Result<Element, String> {
         } else {
             // A start tag: name, then attributes with quoted values, then > or />.
             let r = &rest[1..];
-            let name_len = r
-                .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
-                .ok_or("unclosed start tag")?;
-            let mut el = Element {
-                name: r[..name_len].to_string(),
-                ..Element::default()
-            };
+            let name_len = r.find(|c: char| c.is_whitespace() || c == '>' || c == '/').ok_or("unclosed start tag")?;
+            let mut el = Element { name: r[..name_len].to_string(), ..Element::default() };
             let mut r = &r[name_len..];
             loop {
                 r = r.trim_start();
@@ -391,19 +295,11 @@ fn parse_xml(xml: &str) -> Result<Element, String> {
                     rest = after;
                     break;
                 }
-                let eq = r
-                    .find('=')
-                    .ok_or_else(|| format!("attribute without value in <{}>", el.name))?;
+                let eq = r.find('=').ok_or_else(|| format!("attribute without value in <{}>", el.name))?;
                 let key = r[..eq].trim().to_string();
                 let after_eq = r[eq + 1..].trim_start();
-                let quote = after_eq
-                    .chars()
-                    .next()
-                    .filter(|c| *c == '"' || *c == '\'')
-                    .ok_or("unquoted attribute")?;
-                let value_end = after_eq[1..]
-                    .find(quote)
-                    .ok_or("unclosed attribute value")?;
+                let quote = after_eq.chars().next().filter(|c| *c == '"' || *c == '\'').ok_or("unquoted attribute")?;
+                let value_end = after_eq[1..].find(quote).ok_or("unclosed attribute value")?;
                 el.attrs.push((key, unescape(&after_eq[1..1 + value_end])));
                 r = &after_eq[value_end + 2..];
             }
@@ -463,38 +359,21 @@ fn a_failing_run_leaves_reports_and_replayable_regressions() {
     let failed: Vec<&Value> = checks.iter().filter(|c| c["passed"] == false).collect();
     assert!(!failed.is_empty());
     for c in &failed {
-        assert!(
-            ROUTES.contains(&c["route"].as_str().unwrap_or_default()),
-            "{c}"
-        );
+        assert!(ROUTES.contains(&c["route"].as_str().unwrap_or_default()), "{c}");
         assert!(c["case_id"].as_str().is_some_and(|s| !s.is_empty()), "{c}");
-        assert!(
-            c["request"]["method"].is_string() && c["request"]["url"].is_string(),
-            "{c}"
-        );
+        assert!(c["request"]["method"].is_string() && c["request"]["url"].is_string(), "{c}");
         assert!(c["expected"].is_object() && c["actual"].is_object(), "{c}");
         let diffs = c["differences"].as_array().expect("differences");
         assert_eq!(diffs.len(), 1, "only {IGNORED} is broken: {c}");
         assert_eq!(diffs[0]["pointer"], format!("/{IGNORED}"));
-        assert_eq!(
-            diffs[0]["actual"], "Os Version value",
-            "the update was ignored: {c}"
-        );
+        assert_eq!(diffs[0]["actual"], "Os Version value", "the update was ignored: {c}");
         assert_ne!(diffs[0]["expected"], diffs[0]["actual"]);
-        assert!(
-            c["problems"].as_array().is_some_and(|p| !p.is_empty()),
-            "{c}"
-        );
+        assert!(c["problems"].as_array().is_some_and(|p| !p.is_empty()), "{c}");
     }
     for route in ROUTES {
-        assert!(
-            failed.iter().any(|c| c["route"] == route),
-            "no failure on {route}"
-        );
+        assert!(failed.iter().any(|c| c["route"] == route), "no failure on {route}");
     }
-    assert!(failed
-        .iter()
-        .any(|c| c["phase"] == "coverage" && c["case_id"] == format!("property/{IGNORED}")));
+    assert!(failed.iter().any(|c| c["phase"] == "coverage" && c["case_id"] == format!("property/{IGNORED}")));
     // Nothing else failed: no false alarm from the other passes.
     assert!(checks
         .iter()
@@ -509,36 +388,17 @@ fn a_failing_run_leaves_reports_and_replayable_regressions() {
     let root = parse_xml(&xml).unwrap_or_else(|e| panic!("not well-formed XML: {e}"));
     assert_eq!(root.name, "testsuites");
     assert_eq!(root.attr("tests"), Some(checks.len().to_string().as_str()));
-    assert_eq!(
-        root.attr("failures"),
-        Some(failed.len().to_string().as_str())
-    );
-    let suites: Vec<&str> = root
-        .children
-        .iter()
-        .map(|s| s.attr("name").unwrap_or_default())
-        .collect();
+    assert_eq!(root.attr("failures"), Some(failed.len().to_string().as_str()));
+    let suites: Vec<&str> = root.children.iter().map(|s| s.attr("name").unwrap_or_default()).collect();
     assert_eq!(suites, ROUTES);
     for suite in &root.children {
         let route = suite.attr("name").unwrap_or_default();
         let of_route = |c: &&&Value| c["route"] == route;
         let run = checks.iter().filter(|c| c["route"] == route).count();
-        assert_eq!(
-            suite.attr("tests"),
-            Some(run.to_string().as_str()),
-            "{route}"
-        );
+        assert_eq!(suite.attr("tests"), Some(run.to_string().as_str()), "{route}");
         let failed_here = failed.iter().filter(of_route).count();
-        assert_eq!(
-            suite.attr("failures"),
-            Some(failed_here.to_string().as_str()),
-            "{route}"
-        );
-        assert_eq!(
-            suite.children.len(),
-            run,
-            "{route}: one test case per check"
-        );
+        assert_eq!(suite.attr("failures"), Some(failed_here.to_string().as_str()), "{route}");
+        assert_eq!(suite.children.len(), run, "{route}: one test case per check");
     }
     let mut cases = Vec::new();
     root.all("testcase", &mut cases);
@@ -548,12 +408,7 @@ fn a_failing_run_leaves_reports_and_replayable_regressions() {
     assert_eq!(failures.len(), failed.len());
     for (f, c) in failures.iter().zip(&failed) {
         let message = f.attr("message").unwrap_or_default();
-        assert!(
-            message.contains(&format!(
-                "the object differs from the expected one at /{IGNORED}"
-            )),
-            "{message}"
-        );
+        assert!(message.contains(&format!("the object differs from the expected one at /{IGNORED}")), "{message}");
         assert_eq!(
             message,
             c["problems"]
@@ -564,103 +419,46 @@ fn a_failing_run_leaves_reports_and_replayable_regressions() {
                 .collect::<Vec<_>>()
                 .join("; ")
         );
-        assert!(
-            f.text.contains(&format!("/{IGNORED}: expected")),
-            "{}",
-            f.text
-        );
-        assert!(
-            f.text.contains("diff (- expected, + actual):"),
-            "{}",
-            f.text
-        );
-        assert!(
-            f.text
-                .contains(&format!("+  \"{IGNORED}\": \"Os Version value\"")),
-            "{}",
-            f.text
-        );
+        assert!(f.text.contains(&format!("/{IGNORED}: expected")), "{}", f.text);
+        assert!(f.text.contains("diff (- expected, + actual):"), "{}", f.text);
+        assert!(f.text.contains(&format!("+  \"{IGNORED}\": \"Os Version value\"")), "{}", f.text);
         assert!(f.text.contains("reproduce: curl"), "{}", f.text);
         assert!(!f.text.contains('\x1b'));
     }
-    assert!(
-        !xml.contains(TOKEN) && !report.to_string().contains(TOKEN),
-        "the token leaked"
-    );
+    assert!(!xml.contains(TOKEN) && !report.to_string().contains(TOKEN), "the token leaked");
 
     // The regression cases: case files `CaseFile::load` accepts, one per failing update.
     let written = files_in(&dir.join("regressions"));
     assert!(!written.is_empty());
     for path in &written {
-        assert!(
-            path.to_string_lossy().ends_with(cases::SUFFIX),
-            "{}",
-            path.display()
-        );
+        assert!(path.to_string_lossy().ends_with(cases::SUFFIX), "{}", path.display());
         let case = CaseFile::load(path).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(case.status, 200, "{}", path.display());
-        assert!(
-            case.expect
-                .as_ref()
-                .is_some_and(|e| e.contains_key(IGNORED)),
-            "{case:?}"
-        );
-        assert!(
-            case.note
-                .as_deref()
-                .is_some_and(|n| n.contains(&format!("seed {SEED}"))),
-            "{case:?}"
-        );
+        assert!(case.expect.as_ref().is_some_and(|e| e.contains_key(IGNORED)), "{case:?}");
+        assert!(case.note.as_deref().is_some_and(|n| n.contains(&format!("seed {SEED}"))), "{case:?}");
         assert!(out.stdout.contains(&format!(
             "wrote regression case regressions/{}",
             path.file_name().expect("name").to_string_lossy()
         )));
     }
-    assert_eq!(
-        cases::find(&dir.join("regressions")).expect("find"),
-        written
-    );
+    assert_eq!(cases::find(&dir.join("regressions")).expect("find"), written);
 
     // Replay: each regression reproduces the failure (exit 1) and passes the reference (exit 0).
     let svc = reference();
     for path in &written {
         let file = path.to_string_lossy();
         let against_faulty = binary(&dir, &["replay", &file], &target_vars(&faulty.base_url()));
-        assert_eq!(
-            against_faulty.code,
-            Some(exit::VIOLATED),
-            "{}",
-            against_faulty.shown()
-        );
-        assert!(
-            against_faulty
-                .stdout
-                .contains(&format!("/{IGNORED}: expected")),
-            "{}",
-            against_faulty.shown()
-        );
+        assert_eq!(against_faulty.code, Some(exit::VIOLATED), "{}", against_faulty.shown());
+        assert!(against_faulty.stdout.contains(&format!("/{IGNORED}: expected")), "{}", against_faulty.shown());
         let against_reference = binary(&dir, &["replay", &file], &target_vars(&svc.base_url()));
-        assert_eq!(
-            against_reference.code,
-            Some(exit::OK),
-            "{}",
-            against_reference.shown()
-        );
+        assert_eq!(against_reference.code, Some(exit::OK), "{}", against_reference.shown());
     }
-    let names: Vec<String> = written
-        .iter()
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect();
+    let names: Vec<String> = written.iter().map(|p| p.to_string_lossy().into_owned()).collect();
     let mut args = vec!["replay"];
     args.extend(names.iter().map(String::as_str));
     let all = binary(&dir, &args, &target_vars(&svc.base_url()));
     assert_eq!(all.code, Some(exit::OK), "{}", all.shown());
-    assert!(
-        all.stdout
-            .contains(&format!("replaying {} case files", written.len())),
-        "{}",
-        all.stdout
-    );
+    assert!(all.stdout.contains(&format!("replaying {} case files", written.len())), "{}", all.stdout);
     // Replay writes no regressions of its own.
     assert_eq!(files_in(&dir.join("regressions")), written);
 }
@@ -678,56 +476,30 @@ fn write(path: &Path, text: &str) {
 fn assert_usage_error(out: &Outcome, mentions: &[&str]) {
     assert_eq!(out.code, Some(exit::USAGE), "{}", out.shown());
     for m in mentions {
-        assert!(
-            out.stderr.contains(m),
-            "stderr does not name {m:?}:\n{}",
-            out.shown()
-        );
+        assert!(out.stderr.contains(m), "stderr does not name {m:?}:\n{}", out.shown());
     }
-    assert!(
-        !out.stdout.contains("summary"),
-        "nothing may run:\n{}",
-        out.shown()
-    );
+    assert!(!out.stdout.contains("summary"), "nothing may run:\n{}", out.shown());
 }
 
 #[rstest]
 #[case::route(r#"{"route": "nowhere", "body": {}, "status": 200}"#, "route")]
 #[case::status(r#"{"route": "both", "body": {"installState": "failed"}}"#, "status")]
 #[case::body(r#"{"route": "deviceStatuses", "status": 400}"#, "body")]
-#[case::raw_body(
-    r#"{"route": "deviceStatuses", "rawBody": 5, "status": 400}"#,
-    "rawBody"
-)]
-#[case::expect(
-    r#"{"route": "both", "body": {}, "status": 400, "expect": {"a": 1}}"#,
-    "expect"
-)]
-#[case::unknown(
-    r#"{"route": "both", "body": {}, "status": 200, "stauts": 200}"#,
-    "stauts"
-)]
-#[case::version(
-    r#"{"version": 7, "route": "both", "body": {}, "status": 200}"#,
-    "version"
-)]
+#[case::raw_body(r#"{"route": "deviceStatuses", "rawBody": 5, "status": 400}"#, "rawBody")]
+#[case::expect(r#"{"route": "both", "body": {}, "status": 400, "expect": {"a": 1}}"#, "expect")]
+#[case::unknown(r#"{"route": "both", "body": {}, "status": 200, "stauts": 200}"#, "stauts")]
+#[case::version(r#"{"version": 7, "route": "both", "body": {}, "status": 200}"#, "version")]
 fn a_malformed_case_file_is_a_usage_error(#[case] text: &str, #[case] field: &str) {
     let dir = scratch("malformed");
     // A valid case sorts first: the bad one is found wherever it is, and named.
-    write(
-        &dir.join("cases/a-good.case.json"),
-        r#"{"route": "both", "body": {}, "status": 200}"#,
-    );
+    write(&dir.join("cases/a-good.case.json"), r#"{"route": "both", "body": {}, "status": 200}"#);
     write(&dir.join("cases/nested/b-bad.case.json"), text);
     let bad = dir.join("cases/nested/b-bad.case.json");
     let bad = bad.to_string_lossy();
     let field_named = format!("{bad}: {field}: ");
 
     let run = binary(&dir, &["run", "--cases", "1", "--case-dir", "cases"], &[]);
-    assert_usage_error(
-        &run,
-        &["cases/nested/b-bad.case.json", &format!(": {field}: ")],
-    );
+    assert_usage_error(&run, &["cases/nested/b-bad.case.json", &format!(": {field}: ")]);
 
     let replay = binary(&dir, &["replay", &bad], &[]);
     assert_usage_error(&replay, &[&field_named]);
@@ -741,60 +513,37 @@ fn a_malformed_case_file_is_a_usage_error(#[case] text: &str, #[case] field: &st
     r#"{"route": "deviceStatuses", "body": {"installState": "Installed"}, "status": 200}"#,
     "body/installState"
 )]
-#[case::undeclared(
-    r#"{"route": "both", "body": {"colour": "red"}, "status": 200}"#,
-    "body"
+#[case::undeclared(r#"{"route": "both", "body": {"colour": "red"}, "status": 200}"#, "body")]
+#[case::offset(
+    r#"{"route": "both", "body": {"lastSyncDateTime": "2017-01-01T00:00:00+15:00"}, "status": 200}"#,
+    "body/lastSyncDateTime"
 )]
-#[case::offset(r#"{"route": "both", "body": {"lastSyncDateTime": "2017-01-01T00:00:00+15:00"}, "status": 200}"#, "body/lastSyncDateTime")]
 #[case::not_an_object(r#"{"route": "both", "body": [1], "status": 200}"#, "body")]
 #[case::raw_not_json(r#"{"route": "both", "rawBody": "{", "status": 200}"#, "rawBody")]
 #[case::raw_beyond_int32(
     r#"{"route": "both", "rawBody": "{\"errorCode\": 2147483648}", "status": 200}"#,
     "rawBody/errorCode"
 )]
-fn a_case_expecting_200_for_a_refused_body_is_a_usage_error(
-    #[case] text: &str,
-    #[case] field: &str,
-) {
+fn a_case_expecting_200_for_a_refused_body_is_a_usage_error(#[case] text: &str, #[case] field: &str) {
     let dir = scratch("contradiction");
     write(&dir.join("cases/contradiction.case.json"), text);
     let parsed = CaseFile::parse("contradiction.case.json", text);
-    assert!(
-        matches!(&parsed, Err(cases::CaseError::Field { field: f, .. }) if f == field),
-        "{parsed:?}"
-    );
+    assert!(matches!(&parsed, Err(cases::CaseError::Field { field: f, .. }) if f == field), "{parsed:?}");
     let replay = binary(&dir, &["replay", "cases/contradiction.case.json"], &[]);
-    assert_usage_error(
-        &replay,
-        &["cases/contradiction.case.json", &format!(": {field}: ")],
-    );
+    assert_usage_error(&replay, &["cases/contradiction.case.json", &format!(": {field}: ")]);
     let run = binary(&dir, &["run", "--case-dir", "cases"], &[]);
-    assert_usage_error(
-        &run,
-        &["cases/contradiction.case.json", &format!(": {field}: ")],
-    );
+    assert_usage_error(&run, &["cases/contradiction.case.json", &format!(": {field}: ")]);
     // The same bodies expecting 400 are good negative cases.
     let negative = text.replace("\"status\": 200", "\"status\": 400");
-    assert!(
-        CaseFile::parse("negative.case.json", &negative).is_ok(),
-        "{negative}"
-    );
+    assert!(CaseFile::parse("negative.case.json", &negative).is_ok(), "{negative}");
 }
 
 #[test]
 fn the_committed_case_files_are_valid() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("cases");
     let found = cases::find(&dir).expect("cases/ is readable");
-    assert!(
-        found.iter().any(|p| p.ends_with("page-example.case.json")),
-        "{found:?}"
-    );
-    assert!(
-        found
-            .iter()
-            .any(|p| p.to_string_lossy().contains("negative")),
-        "{found:?}"
-    );
+    assert!(found.iter().any(|p| p.ends_with("page-example.case.json")), "{found:?}");
+    assert!(found.iter().any(|p| p.to_string_lossy().contains("negative")), "{found:?}");
     for path in &found {
         CaseFile::load(path).unwrap_or_else(|e| panic!("{e}"));
     }
@@ -803,15 +552,9 @@ fn the_committed_case_files_are_valid() {
 #[test]
 fn a_case_file_that_is_not_json_is_a_usage_error() {
     let dir = scratch("not-json");
-    write(
-        &dir.join("cases/broken.case.json"),
-        "{\"route\": \"both\",\n \"body\": ",
-    );
+    write(&dir.join("cases/broken.case.json"), "{\"route\": \"both\",\n \"body\": ");
     let run = binary(&dir, &["run", "--case-dir", "cases"], &[]);
-    assert_usage_error(
-        &run,
-        &["cases/broken.case.json", "not valid JSON at line 2"],
-    );
+    assert_usage_error(&run, &["cases/broken.case.json", "not valid JSON at line 2"]);
     let replay = binary(&dir, &["replay", "cases/broken.case.json"], &[]);
     assert_usage_error(&replay, &["cases/broken.case.json", "not valid JSON"]);
     let missing = binary(&dir, &["replay", "cases/absent.case.json"], &[]);
@@ -863,17 +606,9 @@ fn faulty_run(name: &str, extra: &[(&str, String)]) -> (Outcome, Value) {
 #[test]
 fn github_actions_gets_one_error_command_per_failure() {
     let (out, report) = faulty_run("github", &[("GITHUB_ACTIONS", "true".into())]);
-    let lines: Vec<&str> = out
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with("::error "))
-        .collect();
-    let failed: Vec<&Value> = report["checks"]
-        .as_array()
-        .expect("checks")
-        .iter()
-        .filter(|c| c["passed"] == false)
-        .collect();
+    let lines: Vec<&str> = out.stdout.lines().filter(|l| l.starts_with("::error ")).collect();
+    let failed: Vec<&Value> =
+        report["checks"].as_array().expect("checks").iter().filter(|c| c["passed"] == false).collect();
     assert!(!failed.is_empty());
     assert_eq!(lines.len(), failed.len(), "{}", out.stdout);
     for (line, c) in lines.iter().zip(&failed) {
@@ -883,10 +618,7 @@ fn github_actions_gets_one_error_command_per_failure() {
             c["case_id"].as_str().unwrap_or_default(),
             c["name"].as_str().unwrap_or_default()
         );
-        assert!(
-            line.starts_with(&title),
-            "{line}\nexpected to start with {title}"
-        );
+        assert!(line.starts_with(&title), "{line}\nexpected to start with {title}");
         assert!(line.contains(&format!("/{IGNORED}")), "{line}");
     }
     assert!(!out.stdout.contains(TOKEN) && !out.stderr.contains(TOKEN));
@@ -896,16 +628,9 @@ fn github_actions_gets_one_error_command_per_failure() {
 #[case::unset(None)]
 #[case::false_(Some("false"))]
 fn without_github_actions_there_are_no_error_commands(#[case] value: Option<&str>) {
-    let extra: Vec<(&str, String)> = value
-        .map(|v| ("GITHUB_ACTIONS", v.to_string()))
-        .into_iter()
-        .collect();
+    let extra: Vec<(&str, String)> = value.map(|v| ("GITHUB_ACTIONS", v.to_string())).into_iter().collect();
     let (out, _) = faulty_run("no-github", &extra);
-    assert!(
-        !out.stdout.contains("::error") && !out.stderr.contains("::error"),
-        "{}",
-        out.shown()
-    );
+    assert!(!out.stdout.contains("::error") && !out.stderr.contains("::error"), "{}", out.shown());
     assert!(out.stdout.contains("FAIL "), "{}", out.stdout);
 }
 
@@ -913,14 +638,6 @@ fn without_github_actions_there_are_no_error_commands(#[case] value: Option<&str
 fn piped_output_has_no_color_even_without_no_color() {
     // NO_COLOR is unset (the environment is cleared): only the pipe decides.
     let (out, _) = faulty_run("no-color", &[]);
-    assert!(
-        out.stdout.contains("diff (- expected, + actual):"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        !out.stdout.contains('\x1b') && !out.stderr.contains('\x1b'),
-        "{:?}",
-        out.stdout
-    );
+    assert!(out.stdout.contains("diff (- expected, + actual):"), "{}", out.stdout);
+    assert!(!out.stdout.contains('\x1b') && !out.stderr.contains('\x1b'), "{:?}", out.stdout);
 }

@@ -51,14 +51,7 @@ fn run_one_update(fake: &Fake, timeout: Duration) -> Report {
         expect_status: 200,
         expect_subset: None,
     }];
-    runner::run(
-        Contract::embedded(),
-        &target,
-        &routes[..1],
-        &options,
-        false,
-        &mut |_| {},
-    )
+    runner::run(Contract::embedded(), &target, &routes[..1], &options, false, &mut |_| {})
 }
 
 /// The failed check of the hostile PATCH; asserts the run reported it and still restored.
@@ -71,21 +64,9 @@ fn reported(report: &Report, needles: &[&str]) -> Check {
         .clone();
     assert!(!check.passed, "{check:#?}");
     let problems = check.problems.join("; ");
-    assert!(
-        needles.iter().any(|n| problems.contains(n)),
-        "expected one of {needles:?} in: {problems}"
-    );
-    assert_eq!(
-        report.exit_code(),
-        1,
-        "a violation, not 'unreachable': {:?}",
-        report.unreachable
-    );
-    assert!(
-        report.restore.len() == 1 && report.restore[0].restored,
-        "{:?}",
-        report.restore
-    );
+    assert!(needles.iter().any(|n| problems.contains(n)), "expected one of {needles:?} in: {problems}");
+    assert_eq!(report.exit_code(), 1, "a violation, not 'unreachable': {:?}", report.unreachable);
+    assert!(report.restore.len() == 1 && report.restore[0].restored, "{:?}", report.restore);
     check
 }
 
@@ -120,11 +101,7 @@ fn a_huge_body_is_cut_at_the_cap() {
     });
     let report = run_one_update(&fake, Duration::from_secs(5));
     let check = reported(&report, &[&format!("larger than {MAX_ANSWER_BYTES} bytes")]);
-    let kept = check
-        .actual
-        .as_ref()
-        .and_then(Value::as_str)
-        .map_or(0, str::len);
+    let kept = check.actual.as_ref().and_then(Value::as_str).map_or(0, str::len);
     assert!(kept <= CAP, "{kept} bytes kept");
     fake.upstream().assert_at_baseline();
 }
@@ -188,15 +165,9 @@ impl Endless {
         while !self.done.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(5) {
             std::thread::sleep(Duration::from_millis(10));
         }
-        assert!(
-            self.done.load(Ordering::SeqCst),
-            "the connection is still open"
-        );
+        assert!(self.done.load(Ordering::SeqCst), "the connection is still open");
         let written = self.written.load(Ordering::SeqCst);
-        assert!(
-            written < 8 * CAP,
-            "the client read {written} bytes of an endless body (the cap is {CAP})"
-        );
+        assert!(written < 8 * CAP, "the client read {written} bytes of an endless body (the cap is {CAP})");
     }
 }
 
@@ -210,11 +181,7 @@ fn an_endless_body_is_cut_at_the_cap() {
     let report = run_one_update(&fake, Duration::from_secs(8));
     assert!(started.elapsed() < Duration::from_secs(8));
     let check = reported(&report, &["larger than"]);
-    let kept = check
-        .actual
-        .as_ref()
-        .and_then(Value::as_str)
-        .map_or(0, str::len);
+    let kept = check.actual.as_ref().and_then(Value::as_str).map_or(0, str::len);
     assert!(kept <= CAP, "{kept} bytes kept");
     endless.assert_client_stopped();
 }
@@ -225,15 +192,10 @@ fn the_target_keeps_at_most_the_cap() {
     let server = endless.clone();
     let fake = Fake::start(move |_, _| server.action(head(None), b'7'));
     let target = Target::new(&fake.base_url(), TOKEN.into(), Duration::from_secs(5));
-    let answer = target
-        .send(&Request::get(target.url("/anything")))
-        .expect("an answer");
+    let answer = target.send(&Request::get(target.url("/anything"))).expect("an answer");
     assert_eq!(answer.body.len(), CAP);
     assert!(answer.json.is_none());
-    assert!(answer
-        .body_problem
-        .as_deref()
-        .is_some_and(|p| p.contains("cap")));
+    assert!(answer.body_problem.as_deref().is_some_and(|p| p.contains("cap")));
     drop(answer);
     endless.assert_client_stopped();
 }
@@ -313,10 +275,8 @@ fn a_reset_mid_body_is_reported() {
 fn the_fake_resets_the_connection() {
     let fake = Fake::start(|_, _| Action::Reset(head(Some(1000))));
     let mut s = std::net::TcpStream::connect(("127.0.0.1", fake.port())).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(5)))
-        .expect("timeout");
-    s.write_all(b"GET /beta HTTP/1.1\r\nHost: x\r\n\r\n")
-        .expect("write");
+    s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    s.write_all(b"GET /beta HTTP/1.1\r\nHost: x\r\n\r\n").expect("write");
     let mut buf = [0u8; 4096];
     let error = loop {
         match std::io::Read::read(&mut s, &mut buf) {
@@ -355,9 +315,7 @@ fn a_content_length_short_of_the_body_is_reported() {
 
 #[test]
 fn an_answer_that_is_not_http_is_reported() {
-    let fake = hostile_once(|| {
-        Action::Close(b"SSH-2.0-OpenSSH_9.6\r\n\x00\x01\x02\xff garbage\r\n\r\n".to_vec())
-    });
+    let fake = hostile_once(|| Action::Close(b"SSH-2.0-OpenSSH_9.6\r\n\x00\x01\x02\xff garbage\r\n\r\n".to_vec()));
     let report = run_one_update(&fake, Duration::from_secs(5));
     reported(&report, &["broke off"]);
 }
@@ -368,10 +326,7 @@ fn endless_headers_are_reported() {
         Action::Write(Box::new(|out: &mut dyn Write| {
             let _ = out.write_all(b"HTTP/1.1 200 OK\r\n");
             for i in 0..1_000_000u32 {
-                if out
-                    .write_all(format!("X-Pad-{i}: {}\r\n", "a".repeat(100)).as_bytes())
-                    .is_err()
-                {
+                if out.write_all(format!("X-Pad-{i}: {}\r\n", "a".repeat(100)).as_bytes()).is_err() {
                     return;
                 }
             }
@@ -390,36 +345,18 @@ fn garbage_from_the_first_request_is_a_violation() {
     let fake = Fake::start(|_, _| Action::Close(b"\x16\x03\x01 not http at all\r\n".to_vec()));
     let target = Target::new(&fake.base_url(), TOKEN.into(), Duration::from_secs(5));
     let routes = runner::routes(APP, STATUS, USER);
-    let report = runner::run(
-        Contract::embedded(),
-        &target,
-        &routes,
-        &Options::new(0, 1),
-        false,
-        &mut |_| {},
-    );
+    let report = runner::run(Contract::embedded(), &target, &routes, &Options::new(0, 1), false, &mut |_| {});
     assert_eq!(report.unreachable, None);
     assert_eq!(report.exit_code(), 1);
     let first = &report.checks[0];
-    assert!(
-        !first.passed && first.problems[0].contains("broke off"),
-        "{first:?}"
-    );
+    assert!(!first.passed && first.problems[0].contains("broke off"), "{first:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
 // 8. Never panic on input
 
-const CASE_FIELDS: [&str; 8] = [
-    "version", "note", "route", "body", "rawBody", "status", "expect", "extra",
-];
-const STATE_FIELDS: [&str; 5] = [
-    "deviceStatuses",
-    "userStatuses",
-    "mobileAppId",
-    "userStatusId",
-    "object",
-];
+const CASE_FIELDS: [&str; 8] = ["version", "note", "route", "body", "rawBody", "status", "expect", "extra"];
+const STATE_FIELDS: [&str; 5] = ["deviceStatuses", "userStatuses", "mobileAppId", "userStatusId", "object"];
 
 fn key(fields: &'static [&'static str]) -> impl Strategy<Value = String> {
     prop_oneof![
@@ -436,8 +373,7 @@ fn json_value(fields: &'static [&'static str]) -> BoxedStrategy<Value> {
         any::<i64>().prop_map(|n| json!(n)),
         any::<u64>().prop_map(|n| json!(n)),
         (100u64..600).prop_map(|n| json!(n)),
-        any::<f64>()
-            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
         any::<String>().prop_map(Value::String),
         proptest::sample::select(vec![
             "both",
@@ -461,61 +397,37 @@ fn json_value(fields: &'static [&'static str]) -> BoxedStrategy<Value> {
 
 /// A case file with some of its fields, each with any value.
 fn case_like() -> impl Strategy<Value = Value> {
-    proptest::collection::vec(
-        (
-            proptest::sample::select(&CASE_FIELDS[..]),
-            json_value(&CASE_FIELDS),
-        ),
-        0..8,
-    )
-    .prop_map(|kv| Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect()))
+    proptest::collection::vec((proptest::sample::select(&CASE_FIELDS[..]), json_value(&CASE_FIELDS)), 0..8)
+        .prop_map(|kv| Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect()))
 }
 
 /// The page's example object with some properties replaced by any value or removed.
 fn object_like() -> BoxedStrategy<Value> {
-    let names: Vec<String> = baseline()
-        .keys()
-        .cloned()
-        .chain(["@odata.type".to_string(), "x".to_string()])
-        .collect();
-    proptest::collection::vec(
-        (
-            proptest::sample::select(names),
-            proptest::option::of(json_value(&STATE_FIELDS)),
-        ),
-        0..5,
-    )
-    .prop_map(|edits| {
-        let mut o: Map<String, Value> = baseline();
-        for (k, v) in edits {
-            match v {
-                Some(v) => o.insert(k, v),
-                None => o.remove(&k),
-            };
-        }
-        Value::Object(o)
-    })
-    .boxed()
+    let names: Vec<String> = baseline().keys().cloned().chain(["@odata.type".to_string(), "x".to_string()]).collect();
+    proptest::collection::vec((proptest::sample::select(names), proptest::option::of(json_value(&STATE_FIELDS))), 0..5)
+        .prop_map(|edits| {
+            let mut o: Map<String, Value> = baseline();
+            for (k, v) in edits {
+                match v {
+                    Some(v) => o.insert(k, v),
+                    None => o.remove(&k),
+                };
+            }
+            Value::Object(o)
+        })
+        .boxed()
 }
 
 /// A state file: entries with any ids and mostly-valid objects.
 fn state_like() -> impl Strategy<Value = Value> {
-    let entry = (
-        json_value(&STATE_FIELDS),
-        json_value(&STATE_FIELDS),
-        object_like(),
-        any::<bool>(),
-    )
-        .prop_map(|(app, user, object, plain)| {
+    let entry = (json_value(&STATE_FIELDS), json_value(&STATE_FIELDS), object_like(), any::<bool>()).prop_map(
+        |(app, user, object, plain)| {
             let app = if plain { json!("app-1") } else { app };
             json!({"mobileAppId": app, "userStatusId": user, "object": object})
-        });
-    (
-        proptest::collection::vec(entry.clone(), 0..3),
-        proptest::collection::vec(entry, 0..3),
-        any::<bool>(),
-    )
-        .prop_map(|(devices, users, strip)| {
+        },
+    );
+    (proptest::collection::vec(entry.clone(), 0..3), proptest::collection::vec(entry, 0..3), any::<bool>()).prop_map(
+        |(devices, users, strip)| {
             let strip_user = |mut e: Value| {
                 if strip {
                     if let Some(o) = e.as_object_mut() {
@@ -528,7 +440,8 @@ fn state_like() -> impl Strategy<Value = Value> {
                 "deviceStatuses": devices.into_iter().map(strip_user).collect::<Vec<_>>(),
                 "userStatuses": users,
             })
-        })
+        },
+    )
 }
 
 fn case_file(text: &str) {

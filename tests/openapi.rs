@@ -41,14 +41,18 @@ fn structure_is_openapi_3_1() {
     assert_eq!(paths.len(), 2);
     for (path, item) in paths {
         assert!(path.starts_with("/deviceAppManagement/mobileApps/{mobileAppId}/"), "{path}");
-        let names: Vec<&str> = item["parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+        let names: Vec<&str> =
+            item["parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
         for segment in path.split('/').filter(|s| s.starts_with('{')) {
             assert!(names.contains(&segment.trim_matches(['{', '}'])), "{path}: {segment} has no parameter");
         }
         for method in ["get", "patch"] {
             let op = &item[method];
             assert!(op["operationId"].is_string(), "{path} {method}");
-            assert_eq!(op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/mobileAppInstallStatus");
+            assert_eq!(
+                op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/mobileAppInstallStatus"
+            );
         }
         assert_eq!(
             item["patch"]["requestBody"]["content"]["application/json"]["schema"]["$ref"],
@@ -106,13 +110,17 @@ fn reference_validator_accepts_it() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !have {
-        assert!(!required, "openapi-spec-validator is missing: `make test` installs it (pip install openapi-spec-validator)");
+        assert!(
+            !required,
+            "openapi-spec-validator is missing: `make test` installs it (pip install openapi-spec-validator)"
+        );
         eprintln!("note: openapi-spec-validator not installed; `make test` runs it");
         return;
     }
     let path = std::env::temp_dir().join(format!("graph-contract-openapi-{}.json", std::process::id()));
     std::fs::write(&path, serde_json::to_string_pretty(&document()).unwrap()).unwrap();
-    let out = std::process::Command::new("python3").arg("-m").arg("openapi_spec_validator").arg(&path).output().unwrap();
+    let out =
+        std::process::Command::new("python3").arg("-m").arg("openapi_spec_validator").arg(&path).output().unwrap();
     let _ = std::fs::remove_file(&path);
     assert!(
         out.status.success(),
@@ -125,7 +133,8 @@ fn reference_validator_accepts_it() {
     let mut doc = document();
     doc["paths"].as_object_mut().unwrap().values_mut().for_each(|item| item["get"]["responses"] = json!("none"));
     std::fs::write(&broken, doc.to_string()).unwrap();
-    let out = std::process::Command::new("python3").arg("-m").arg("openapi_spec_validator").arg(&broken).output().unwrap();
+    let out =
+        std::process::Command::new("python3").arg("-m").arg("openapi_spec_validator").arg(&broken).output().unwrap();
     let _ = std::fs::remove_file(&broken);
     assert!(!out.status.success(), "the validator accepted a broken document");
 }

@@ -30,10 +30,7 @@ fn run(args: &[&str], vars: &[(&str, &str)]) -> Output {
 }
 
 fn text(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 fn ids() -> Vec<(&'static str, &'static str)> {
@@ -49,49 +46,23 @@ fn ids() -> Vec<(&'static str, &'static str)> {
 fn embedded_run_holds_and_prints_seed_and_coverage() {
     let out = run(&["run", "--cases", "5", "--seed", "7"], &[]);
     let (stdout, stderr) = text(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
+    assert_eq!(out.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stdout.contains("seed 7"), "{stdout}");
-    assert!(
-        stdout.contains("enum coverage: deviceStatuses 50/50"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("userStatuses/deviceStatuses 50/50"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("enum coverage: deviceStatuses 50/50"), "{stdout}");
+    assert!(stdout.contains("userStatuses/deviceStatuses 50/50"), "{stdout}");
     assert!(stdout.contains("(embedded reference service)"), "{stdout}");
     assert!(stdout.contains("the contract holds (exit 0)"), "{stdout}");
     // Piped (not a terminal): no ANSI escape codes anywhere.
-    assert!(
-        !stdout.contains('\x1b') && !stderr.contains('\x1b'),
-        "escape codes in piped output:\n{stdout:?}"
-    );
+    assert!(!stdout.contains('\x1b') && !stderr.contains('\x1b'), "escape codes in piped output:\n{stdout:?}");
 }
 
 #[test]
 fn a_remote_target_needs_its_ids() {
-    let out = run(
-        &["run"],
-        &[
-            ("CONTRACT_BASE_URL", "http://127.0.0.1:9/beta"),
-            ("CONTRACT_TOKEN", "t"),
-        ],
-    );
+    let out = run(&["run"], &[("CONTRACT_BASE_URL", "http://127.0.0.1:9/beta"), ("CONTRACT_TOKEN", "t")]);
     let (stdout, stderr) = text(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
+    assert_eq!(out.status.code(), Some(2), "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stderr.contains("CONTRACT_MOBILE_APP_ID"), "{stderr}");
-    assert!(
-        stderr.contains("CONTRACT_STATUS_ID") && stderr.contains("CONTRACT_USER_STATUS_ID"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("CONTRACT_STATUS_ID") && stderr.contains("CONTRACT_USER_STATUS_ID"), "{stderr}");
     assert!(!stdout.contains("summary"), "nothing may run: {stdout}");
 }
 
@@ -99,15 +70,8 @@ fn a_remote_target_needs_its_ids() {
 fn bad_cases_is_a_usage_error() {
     let out = run(&["run"], &[("CONTRACT_CASES", "abc")]);
     let (stdout, stderr) = text(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
-    assert!(
-        stderr.contains("CONTRACT_CASES") && stderr.contains("\"abc\""),
-        "{stderr}"
-    );
+    assert_eq!(out.status.code(), Some(2), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stderr.contains("CONTRACT_CASES") && stderr.contains("\"abc\""), "{stderr}");
 }
 
 #[test]
@@ -116,11 +80,7 @@ fn production_is_refused_without_consent() {
     vars.push(("CONTRACT_BASE_URL", "https://graph.microsoft.com/beta"));
     let out = run(&["run"], &vars);
     let (stdout, stderr) = text(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
+    assert_eq!(out.status.code(), Some(2), "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stderr.contains("--allow-production"), "{stderr}");
     assert!(stderr.contains("graph.microsoft.com"), "{stderr}");
     assert!(!stderr.contains("cli-test-token") && !stdout.contains("cli-test-token"));
@@ -137,15 +97,8 @@ fn a_closed_port_exits_3() {
     vars.push(("CONTRACT_BASE_URL", &url));
     let out = run(&["run", "--cases", "1", "--timeout-ms", "2000"], &vars);
     let (stdout, stderr) = text(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
-    assert!(
-        stdout.contains("no check ran") && stdout.contains("unreachable"),
-        "{stdout}"
-    );
+    assert_eq!(out.status.code(), Some(3), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains("no check ran") && stdout.contains("unreachable"), "{stdout}");
     assert!(!stdout.contains('\x1b'), "{stdout:?}");
     assert!(!stdout.contains("cli-test-token") && !stderr.contains("cli-test-token"));
 }
@@ -153,20 +106,10 @@ fn a_closed_port_exits_3() {
 #[test]
 fn a_flag_wins_over_its_variable() {
     // CONTRACT_CASES is invalid, but --cases is given: the flag wins, so the run goes ahead.
-    let out = run(
-        &["run", "--cases", "1", "--seed", "11"],
-        &[("CONTRACT_CASES", "abc"), ("CONTRACT_SEED", "99")],
-    );
+    let out = run(&["run", "--cases", "1", "--seed", "11"], &[("CONTRACT_CASES", "abc"), ("CONTRACT_SEED", "99")]);
     let (stdout, stderr) = text(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
-    assert!(
-        stdout.contains("seed 11") && !stdout.contains("seed 99"),
-        "{stdout}"
-    );
+    assert_eq!(out.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains("seed 11") && !stdout.contains("seed 99"), "{stdout}");
     assert!(stdout.contains("random cases: 1 per route"), "{stdout}");
 }
 

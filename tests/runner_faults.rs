@@ -65,9 +65,7 @@ fn device_path() -> String {
 }
 
 fn user_path() -> String {
-    format!(
-        "/beta/deviceAppManagement/mobileApps/{APP}/userStatuses/{USER}/deviceStatuses/{STATUS}"
-    )
+    format!("/beta/deviceAppManagement/mobileApps/{APP}/userStatuses/{USER}/deviceStatuses/{STATUS}")
 }
 
 /// How the fake deviates from the contract (or, for `None` and `Utc`, does not).
@@ -116,38 +114,22 @@ struct Fake {
 }
 
 fn graph_error(status: u16, code: &str, message: &str) -> HttpMockResponse {
-    let body =
-        json!({"error": {"code": code, "message": message, "innerError": {"request-id": "fake"}}});
-    HttpMockResponse::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .build()
+    let body = json!({"error": {"code": code, "message": message, "innerError": {"request-id": "fake"}}});
+    HttpMockResponse::builder().status(status).header("content-type", "application/json").body(body.to_string()).build()
 }
 
 fn json_answer(status: u16, content_type: &str, body: String) -> HttpMockResponse {
-    HttpMockResponse::builder()
-        .status(status)
-        .header("content-type", content_type)
-        .body(body)
-        .build()
+    HttpMockResponse::builder().status(status).header("content-type", content_type).body(body).build()
 }
 
 impl Fake {
     fn new(fault: Fault) -> Arc<Fake> {
         let mut object = example();
         if fault == Fault::Utc {
-            object.insert(
-                "lastSyncDateTime".into(),
-                json!(utc7("2017-01-01T00:02:49.3205976-08:00")),
-            );
+            object.insert("lastSyncDateTime".into(), json!(utc7("2017-01-01T00:02:49.3205976-08:00")));
         }
         let objects = HashMap::from([(device_path(), object.clone()), (user_path(), object)]);
-        Arc::new(Fake {
-            fault,
-            objects: Mutex::new(objects),
-            patches: AtomicUsize::new(0),
-        })
+        Arc::new(Fake { fault, objects: Mutex::new(objects), patches: AtomicUsize::new(0) })
     }
 
     /// An httpmock server whose every request this fake answers; returns it with the base URL.
@@ -176,10 +158,7 @@ impl Fake {
             }
             return out;
         }
-        out.insert(
-            "@odata.type".into(),
-            json!("#microsoft.graph.mobileAppInstallStatus"),
-        );
+        out.insert("@odata.type".into(), json!("#microsoft.graph.mobileAppInstallStatus"));
         out.extend(object.clone());
         if let Some(auth) = echo.filter(|_| self.fault == Fault::EchoAuthorization) {
             out.insert("echoedAuthorization".into(), json!(auth));
@@ -202,11 +181,7 @@ impl Fake {
             }
         };
         if auth != format!("Bearer {TOKEN}") && self.fault != Fault::No401 {
-            return graph_error(
-                401,
-                &echo("InvalidAuthenticationToken"),
-                "Access token is empty or invalid.",
-            );
+            return graph_error(401, &echo("InvalidAuthenticationToken"), "Access token is empty or invalid.");
         }
         let path = req.uri().path().to_string();
         let mut objects = self.objects.lock().unwrap_or_else(|e| e.into_inner());
@@ -219,11 +194,7 @@ impl Fake {
             } else {
                 "application/json"
             };
-            json_answer(
-                200,
-                ct,
-                Value::Object(self.render(object, None)).to_string(),
-            )
+            json_answer(200, ct, Value::Object(self.render(object, None)).to_string())
         };
         if req.method_str() == "GET" {
             return ok(&stored);
@@ -258,10 +229,7 @@ impl Fake {
         let n = self.patches.fetch_add(1, Ordering::SeqCst);
         let mut merged = stored.clone();
         if self.fault == Fault::OtherPropertyChanged && !update.contains_key("osVersion") {
-            merged.insert(
-                "osVersion".into(),
-                json!(format!("changed behind your back #{n}")),
-            );
+            merged.insert("osVersion".into(), json!(format!("changed behind your back #{n}")));
         }
         for (k, v) in update.into_iter().filter(|(k, _)| !k.starts_with('@')) {
             let v = match (self.fault, k.as_str(), &v) {
@@ -276,34 +244,18 @@ impl Fake {
         if !matches!(self.fault, Fault::UpdateIgnored | Fault::NotPersisted) {
             objects.insert(path, merged.clone());
         }
-        let mut answer = self.render(
-            if self.fault == Fault::UpdateIgnored {
-                &stored
-            } else {
-                &merged
-            },
-            Some(&auth),
-        );
+        let mut answer = self.render(if self.fault == Fault::UpdateIgnored { &stored } else { &merged }, Some(&auth));
         match self.fault {
             Fault::NoContent => return HttpMockResponse::builder().status(204).build(),
             Fault::NonJsonBody => {
-                return json_answer(
-                    200,
-                    "application/json",
-                    "<html><body>Updated</body></html>".into(),
-                )
+                return json_answer(200, "application/json", "<html><body>Updated</body></html>".into())
             }
-            Fault::TextPlain => {
-                return json_answer(200, "text/plain", Value::Object(answer).to_string())
-            }
+            Fault::TextPlain => return json_answer(200, "text/plain", Value::Object(answer).to_string()),
             Fault::MissingProperty => {
                 answer.remove("deviceName");
             }
             Fault::ErrorCodeAsString => {
-                let code = answer
-                    .get("errorCode")
-                    .map(Value::to_string)
-                    .unwrap_or_default();
+                let code = answer.get("errorCode").map(Value::to_string).unwrap_or_default();
                 answer.insert("errorCode".into(), json!(code));
             }
             Fault::NonMemberEnum => {
@@ -341,27 +293,14 @@ fn utc7(s: &str) -> String {
         let m = if mp < 10 { mp + 3 } else { mp - 9 };
         (yoe + era * 400 + i64::from(m <= 2), m, d)
     }
-    let num = |a: usize, b: usize| {
-        s[a..b]
-            .parse::<i64>()
-            .unwrap_or_else(|_| panic!("not a date-time: {s}"))
-    };
-    let (y, mo, d, h, mi, sec) = (
-        num(0, 4),
-        num(5, 7),
-        num(8, 10),
-        num(11, 13),
-        num(14, 16),
-        num(17, 19),
-    );
+    let num = |a: usize, b: usize| s[a..b].parse::<i64>().unwrap_or_else(|_| panic!("not a date-time: {s}"));
+    let (y, mo, d, h, mi, sec) = (num(0, 4), num(5, 7), num(8, 10), num(11, 13), num(14, 16), num(17, 19));
     let rest = &s[19..];
     let (fraction, zone) = match rest.strip_prefix('.') {
         Some(r) => r.split_at(r.find(|c: char| !c.is_ascii_digit()).unwrap_or(r.len())),
         None => ("", rest),
     };
-    let ticks: i64 = format!("{:0<7}", &fraction[..fraction.len().min(7)])
-        .parse()
-        .unwrap_or(0);
+    let ticks: i64 = format!("{:0<7}", &fraction[..fraction.len().min(7)]).parse().unwrap_or(0);
     let offset_minutes = match zone {
         "Z" => 0,
         z => {
@@ -369,8 +308,7 @@ fn utc7(s: &str) -> String {
             sign * (z[1..3].parse::<i64>().unwrap_or(0) * 60 + z[4..6].parse::<i64>().unwrap_or(0))
         }
     };
-    let seconds =
-        days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + sec - offset_minutes * 60;
+    let seconds = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + sec - offset_minutes * 60;
     let (days, day_seconds) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
     let (y, mo, d) = civil_from_days(days);
     format!(
@@ -384,14 +322,7 @@ fn utc7(s: &str) -> String {
 fn run_with(base_url: &str, timeout: Duration, options: &runner::Options) -> Report {
     let target = Target::new(base_url, TOKEN.to_string(), timeout);
     let routes = runner::routes(APP, STATUS, USER);
-    runner::run(
-        Contract::embedded(),
-        &target,
-        &routes,
-        options,
-        false,
-        &mut |_| {},
-    )
+    runner::run(Contract::embedded(), &target, &routes, options, false, &mut |_| {})
 }
 
 fn run(base_url: &str) -> Report {
@@ -400,16 +331,9 @@ fn run(base_url: &str) -> Report {
 
 /// The failure blocks and the summary, as `graph-contract run` prints them when piped.
 fn rendered(report: &Report) -> String {
-    let style = human::Style {
-        color: false,
-        max_failures: usize::MAX,
-    };
+    let style = human::Style { color: false, max_failures: usize::MAX };
     let date_times = Contract::embedded().date_time_properties();
-    format!(
-        "{}{}",
-        human::failures(report, &date_times, style),
-        human::summary(report, style)
-    )
+    format!("{}{}", human::failures(report, &date_times, style), human::summary(report, style))
 }
 
 fn find<'a>(report: &'a Report, route: &str, case_id: &str, name: &str) -> &'a Check {
@@ -417,28 +341,14 @@ fn find<'a>(report: &'a Report, route: &str, case_id: &str, name: &str) -> &'a C
         .checks
         .iter()
         .find(|c| c.route == route && c.case_id == case_id && c.name == name)
-        .unwrap_or_else(|| {
-            panic!(
-                "no check {route} · {case_id} · {name}\n{}",
-                rendered(report)
-            )
-        })
+        .unwrap_or_else(|| panic!("no check {route} · {case_id} · {name}\n{}", rendered(report)))
 }
 
 #[test]
 fn utc_date_times_other_key_order_and_odata_context_pass() {
-    assert_eq!(
-        utc7("2017-01-01T00:02:49.3205976-08:00"),
-        "2017-01-01T08:02:49.3205976Z"
-    );
-    assert_eq!(
-        utc7("2000-01-01T00:30:00+01:00"),
-        "1999-12-31T23:30:00.0000000Z"
-    );
-    assert_eq!(
-        utc7("2100-02-28T23:59:59.1-14:00"),
-        "2100-03-01T13:59:59.1000000Z"
-    );
+    assert_eq!(utc7("2017-01-01T00:02:49.3205976-08:00"), "2017-01-01T08:02:49.3205976Z");
+    assert_eq!(utc7("2000-01-01T00:30:00+01:00"), "1999-12-31T23:30:00.0000000Z");
+    assert_eq!(utc7("2100-02-28T23:59:59.1-14:00"), "2100-03-01T13:59:59.1000000Z");
 
     let (_server, base) = Fake::serve(Fault::Utc);
     let report = run(&base);
@@ -447,44 +357,16 @@ fn utc_date_times_other_key_order_and_odata_context_pass() {
 
     // The fake really wrote what this test claims the runner tolerates.
     let baseline = &find(&report, ROUTES[0], "baseline", "baseline").actual;
-    let baseline = baseline
-        .as_ref()
-        .and_then(Value::as_object)
-        .expect("the baseline answer is an object");
-    assert_eq!(
-        baseline.keys().next().map(String::as_str),
-        Some("@odata.context")
-    );
+    let baseline = baseline.as_ref().and_then(Value::as_object).expect("the baseline answer is an object");
+    assert_eq!(baseline.keys().next().map(String::as_str), Some("@odata.context"));
     assert_eq!(baseline.keys().next_back().map(String::as_str), Some("id"));
     assert!(!baseline.contains_key("@odata.type"));
-    let dt = find(
-        &report,
-        ROUTES[0],
-        "property/lastSyncDateTime",
-        "PATCH answer",
-    );
-    let sent: Value = serde_json::from_str(
-        dt.request
-            .as_ref()
-            .and_then(|r| r.body.as_deref())
-            .unwrap_or("{}"),
-    )
-    .unwrap();
-    let answered = dt
-        .actual
-        .as_ref()
-        .and_then(|a| a.get("lastSyncDateTime"))
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    assert_ne!(
-        sent["lastSyncDateTime"].as_str(),
-        Some(answered),
-        "the fake must respell the instant"
-    );
-    assert!(
-        answered.ends_with('Z') && answered.len() == "2021-06-15T04:50:30.1234567Z".len(),
-        "{answered}"
-    );
+    let dt = find(&report, ROUTES[0], "property/lastSyncDateTime", "PATCH answer");
+    let sent: Value =
+        serde_json::from_str(dt.request.as_ref().and_then(|r| r.body.as_deref()).unwrap_or("{}")).unwrap();
+    let answered = dt.actual.as_ref().and_then(|a| a.get("lastSyncDateTime")).and_then(Value::as_str).unwrap_or("");
+    assert_ne!(sent["lastSyncDateTime"].as_str(), Some(answered), "the fake must respell the instant");
+    assert!(answered.ends_with('Z') && answered.len() == "2021-06-15T04:50:30.1234567Z".len(), "{answered}");
 }
 
 /// One row a fault: the check that must fail (on both routes), a problem it must state, the
@@ -581,15 +463,7 @@ fn utc_date_times_other_key_order_and_odata_context_pass() {
     Some("persisted"),
     false
 )]
-#[case::no_401_without_token(
-    Fault::No401,
-    "no-token",
-    "refused",
-    "expected status 401, got 200",
-    None,
-    None,
-    true
-)]
+#[case::no_401_without_token(Fault::No401, "no-token", "refused", "expected status 401, got 200", None, None, true)]
 #[case::invalid_body_accepted(
     Fault::UndeclaredAccepted,
     "undeclared-property",
@@ -611,17 +485,10 @@ fn catches(
     let (_server, base) = Fake::serve(fault);
     let report = run(&base);
     let text = rendered(&report);
-    assert_eq!(
-        report.exit_code(),
-        exit::VIOLATED,
-        "{fault:?} went unnoticed:\n{text}"
-    );
+    assert_eq!(report.exit_code(), exit::VIOLATED, "{fault:?} went unnoticed:\n{text}");
     for route in ROUTES {
         let check = find(&report, route, case_id, name);
-        assert!(
-            !check.passed,
-            "{fault:?}: {route} · {case_id} · {name} passed\n{text}"
-        );
+        assert!(!check.passed, "{fault:?}: {route} · {case_id} · {name} passed\n{text}");
         assert!(
             check.problems.iter().any(|p| p.starts_with(problem)),
             "{fault:?}: no problem starting with {problem:?} in {:#?}",
@@ -636,11 +503,7 @@ fn catches(
         }
         if let Some(other) = still_passes {
             let c = find(&report, route, case_id, other);
-            assert!(
-                c.passed,
-                "{fault:?}: {route} · {case_id} · {other} failed too: {:#?}",
-                c.problems
-            );
+            assert!(c.passed, "{fault:?}: {route} · {case_id} · {other} failed too: {:#?}", c.problems);
         }
     }
     if only {
@@ -649,16 +512,10 @@ fn catches(
             .filter(|c| c.case_id != case_id)
             .map(|c| format!("{} · {} · {}", c.route, c.case_id, c.name))
             .collect();
-        assert!(
-            stray.is_empty(),
-            "{fault:?}: false alarms beside {case_id}: {stray:#?}"
-        );
+        assert!(stray.is_empty(), "{fault:?}: false alarms beside {case_id}: {stray:#?}");
     }
     // What a person reads names the check and the problem.
-    assert!(
-        text.contains(&format!("FAIL {} · ", ROUTES[0])) && text.contains(problem),
-        "{text}"
-    );
+    assert!(text.contains(&format!("FAIL {} · ", ROUTES[0])) && text.contains(problem), "{text}");
     assert!(text.contains("the contract is violated (exit 1)"), "{text}");
 }
 
@@ -668,14 +525,7 @@ fn a_faithful_fake_passes() {
     let (_server, base) = Fake::serve(Fault::None);
     let report = run(&base);
     assert_eq!(report.exit_code(), exit::OK, "{}", rendered(&report));
-    assert!(
-        report
-            .coverage
-            .iter()
-            .all(|c| c.sent == 50 && c.total == 50),
-        "{:?}",
-        report.coverage
-    );
+    assert!(report.coverage.iter().all(|c| c.sent == 50 && c.total == 50), "{:?}", report.coverage);
 }
 
 #[test]
@@ -685,46 +535,22 @@ fn baseline_not_found_fails_the_route_fast() {
         when.method("GET");
         then.status(404)
             .header("content-type", "application/json")
-            .body(
-                json!({"error": {"code": "ResourceNotFound", "message": "no such object"}})
-                    .to_string(),
-            );
+            .body(json!({"error": {"code": "ResourceNotFound", "message": "no such object"}}).to_string());
     });
     let patch = server.mock(|when, then| {
         when.method("PATCH");
-        then.status(200)
-            .header("content-type", "application/json")
-            .body("{}");
+        then.status(200).header("content-type", "application/json").body("{}");
     });
     let report = run(&server.url("/beta"));
     assert_eq!(report.exit_code(), exit::VIOLATED, "{}", rendered(&report));
     assert!(report.unreachable.is_none());
-    assert_eq!(
-        report.checks.len(),
-        2,
-        "one baseline check per route, nothing else:\n{}",
-        rendered(&report)
-    );
+    assert_eq!(report.checks.len(), 2, "one baseline check per route, nothing else:\n{}", rendered(&report));
     for (check, route) in report.checks.iter().zip(ROUTES) {
-        assert_eq!(
-            (check.route.as_str(), check.phase, check.passed),
-            (route, Phase::Baseline, false)
-        );
-        assert!(
-            check
-                .problems
-                .iter()
-                .any(|p| p == "expected status 200, got 404"),
-            "{:?}",
-            check.problems
-        );
+        assert_eq!((check.route.as_str(), check.phase, check.passed), (route, Phase::Baseline, false));
+        assert!(check.problems.iter().any(|p| p == "expected status 200, got 404"), "{:?}", check.problems);
     }
     assert_eq!(get.calls(), 2);
-    assert_eq!(
-        patch.calls(),
-        0,
-        "nothing may be written without a baseline to restore"
-    );
+    assert_eq!(patch.calls(), 0, "nothing may be written without a baseline to restore");
 }
 
 #[test]
@@ -734,24 +560,15 @@ fn a_baseline_that_is_not_json_fails() {
     let server = MockServer::start();
     server.mock(|when, then| {
         when.any_request();
-        then.status(200)
-            .header("content-type", "text/html")
-            .body("<html><body>Sign in</body></html>");
+        then.status(200).header("content-type", "text/html").body("<html><body>Sign in</body></html>");
     });
     let report = run(&server.url("/beta"));
     assert_eq!(report.exit_code(), exit::VIOLATED, "{}", rendered(&report));
     for route in ROUTES {
         let check = find(&report, route, "baseline", "baseline");
         assert!(!check.passed);
-        assert!(
-            check.problems.iter().any(|p| p == "the body is not JSON"),
-            "{:?}",
-            check.problems
-        );
-        assert!(check
-            .problems
-            .iter()
-            .any(|p| p == "expected Content-Type application/json, got text/html"));
+        assert!(check.problems.iter().any(|p| p == "the body is not JSON"), "{:?}", check.problems);
+        assert!(check.problems.iter().any(|p| p == "expected Content-Type application/json, got text/html"));
     }
 }
 
@@ -762,17 +579,10 @@ fn a_closed_port_is_unreachable() {
         l.local_addr().expect("local addr").port()
     };
     let report = run(&format!("http://127.0.0.1:{port}/beta"));
-    let reason = report
-        .unreachable
-        .as_deref()
-        .unwrap_or_else(|| panic!("not unreachable:\n{}", rendered(&report)));
+    let reason = report.unreachable.as_deref().unwrap_or_else(|| panic!("not unreachable:\n{}", rendered(&report)));
     assert!(reason.contains("unreachable"), "{reason}");
     assert_eq!(report.exit_code(), exit::UNREACHABLE);
-    assert!(
-        rendered(&report).contains("no check ran"),
-        "{}",
-        rendered(&report)
-    );
+    assert!(rendered(&report).contains("no check ran"), "{}", rendered(&report));
 }
 
 /// A listener that accepts connections and never answers; the connections stay open for as
@@ -793,39 +603,17 @@ fn silent_listener() -> String {
 fn a_silent_target_costs_one_timeout_per_route() {
     let base = silent_listener();
     let started = Instant::now();
-    let report = run_with(
-        &base,
-        Duration::from_millis(300),
-        &runner::Options::new(CASES, SEED),
-    );
+    let report = run_with(&base, Duration::from_millis(300), &runner::Options::new(CASES, SEED));
     let elapsed = started.elapsed();
     assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
     assert_eq!(report.exit_code(), exit::VIOLATED, "{}", rendered(&report));
-    assert!(
-        report.unreachable.is_none(),
-        "a hang is a violation, not unreachable"
-    );
+    assert!(report.unreachable.is_none(), "a hang is a violation, not unreachable");
     for route in ROUTES {
-        let timeouts: Vec<&Check> = report
-            .checks
-            .iter()
-            .filter(|c| c.route == route && c.timed_out)
-            .collect();
+        let timeouts: Vec<&Check> = report.checks.iter().filter(|c| c.route == route && c.timed_out).collect();
         assert_eq!(timeouts.len(), 1, "{route}: {timeouts:#?}");
-        assert!(
-            timeouts[0].problems[0].contains("within 300 ms"),
-            "{:?}",
-            timeouts[0].problems
-        );
+        assert!(timeouts[0].problems[0].contains("within 300 ms"), "{:?}", timeouts[0].problems);
     }
-    assert!(
-        report
-            .stopped
-            .as_deref()
-            .is_some_and(|s| s.contains("stopped answering")),
-        "{:?}",
-        report.stopped
-    );
+    assert!(report.stopped.as_deref().is_some_and(|s| s.contains("stopped answering")), "{:?}", report.stopped);
 }
 
 #[test]
@@ -837,42 +625,21 @@ fn a_target_that_hangs_on_patch_stops_the_route() {
     let object = Value::Object(example()).to_string();
     server.mock(|when, then| {
         when.method("GET");
-        then.status(200)
-            .header("content-type", "application/json")
-            .body(object);
+        then.status(200).header("content-type", "application/json").body(object);
     });
     server.mock(|when, then| {
         when.method("PATCH");
         then.delay(Duration::from_secs(30)).status(200);
     });
     let started = Instant::now();
-    let report = run_with(
-        &server.url("/beta"),
-        Duration::from_millis(300),
-        &runner::Options::new(CASES, SEED),
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "took {:?}",
-        started.elapsed()
-    );
+    let report = run_with(&server.url("/beta"), Duration::from_millis(300), &runner::Options::new(CASES, SEED));
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
     assert_eq!(report.exit_code(), exit::VIOLATED);
     for route in ROUTES {
-        let non_restore: Vec<&Check> = report
-            .checks
-            .iter()
-            .filter(|c| c.route == route && c.timed_out && c.phase != Phase::Restore)
-            .collect();
-        assert_eq!(
-            non_restore.len(),
-            1,
-            "{route}: one timeout, then the route stops: {non_restore:#?}"
-        );
-        assert!(report
-            .checks
-            .iter()
-            .filter(|c| c.route == route)
-            .all(|c| c.phase != Phase::Random));
+        let non_restore: Vec<&Check> =
+            report.checks.iter().filter(|c| c.route == route && c.timed_out && c.phase != Phase::Restore).collect();
+        assert_eq!(non_restore.len(), 1, "{route}: one timeout, then the route stops: {non_restore:#?}");
+        assert!(report.checks.iter().filter(|c| c.route == route).all(|c| c.phase != Phase::Random));
     }
     assert!(!report.all_restored());
 }
@@ -884,11 +651,7 @@ fn the_token_never_shows_even_when_echoed() {
     assert_eq!(report.exit_code(), exit::VIOLATED);
     let text = rendered(&report);
     let serialized = serde_json::to_string(&report).expect("the report serializes");
-    for (what, s) in [
-        ("rendered output", &text),
-        ("JSON report", &serialized),
-        ("Debug", &format!("{report:?}")),
-    ] {
+    for (what, s) in [("rendered output", &text), ("JSON report", &serialized), ("Debug", &format!("{report:?}"))] {
         assert!(!s.contains(TOKEN), "the token leaked into the {what}");
     }
     // The echo did reach the report, redacted: the test exercises the leak it guards against.
@@ -897,16 +660,12 @@ fn the_token_never_shows_even_when_echoed() {
         check
             .differences
             .iter()
-            .any(|d| d.pointer == "/echoedAuthorization"
-                && d.actual == Some(json!("Bearer $CONTRACT_TOKEN"))),
+            .any(|d| d.pointer == "/echoedAuthorization" && d.actual == Some(json!("Bearer $CONTRACT_TOKEN"))),
         "{:#?}",
         check.differences
     );
     let curl = check.request.as_ref().map(|r| r.curl()).unwrap_or_default();
-    assert!(
-        curl.contains(r#"-H "Authorization: Bearer $CONTRACT_TOKEN""#),
-        "{curl}"
-    );
+    assert!(curl.contains(r#"-H "Authorization: Bearer $CONTRACT_TOKEN""#), "{curl}");
     assert!(text.contains(&format!("reproduce: {curl}")), "{text}");
 }
 
@@ -921,42 +680,20 @@ fn a_random_failure_is_shrunk_to_one_property() {
         .failures()
         .filter(|c| c.phase == Phase::Random && c.name == "PATCH answer" && c.note.is_some())
         .collect();
-    assert!(
-        !shrunk.is_empty(),
-        "no random case was shrunk:\n{}",
-        rendered(&report)
-    );
+    assert!(!shrunk.is_empty(), "no random case was shrunk:\n{}", rendered(&report));
     for check in shrunk {
         let note = check.note.as_deref().unwrap_or_default();
         assert!(note.starts_with("shrunk from "), "{note}");
-        let body = check
-            .request
-            .as_ref()
-            .and_then(|r| r.body.as_deref())
-            .unwrap_or("{}");
-        let update: Map<String, Value> =
-            serde_json::from_str(body).expect("the shrunk body is an object");
-        assert_eq!(
-            update.len(),
-            1,
-            "{} not minimal ({note}): {body}",
-            check.case_id
-        );
-        let name = update
-            .get("deviceName")
-            .and_then(Value::as_str)
-            .unwrap_or_else(|| panic!("{body}"));
+        let body = check.request.as_ref().and_then(|r| r.body.as_deref()).unwrap_or("{}");
+        let update: Map<String, Value> = serde_json::from_str(body).expect("the shrunk body is an object");
+        assert_eq!(update.len(), 1, "{} not minimal ({note}): {body}", check.case_id);
+        let name = update.get("deviceName").and_then(Value::as_str).unwrap_or_else(|| panic!("{body}"));
         // The fake breaks names over 10 characters: bisecting the length finds exactly 11.
         assert_eq!(name.chars().count(), 11, "{body}");
         assert_eq!(check.differences.len(), 1, "{:#?}", check.differences);
         assert_eq!(check.differences[0].pointer, "/deviceName");
     }
     let text = rendered(&report);
-    assert!(
-        text.contains(&format!(
-            "rerun:     CONTRACT_SEED={SEED} graph-contract run"
-        )),
-        "{text}"
-    );
+    assert!(text.contains(&format!("rerun:     CONTRACT_SEED={SEED} graph-contract run")), "{text}");
     assert!(text.contains("note:      shrunk from "), "{text}");
 }

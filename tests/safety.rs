@@ -14,8 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fakes::{
-    baseline, bin, case_file, target_vars, texts, wait_with_limit, Action, Fake, Resp, Sink,
-    TempDir, APP, STATUS, USER,
+    baseline, bin, case_file, target_vars, texts, wait_with_limit, Action, Fake, Resp, Sink, TempDir, APP, STATUS, USER,
 };
 use graph_contract::config::{Config, ConfigError, Flags};
 use graph_contract::contract::Contract;
@@ -30,14 +29,7 @@ const TOKEN: &str = "tok-SECRET-4f9a1c7e";
 fn run_library(base_url: &str, options: &Options, timeout: Duration) -> Report {
     let target = Target::new(base_url, TOKEN.into(), timeout);
     let routes = runner::routes(APP, STATUS, USER);
-    runner::run(
-        Contract::embedded(),
-        &target,
-        &routes,
-        options,
-        false,
-        &mut |_| {},
-    )
+    runner::run(Contract::embedded(), &target, &routes, options, false, &mut |_| {})
 }
 
 fn json_report(dir: &TempDir, name: &str) -> Value {
@@ -79,65 +71,36 @@ fn production_hosts_are_refused_before_any_request() {
         "HTTPS://graph.microsoft.com/beta",
     ] {
         let mut vars = target_vars(url, TOKEN);
-        vars.extend([
-            ("ALL_PROXY", proxy.as_str()),
-            ("HTTPS_PROXY", proxy.as_str()),
-            ("HTTP_PROXY", proxy.as_str()),
-        ]);
-        let out = bin(
-            &["run", "--cases", "0", "--timeout-ms", "2000"],
-            &vars,
-            dir.path(),
-        )
-        .output()
-        .expect("the binary runs");
+        vars.extend([("ALL_PROXY", proxy.as_str()), ("HTTPS_PROXY", proxy.as_str()), ("HTTP_PROXY", proxy.as_str())]);
+        let out =
+            bin(&["run", "--cases", "0", "--timeout-ms", "2000"], &vars, dir.path()).output().expect("the binary runs");
         let (stdout, stderr) = texts(&out);
         if url.starts_with("HTTPS://") {
             // An upper-case scheme is refused as not http(s) (exit 2), which is safe too.
             assert_eq!(out.status.code(), Some(2), "{url}\n{stdout}\n{stderr}");
             continue;
         }
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "{url}\nstdout:\n{stdout}\nstderr:\n{stderr}"
-        );
+        assert_eq!(out.status.code(), Some(2), "{url}\nstdout:\n{stdout}\nstderr:\n{stderr}");
         assert!(stderr.contains("--allow-production"), "{url}: {stderr}");
         assert!(
             stderr.to_ascii_lowercase().contains("microsoft") || stderr.contains("chinacloudapi"),
             "{url}: the message names the host: {stderr}"
         );
-        assert!(
-            !stdout.contains("checking"),
-            "{url}: the run started: {stdout}"
-        );
+        assert!(!stdout.contains("checking"), "{url}: the run started: {stdout}");
     }
-    assert_eq!(
-        sink.lines(),
-        Vec::<String>::new(),
-        "a refused run sent something"
-    );
+    assert_eq!(sink.lines(), Vec::<String>::new(), "a refused run sent something");
 
     // The control: a run that does go out is seen by the sink (the binary honours the proxy
     // variables), so the silence above means something. The host is not a production one and
     // cannot resolve: even a binary that ignored the proxy would stay off the internet.
     let mut vars = target_vars("https://staging.graph-contract.invalid/beta", TOKEN);
-    vars.extend([
-        ("ALL_PROXY", proxy.as_str()),
-        ("HTTPS_PROXY", proxy.as_str()),
-    ]);
-    let out = bin(
-        &["run", "--max-requests", "1", "--timeout-ms", "2000"],
-        &vars,
-        dir.path(),
-    )
-    .output()
-    .expect("the binary runs");
+    vars.extend([("ALL_PROXY", proxy.as_str()), ("HTTPS_PROXY", proxy.as_str())]);
+    let out = bin(&["run", "--max-requests", "1", "--timeout-ms", "2000"], &vars, dir.path())
+        .output()
+        .expect("the binary runs");
     let lines = sink.lines();
     assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with("CONNECT staging.graph-contract.invalid:443")),
+        lines.iter().any(|l| l.starts_with("CONNECT staging.graph-contract.invalid:443")),
         "the run must go out through the sink (else this test observes nothing): {lines:?}\n{:?}",
         texts(&out)
     );
@@ -150,36 +113,14 @@ fn production_host_written_with_a_trailing_dot_is_refused() {
     let sink = Sink::start();
     let dir = TempDir::new("production-dot");
     let proxy = sink.url();
-    for url in [
-        "https://graph.microsoft.com./beta",
-        "https://Graph.Microsoft.US./beta",
-    ] {
+    for url in ["https://graph.microsoft.com./beta", "https://Graph.Microsoft.US./beta"] {
         let mut vars = target_vars(url, TOKEN);
-        vars.extend([
-            ("ALL_PROXY", proxy.as_str()),
-            ("HTTPS_PROXY", proxy.as_str()),
-        ]);
-        let out = bin(
-            &[
-                "run",
-                "--cases",
-                "0",
-                "--max-requests",
-                "1",
-                "--timeout-ms",
-                "2000",
-            ],
-            &vars,
-            dir.path(),
-        )
-        .output()
-        .expect("the binary runs");
+        vars.extend([("ALL_PROXY", proxy.as_str()), ("HTTPS_PROXY", proxy.as_str())]);
+        let out = bin(&["run", "--cases", "0", "--max-requests", "1", "--timeout-ms", "2000"], &vars, dir.path())
+            .output()
+            .expect("the binary runs");
         let (stdout, stderr) = texts(&out);
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "{url}\nstdout:\n{stdout}\nstderr:\n{stderr}"
-        );
+        assert_eq!(out.status.code(), Some(2), "{url}\nstdout:\n{stdout}\nstderr:\n{stderr}");
         assert!(stderr.contains("--allow-production"), "{stderr}");
     }
     assert_eq!(sink.lines(), Vec::<String>::new());
@@ -187,27 +128,15 @@ fn production_host_written_with_a_trailing_dot_is_refused() {
 
 fn config(url: &str) -> Result<Config, ConfigError> {
     let vars = target_vars(url, TOKEN);
-    Config::from_sources(&Flags::default(), |k| {
-        vars.iter()
-            .find(|(n, _)| *n == k)
-            .map(|(_, v)| v.to_string())
-    })
+    Config::from_sources(&Flags::default(), |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()))
 }
 
 #[test]
 fn plain_http_to_a_host_that_is_not_loopback_warns() {
-    for url in [
-        "http://staging.example.com/beta",
-        "http://10.1.2.3:8080/beta",
-        "http://Graph-Emulator.internal/beta",
-    ] {
+    for url in ["http://staging.example.com/beta", "http://10.1.2.3:8080/beta", "http://Graph-Emulator.internal/beta"] {
         let c = config(url).expect("valid");
         assert_eq!(c.warnings.len(), 1, "{url}: {:?}", c.warnings);
-        assert!(
-            c.warnings[0].contains("plain http") && c.warnings[0].contains("unencrypted"),
-            "{:?}",
-            c.warnings
-        );
+        assert!(c.warnings[0].contains("plain http") && c.warnings[0].contains("unencrypted"), "{:?}", c.warnings);
         assert!(!c.warnings[0].contains(TOKEN));
     }
     for url in [
@@ -216,11 +145,7 @@ fn plain_http_to_a_host_that_is_not_loopback_warns() {
         "http://localhost:8080/beta",
         "http://[::1]:8080/beta",
     ] {
-        assert_eq!(
-            config(url).expect("valid").warnings,
-            Vec::<String>::new(),
-            "{url}"
-        );
+        assert_eq!(config(url).expect("valid").warnings, Vec::<String>::new(), "{url}");
     }
 
     // The binary says it on stderr before the run (the budget of 0 keeps it off the network).
@@ -233,10 +158,7 @@ fn plain_http_to_a_host_that_is_not_loopback_warns() {
     .output()
     .expect("the binary runs");
     let (stdout, stderr) = texts(&out);
-    assert!(
-        stderr.contains("warning:") && stderr.contains("plain http"),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
+    assert!(stderr.contains("warning:") && stderr.contains("plain http"), "stdout:\n{stdout}\nstderr:\n{stderr}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -255,16 +177,10 @@ fn the_baseline_is_restored_after_a_failure() {
         }
         Action::Reply(up.forward(req))
     });
-    let report = run_library(
-        &fake.base_url(),
-        &Options::new(0, 11),
-        Duration::from_secs(5),
-    );
+    let report = run_library(&fake.base_url(), &Options::new(0, 11), Duration::from_secs(5));
     assert_eq!(report.exit_code(), 1);
     assert!(
-        report
-            .failures()
-            .any(|c| c.differences.iter().any(|d| d.pointer == "/deviceName")),
+        report.failures().any(|c| c.differences.iter().any(|d| d.pointer == "/deviceName")),
         "the fault is reported"
     );
     // The run did change the object (else restoring proves nothing).
@@ -275,11 +191,7 @@ fn the_baseline_is_restored_after_a_failure() {
         .count();
     assert!(patches > 7, "{patches}");
     assert_eq!(report.restore.len(), 2, "{:?}", report.restore);
-    assert!(
-        report.restore.iter().all(|r| r.restored),
-        "{:?}",
-        report.restore
-    );
+    assert!(report.restore.iter().all(|r| r.restored), "{:?}", report.restore);
     fake.upstream().assert_at_baseline();
 }
 
@@ -299,18 +211,11 @@ fn the_baseline_is_restored_after_a_timeout() {
         Action::Reply(up.forward(req))
     });
     let started = Instant::now();
-    let report = run_library(
-        &fake.base_url(),
-        &Options::new(0, 12),
-        Duration::from_millis(300),
-    );
+    let report = run_library(&fake.base_url(), &Options::new(0, 12), Duration::from_millis(300));
     assert!(started.elapsed() < Duration::from_secs(8));
     for route in ["deviceStatuses", "userStatuses/deviceStatuses"] {
         assert!(
-            report
-                .checks
-                .iter()
-                .any(|c| c.route == route && c.timed_out && !c.passed),
+            report.checks.iter().any(|c| c.route == route && c.timed_out && !c.passed),
             "{route}: the timeout is a reported failure"
         );
         let restore = report
@@ -319,10 +224,7 @@ fn the_baseline_is_restored_after_a_timeout() {
             .find(|r| r.route == route)
             .unwrap_or_else(|| panic!("{route}: no restore attempted: {:?}", report.restore));
         assert!(restore.restored, "{restore:?}");
-        assert!(report
-            .checks
-            .iter()
-            .any(|c| c.route == route && c.phase == Phase::Restore && c.passed));
+        assert!(report.checks.iter().any(|c| c.route == route && c.phase == Phase::Restore && c.passed));
     }
     assert_eq!(report.exit_code(), 1);
     fake.upstream().assert_at_baseline();
@@ -335,15 +237,7 @@ fn interrupted_run_restores(signal: &str) {
     let dir = TempDir::new("interrupt");
     let base = fake.base_url();
     let mut child = bin(
-        &[
-            "run",
-            "--cases",
-            "100000",
-            "--seed",
-            "5",
-            "--json",
-            "report.json",
-        ],
+        &["run", "--cases", "100000", "--seed", "5", "--json", "report.json"],
         &target_vars(&base, TOKEN),
         dir.path(),
     )
@@ -365,14 +259,8 @@ fn interrupted_run_restores(signal: &str) {
     });
     let started = Instant::now();
     while fake.seen().iter().filter(|r| r.is_patch()).count() < 60 {
-        assert!(
-            started.elapsed() < Duration::from_secs(6),
-            "the run did not get going"
-        );
-        assert!(
-            child.try_wait().expect("try_wait").is_none(),
-            "the run ended early"
-        );
+        assert!(started.elapsed() < Duration::from_secs(6), "the run did not get going");
+        assert!(child.try_wait().expect("try_wait").is_none(), "the run ended early");
         std::thread::sleep(Duration::from_millis(5));
     }
     let killed = std::process::Command::new("kill")
@@ -382,29 +270,18 @@ fn interrupted_run_restores(signal: &str) {
     assert!(killed.success());
     let status = wait_with_limit(&mut child, Duration::from_secs(8));
     let (stdout, stderr) = (out.join().expect("stdout"), err.join().expect("stderr"));
-    assert_eq!(
-        status.code(),
-        Some(130),
-        "SIG{signal}\nstdout:\n{stdout}\nstderr:\n{stderr}"
-    );
+    assert_eq!(status.code(), Some(130), "SIG{signal}\nstdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stdout.contains("interrupted"), "{stdout}");
     let report = json_report(&dir, "report.json");
     assert_eq!(report["interrupted"], json!(true));
     assert!(
-        report["restore"]
-            .as_array()
-            .is_some_and(|r| !r.is_empty() && r.iter().all(|r| r["restored"] == json!(true))),
+        report["restore"].as_array().is_some_and(|r| !r.is_empty() && r.iter().all(|r| r["restored"] == json!(true))),
         "{}",
         report["restore"]
     );
     // The last requests are the restore (PATCH of the baseline, then its GET).
     let seen = fake.seen();
-    let restore_patch = seen
-        .iter()
-        .rev()
-        .find(|r| r.is_patch())
-        .and_then(|r| r.object())
-        .expect("a restore PATCH");
+    let restore_patch = seen.iter().rev().find(|r| r.is_patch()).and_then(|r| r.object()).expect("a restore PATCH");
     assert!(restore_patch.len() >= 12, "{restore_patch:?}");
     fake.upstream().assert_at_baseline();
 }
@@ -431,23 +308,12 @@ fn an_unrestorable_object_is_reported_and_its_baseline_saved() {
     });
     let dir = TempDir::new("unrestorable");
     let case = update_case(&dir);
-    let out = bin(
-        &["replay", &case, "--seed", "77"],
-        &target_vars(&fake.base_url(), TOKEN),
-        dir.path(),
-    )
-    .output()
-    .expect("the binary runs");
+    let out = bin(&["replay", &case, "--seed", "77"], &target_vars(&fake.base_url(), TOKEN), dir.path())
+        .output()
+        .expect("the binary runs");
     let (stdout, stderr) = texts(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
-    let lines: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.contains("NOT RESTORED"))
-        .collect();
+    assert_eq!(out.status.code(), Some(1), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.contains("NOT RESTORED")).collect();
     assert_eq!(lines.len(), 2, "one loud line per route:\n{stderr}");
     for line in lines {
         let file = line
@@ -456,8 +322,8 @@ fn an_unrestorable_object_is_reported_and_its_baseline_saved() {
             .map(|(f, _)| f.trim())
             .unwrap_or_else(|| panic!("no file named: {line}"));
         assert!(file.contains("77"), "the file carries the seed: {file}");
-        let text = std::fs::read_to_string(dir.path().join(file))
-            .unwrap_or_else(|e| panic!("{file} named in {line:?}: {e}"));
+        let text =
+            std::fs::read_to_string(dir.path().join(file)).unwrap_or_else(|e| panic!("{file} named in {line:?}: {e}"));
         let saved: Value = serde_json::from_str(&text).expect("the baseline file is JSON");
         assert_eq!(saved, Value::Object(baseline()), "{file}");
     }
@@ -491,7 +357,10 @@ fn an_unrestorable_baseline_goes_to_baseline_dir() {
         let saved: Value = serde_json::from_str(&std::fs::read_to_string(f.path()).unwrap()).unwrap();
         assert_eq!(saved, Value::Object(baseline()));
     }
-    assert!(!std::fs::read_dir(dir.path()).unwrap().flatten().any(|e| e.file_name().to_string_lossy().starts_with("graph-contract-baseline")));
+    assert!(!std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .any(|e| e.file_name().to_string_lossy().starts_with("graph-contract-baseline")));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -502,35 +371,17 @@ fn max_requests_stops_cleanly_and_restores() {
     let fake = Fake::forwarding();
     let dir = TempDir::new("budget");
     let out = bin(
-        &[
-            "run",
-            "--cases",
-            "50",
-            "--seed",
-            "3",
-            "--max-requests",
-            "30",
-            "--json",
-            "report.json",
-        ],
+        &["run", "--cases", "50", "--seed", "3", "--max-requests", "30", "--json", "report.json"],
         &target_vars(&fake.base_url(), TOKEN),
         dir.path(),
     )
     .output()
     .expect("the binary runs");
     let (stdout, stderr) = texts(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
+    assert_eq!(out.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
     let seen = fake.seen();
     // 30 within the budget, and the restore of the route under way (PATCH and GET).
-    assert!(
-        (30..=32).contains(&seen.len()),
-        "{} requests reached the target",
-        seen.len()
-    );
+    assert!((30..=32).contains(&seen.len()), "{} requests reached the target", seen.len());
     assert!(stdout.contains("stopped early"), "{stdout}");
     assert!(stdout.contains("--max-requests"), "{stdout}");
     let report = json_report(&dir, "report.json");
@@ -576,19 +427,11 @@ fn rate_spaces_the_requests() {
 fn a_bad_rate_is_a_usage_error() {
     let dir = TempDir::new("bad-rate");
     for rate in ["--rate=0", "--rate=-1", "--rate=NaN", "--rate=inf"] {
-        let out = bin(
-            &["run", "--cases", "0", rate],
-            &target_vars("http://127.0.0.1:9/beta", TOKEN),
-            dir.path(),
-        )
-        .output()
-        .expect("the binary runs");
+        let out = bin(&["run", "--cases", "0", rate], &target_vars("http://127.0.0.1:9/beta", TOKEN), dir.path())
+            .output()
+            .expect("the binary runs");
         let (stdout, stderr) = texts(&out);
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "--rate {rate}\n{stdout}\n{stderr}"
-        );
+        assert_eq!(out.status.code(), Some(2), "--rate {rate}\n{stdout}\n{stderr}");
         assert!(stderr.contains("--rate"), "{stderr}");
     }
 }
@@ -599,39 +442,24 @@ fn a_bad_rate_is_a_usage_error() {
 fn retry_after_is_waited_out_and_reported() {
     let n = Arc::new(AtomicUsize::new(0));
     let fake = Fake::start(move |req, up| match n.fetch_add(1, Ordering::SeqCst) + 1 {
-        1 | 3 | 4 => {
-            Action::Reply(Resp::error(429, "TooManyRequests").with_header("Retry-After", "0"))
-        }
+        1 | 3 | 4 => Action::Reply(Resp::error(429, "TooManyRequests").with_header("Retry-After", "0")),
         7 => Action::Reply(Resp::error(503, "ServiceUnavailable").with_header("Retry-After", "1")),
         _ => Action::Reply(up.forward(req)),
     });
     let dir = TempDir::new("retry-after");
     let case = update_case(&dir);
     let started = Instant::now();
-    let out = bin(
-        &["replay", &case, "--json", "report.json"],
-        &target_vars(&fake.base_url(), TOKEN),
-        dir.path(),
-    )
-    .output()
-    .expect("the binary runs");
+    let out = bin(&["replay", &case, "--json", "report.json"], &target_vars(&fake.base_url(), TOKEN), dir.path())
+        .output()
+        .expect("the binary runs");
     let (stdout, stderr) = texts(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
-    assert!(
-        started.elapsed() >= Duration::from_millis(950),
-        "the 1 s wait was honoured"
-    );
+    assert_eq!(out.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(started.elapsed() >= Duration::from_millis(950), "the 1 s wait was honoured");
     let report = json_report(&dir, "report.json");
     assert_eq!(report["throttle_waits"], json!(4));
     assert_eq!(report["throttle_wait_ms"], json!(1000));
     assert_eq!(report["throttled"], Value::Null);
-    assert!(report["checks"]
-        .as_array()
-        .is_some_and(|c| c.iter().all(|c| c["passed"] == json!(true))));
+    assert!(report["checks"].as_array().is_some_and(|c| c.iter().all(|c| c["passed"] == json!(true))));
     assert!(stdout.contains("waited out 4"), "{stdout}");
     assert_eq!(fake.seen().len(), 10 + 4);
     fake.upstream().assert_at_baseline();
@@ -639,24 +467,14 @@ fn retry_after_is_waited_out_and_reported() {
 
 #[test]
 fn endless_429_reports_the_service_throttled_with_exit_3() {
-    let fake = Fake::start(|_, _| {
-        Action::Reply(Resp::error(429, "TooManyRequests").with_header("Retry-After", "0"))
-    });
+    let fake = Fake::start(|_, _| Action::Reply(Resp::error(429, "TooManyRequests").with_header("Retry-After", "0")));
     let dir = TempDir::new("throttled");
     let started = Instant::now();
-    let out = bin(
-        &["run", "--cases", "0", "--json", "report.json"],
-        &target_vars(&fake.base_url(), TOKEN),
-        dir.path(),
-    )
-    .output()
-    .expect("the binary runs");
+    let out = bin(&["run", "--cases", "0", "--json", "report.json"], &target_vars(&fake.base_url(), TOKEN), dir.path())
+        .output()
+        .expect("the binary runs");
     let (stdout, stderr) = texts(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
+    assert_eq!(out.status.code(), Some(3), "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(started.elapsed() < Duration::from_secs(5));
     let report = json_report(&dir, "report.json");
     assert!(report["throttled"].is_string(), "{}", report["throttled"]);
@@ -697,10 +515,7 @@ fn the_token_never_shows_even_when_echoed() {
             let body = format!("you sent Authorization: {auth}").into_bytes();
             return Action::Reply(Resp {
                 status: 200,
-                headers: vec![(
-                    "Content-Type".into(),
-                    format!("text/plain; echo=\"{auth}\""),
-                )],
+                headers: vec![("Content-Type".into(), format!("text/plain; echo=\"{auth}\""))],
                 body,
             });
         }
@@ -711,18 +526,11 @@ fn the_token_never_shows_even_when_echoed() {
         m.insert(format!("echo {auth}"), json!(true));
         m.remove("osDescription");
         let rest = Value::Object(m).to_string();
-        let body = format!(
-            "{{\"osDescription\":\"Bearer {}\",{}",
-            escaped_token(),
-            &rest[1..]
-        );
+        let body = format!("{{\"osDescription\":\"Bearer {}\",{}", escaped_token(), &rest[1..]);
         Action::Reply(
             Resp {
                 status: 200,
-                headers: vec![(
-                    "Content-Type".into(),
-                    format!("application/jsonx; echo=\"{auth}\""),
-                )],
+                headers: vec![("Content-Type".into(), format!("application/jsonx; echo=\"{auth}\""))],
                 body: body.into_bytes(),
             }
             .with_header("X-Echo-Authorization", &auth),
@@ -730,53 +538,25 @@ fn the_token_never_shows_even_when_echoed() {
     });
     let dir = TempDir::new("token");
     let out = bin(
-        &[
-            "run",
-            "--cases",
-            "3",
-            "--seed",
-            "9",
-            "--json",
-            "report.json",
-            "--junit",
-            "junit.xml",
-        ],
+        &["run", "--cases", "3", "--seed", "9", "--json", "report.json", "--junit", "junit.xml"],
         &target_vars(&fake.base_url(), TOKEN),
         dir.path(),
     )
     .output()
     .expect("the binary runs");
     let (stdout, stderr) = texts(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
+    assert_eq!(out.status.code(), Some(1), "stdout:\n{stdout}\nstderr:\n{stderr}");
     // The echo did reach the runner: the fake saw the token, and the reports show where it was.
-    assert!(fake
-        .seen()
-        .iter()
-        .any(|r| r.header("authorization") == Some(&format!("Bearer {TOKEN}"))));
+    assert!(fake.seen().iter().any(|r| r.header("authorization") == Some(&format!("Bearer {TOKEN}"))));
     assert!(stdout.contains("$CONTRACT_TOKEN"), "{stdout}");
     assert!(stdout.contains("reproduce: curl"), "{stdout}");
     let files = dir.files();
     let names: Vec<String> = files.iter().map(|(p, _)| p.display().to_string()).collect();
-    assert!(
-        names.iter().any(|n| n.ends_with("report.json")),
-        "{names:?}"
-    );
+    assert!(names.iter().any(|n| n.ends_with("report.json")), "{names:?}");
     assert!(names.iter().any(|n| n.ends_with("junit.xml")), "{names:?}");
-    assert!(
-        names
-            .iter()
-            .any(|n| n.contains("regressions") && n.ends_with(".case.json")),
-        "{names:?}"
-    );
+    assert!(names.iter().any(|n| n.contains("regressions") && n.ends_with(".case.json")), "{names:?}");
     let report = std::fs::read_to_string(dir.path().join("report.json")).expect("report");
-    assert!(
-        report.contains("$CONTRACT_TOKEN"),
-        "the echo is in the report, redacted"
-    );
+    assert!(report.contains("$CONTRACT_TOKEN"), "the echo is in the report, redacted");
     // Every echo reached the report (redacted): the header in a Content-Type, the property
     // value, the property name, the escaped string, the plain-text body, the error code.
     for shown in [
@@ -792,18 +572,11 @@ fn the_token_never_shows_even_when_echoed() {
     for (what, text) in [("stdout", &stdout), ("stderr", &stderr)]
         .into_iter()
         .map(|(w, t)| (w.to_string(), t.clone()))
-        .chain(
-            files
-                .iter()
-                .map(|(p, t)| (p.display().to_string(), t.clone())),
-        )
+        .chain(files.iter().map(|(p, t)| (p.display().to_string(), t.clone())))
     {
         let lines: Vec<&str> = text.lines().filter(|l| l.contains(TOKEN)).take(3).collect();
         assert!(lines.is_empty(), "the token is in {what}: {lines:#?}");
-        assert!(
-            !text.contains(&escaped_token()),
-            "the escaped token is in {what}"
-        );
+        assert!(!text.contains(&escaped_token()), "the escaped token is in {what}");
     }
 }
 
@@ -824,27 +597,15 @@ fn redirects_are_failures_and_never_followed() {
     });
     let dir = TempDir::new("redirect");
     let case = update_case(&dir);
-    let out = bin(
-        &["replay", &case, "--json", "report.json"],
-        &target_vars(&fake.base_url(), TOKEN),
-        dir.path(),
-    )
-    .output()
-    .expect("the binary runs");
+    let out = bin(&["replay", &case, "--json", "report.json"], &target_vars(&fake.base_url(), TOKEN), dir.path())
+        .output()
+        .expect("the binary runs");
     let (stdout, stderr) = texts(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
+    assert_eq!(out.status.code(), Some(1), "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stdout.contains("expected status 200, got 302"), "{stdout}");
     assert!(stdout.contains("expected status 200, got 307"), "{stdout}");
     std::thread::sleep(Duration::from_millis(100));
-    assert_eq!(
-        elsewhere.lines(),
-        Vec::<String>::new(),
-        "a redirect was followed"
-    );
+    assert_eq!(elsewhere.lines(), Vec::<String>::new(), "a redirect was followed");
     assert!(!stdout.contains(TOKEN) && !stderr.contains(TOKEN));
 }
 
@@ -874,9 +635,7 @@ fn replay_update(fake: &Fake, extra: &[&str]) -> (Option<i32>, String, String) {
     let case = update_case(&dir);
     let mut args = vec!["replay", case.as_str()];
     args.extend(extra);
-    let out = bin(&args, &target_vars(&fake.base_url(), TOKEN), dir.path())
-        .output()
-        .expect("the binary runs");
+    let out = bin(&args, &target_vars(&fake.base_url(), TOKEN), dir.path()).output().expect("the binary runs");
     let (stdout, stderr) = texts(&out);
     (out.status.code(), stdout, stderr)
 }
@@ -887,11 +646,7 @@ fn a_204_fails_without_accept_no_content() {
     let (code, stdout, stderr) = replay_update(&fake, &[]);
     assert_eq!(code, Some(1), "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stdout.contains("expected status 200, got 204"), "{stdout}");
-    assert!(fake
-        .seen()
-        .iter()
-        .filter(|r| r.is_patch())
-        .all(|r| r.header("prefer").is_none()));
+    assert!(fake.seen().iter().filter(|r| r.is_patch()).all(|r| r.header("prefer").is_none()));
 }
 
 #[test]
@@ -902,12 +657,7 @@ fn a_204_that_persisted_passes_with_accept_no_content() {
     let patches: Vec<_> = fake.seen().into_iter().filter(|r| r.is_patch()).collect();
     assert_eq!(patches.len(), 4, "an update and a restore per route");
     for p in &patches {
-        assert_eq!(
-            p.header("prefer"),
-            Some("return=minimal"),
-            "{:?}",
-            p.headers
-        );
+        assert_eq!(p.header("prefer"), Some("return=minimal"), "{:?}", p.headers);
     }
     fake.upstream().assert_at_baseline();
 }
@@ -929,18 +679,9 @@ fn the_restore_patch_writes_every_property_but_the_key() {
     let mut options = Options::new(0, 1);
     options.replay_only = true;
     let report = run_library(&fake.base_url(), &options, Duration::from_secs(5));
-    assert_eq!(
-        report.exit_code(),
-        0,
-        "{:?}",
-        report.failures().collect::<Vec<_>>()
-    );
-    let restores: Vec<Map<String, Value>> = fake
-        .seen()
-        .iter()
-        .filter(|r| r.is_patch())
-        .filter_map(|r| r.object())
-        .collect();
+    assert_eq!(report.exit_code(), 0, "{:?}", report.failures().collect::<Vec<_>>());
+    let restores: Vec<Map<String, Value>> =
+        fake.seen().iter().filter(|r| r.is_patch()).filter_map(|r| r.object()).collect();
     assert_eq!(restores.len(), 2);
     let mut writable = baseline();
     writable.remove("id");

@@ -25,15 +25,8 @@ const PROPERTIES: [&str; 13] = [
 ];
 
 /// resultantAppState as FACTS.md lists it (7 members).
-const RESULTANT_APP_STATE: [&str; 7] = [
-    "installed",
-    "failed",
-    "notInstalled",
-    "uninstallFailed",
-    "pendingInstall",
-    "unknown",
-    "notApplicable",
-];
+const RESULTANT_APP_STATE: [&str; 7] =
+    ["installed", "failed", "notInstalled", "uninstallFailed", "pendingInstall", "unknown", "notApplicable"];
 
 /// resultantAppStateDetail as FACTS.md lists it (36 members).
 const RESULTANT_APP_STATE_DETAIL: [&str; 36] = [
@@ -113,24 +106,14 @@ fn response_with(name: &str, value: Value) -> Value {
 }
 
 fn show(violations: &[Violation]) -> String {
-    violations
-        .iter()
-        .map(|v| format!("\n  {v} [value {}]", v.value))
-        .collect()
+    violations.iter().map(|v| format!("\n  {v} [value {}]", v.value)).collect()
 }
 
 #[track_caller]
 fn assert_valid(body: Body, value: &Value) {
     let violations = contract().validate(body, value);
-    assert!(
-        violations.is_empty(),
-        "{value} should be valid as {body:?}, got:{}",
-        show(&violations)
-    );
-    assert!(
-        contract().is_valid(body, value),
-        "is_valid disagrees with validate for {value}"
-    );
+    assert!(violations.is_empty(), "{value} should be valid as {body:?}, got:{}", show(&violations));
+    assert!(contract().is_valid(body, value), "is_valid disagrees with validate for {value}");
 }
 
 /// Asserts `value` is rejected with a violation at `pointer` whose keyword is one of `keywords`
@@ -139,14 +122,13 @@ fn assert_valid(body: Body, value: &Value) {
 fn assert_rejected(body: Body, value: &Value, pointer: &str, keywords: &[&str]) -> Vec<Violation> {
     let violations = contract().validate(body, value);
     assert!(
-        violations.iter().any(|v| v.pointer == pointer && (keywords.is_empty() || keywords.contains(&v.keyword.as_str()))),
+        violations
+            .iter()
+            .any(|v| v.pointer == pointer && (keywords.is_empty() || keywords.contains(&v.keyword.as_str()))),
         "{value} as {body:?}: expected a violation at {pointer:?} with keyword {keywords:?}, got:{}",
         show(&violations)
     );
-    assert!(
-        !contract().is_valid(body, value),
-        "is_valid disagrees with validate for {value}"
-    );
+    assert!(!contract().is_valid(body, value), "is_valid disagrees with validate for {value}");
     violations
 }
 
@@ -154,37 +136,21 @@ fn assert_rejected(body: Body, value: &Value, pointer: &str, keywords: &[&str]) 
 
 #[test]
 fn contract_has_the_thirteen_properties_in_page_order() {
-    let names: Vec<&str> = contract()
-        .properties
-        .iter()
-        .map(|p| p.name.as_str())
-        .collect();
+    let names: Vec<&str> = contract().properties.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, PROPERTIES);
     assert_eq!(contract().key, "id");
-    assert_eq!(
-        contract().odata_type,
-        "#microsoft.graph.mobileAppInstallStatus"
-    );
+    assert_eq!(contract().odata_type, "#microsoft.graph.mobileAppInstallStatus");
 }
 
 #[rstest]
 #[case::mobile_app_install_status_value("mobileAppInstallStatusValue", "resultantAppState", &RESULTANT_APP_STATE[..])]
 #[case::install_state("installState", "resultantAppState", &RESULTANT_APP_STATE[..])]
 #[case::install_state_detail("installStateDetail", "resultantAppStateDetail", &RESULTANT_APP_STATE_DETAIL[..])]
-fn enum_has_exactly_the_listed_members(
-    #[case] property: &str,
-    #[case] type_name: &str,
-    #[case] members: &[&str],
-) {
-    let p = contract()
-        .property(property)
-        .expect("property in the contract");
+fn enum_has_exactly_the_listed_members(#[case] property: &str, #[case] type_name: &str, #[case] members: &[&str]) {
+    let p = contract().property(property).expect("property in the contract");
     assert_eq!(
         p.kind,
-        Kind::Enum {
-            type_name: type_name.to_string(),
-            members: members.iter().map(|m| m.to_string()).collect()
-        }
+        Kind::Enum { type_name: type_name.to_string(), members: members.iter().map(|m| m.to_string()).collect() }
     );
     assert!(!p.nullable);
 }
@@ -194,15 +160,7 @@ fn enum_has_exactly_the_listed_members(
 #[rstest]
 fn resultant_app_state_member_accepted(
     #[values("mobileAppInstallStatusValue", "installState")] property: &str,
-    #[values(
-        "installed",
-        "failed",
-        "notInstalled",
-        "uninstallFailed",
-        "pendingInstall",
-        "unknown",
-        "notApplicable"
-    )]
+    #[values("installed", "failed", "notInstalled", "uninstallFailed", "pendingInstall", "unknown", "notApplicable")]
     member: &str,
 ) {
     assert_valid(Body::Request, &one(property, json!(member)));
@@ -252,10 +210,7 @@ fn resultant_app_state_detail_member_accepted(
     member: &str,
 ) {
     assert_valid(Body::Request, &one("installStateDetail", json!(member)));
-    assert_valid(
-        Body::Response,
-        &response_with("installStateDetail", json!(member)),
-    );
+    assert_valid(Body::Response, &response_with("installStateDetail", json!(member)));
 }
 
 #[rstest]
@@ -279,18 +234,8 @@ fn resultant_app_state_detail_member_accepted(
 #[case::state_member_of_other_enum("installState", "pendingReboot")]
 fn enum_near_miss_rejected(#[case] property: &str, #[case] name: &str) {
     let pointer = format!("/{property}");
-    assert_rejected(
-        Body::Request,
-        &one(property, json!(name)),
-        &pointer,
-        &["enum"],
-    );
-    assert_rejected(
-        Body::Response,
-        &response_with(property, json!(name)),
-        &pointer,
-        &["enum"],
-    );
+    assert_rejected(Body::Request, &one(property, json!(name)), &pointer, &["enum"]);
+    assert_rejected(Body::Response, &response_with(property, json!(name)), &pointer, &["enum"]);
 }
 
 // ---- wrong types ------------------------------------------------------------------------------
@@ -317,18 +262,8 @@ fn enum_near_miss_rejected(#[case] property: &str, #[case] name: &str) {
 fn wrong_type_rejected(#[case] property: &str, #[case] value: Value) {
     let pointer = format!("/{property}");
     // `type` for every property; the enums' schema says `type: string` before `enum`.
-    assert_rejected(
-        Body::Request,
-        &one(property, value.clone()),
-        &pointer,
-        &["type"],
-    );
-    assert_rejected(
-        Body::Response,
-        &response_with(property, value),
-        &pointer,
-        &["type"],
-    );
+    assert_rejected(Body::Request, &one(property, value.clone()), &pointer, &["type"]);
+    assert_rejected(Body::Response, &response_with(property, value), &pointer, &["type"]);
 }
 
 #[test]
@@ -336,10 +271,7 @@ fn wrong_type_table_covers_every_property() {
     // Guards the table above: a property added to the page needs a wrong-type row too.
     let source = include_str!("schemas.rs");
     for p in PROPERTIES {
-        assert!(
-            source.contains(&format!("(\"{p}\", json!(")),
-            "no wrong-type row for {p}"
-        );
+        assert!(source.contains(&format!("(\"{p}\", json!(")), "no wrong-type row for {p}");
     }
 }
 
@@ -396,18 +328,8 @@ fn error_code_in_range_accepted(#[case] value: Value) {
 #[case::far_below(json!(i64::MIN), "minimum")]
 #[case::far_beyond(json!(u64::MAX), "maximum")]
 fn error_code_out_of_range_rejected(#[case] value: Value, #[case] keyword: &str) {
-    assert_rejected(
-        Body::Request,
-        &one("errorCode", value.clone()),
-        "/errorCode",
-        &[keyword],
-    );
-    assert_rejected(
-        Body::Response,
-        &response_with("errorCode", value),
-        "/errorCode",
-        &[keyword],
-    );
+    assert_rejected(Body::Request, &one("errorCode", value.clone()), "/errorCode", &[keyword]);
+    assert_rejected(Body::Response, &response_with("errorCode", value), "/errorCode", &[keyword]);
 }
 
 // ---- DateTimeOffset -----------------------------------------------------------------------------
@@ -433,9 +355,7 @@ fn date_time_accepted(#[case] s: &str) {
     assert_valid(Body::Request, &one("lastSyncDateTime", json!(s)));
     assert_valid(Body::Response, &response_with("lastSyncDateTime", json!(s)));
     assert!(
-        contract()
-            .semantic_violations(&one("lastSyncDateTime", json!(s)))
-            .is_empty(),
+        contract().semantic_violations(&one("lastSyncDateTime", json!(s))).is_empty(),
         "{s} is a .NET DateTimeOffset"
     );
 }
@@ -466,12 +386,7 @@ fn date_time_accepted(#[case] s: &str) {
 #[case::surrounding_space(" 2017-01-01T00:02:49Z")]
 fn malformed_date_time_rejected(#[case] s: &str) {
     // Graph's pattern and `format: date-time` both apply; either may be the one that catches it.
-    assert_rejected(
-        Body::Request,
-        &one("lastSyncDateTime", json!(s)),
-        "/lastSyncDateTime",
-        &["pattern", "format"],
-    );
+    assert_rejected(Body::Request, &one("lastSyncDateTime", json!(s)), "/lastSyncDateTime", &["pattern", "format"]);
     assert_rejected(
         Body::Response,
         &response_with("lastSyncDateTime", json!(s)),
@@ -494,21 +409,12 @@ fn semantic_date_time_range(#[case] s: &str, #[case] flagged: bool) {
     let body = one("lastSyncDateTime", json!(s));
     let found = contract().semantic_violations(&body);
     if flagged {
-        assert_eq!(
-            found.len(),
-            1,
-            "{s} should be flagged once, got:{}",
-            show(&found)
-        );
+        assert_eq!(found.len(), 1, "{s} should be flagged once, got:{}", show(&found));
         assert_eq!(found[0].pointer, "/lastSyncDateTime");
         assert_eq!(found[0].keyword, "format");
         assert_eq!(found[0].value, json!(s));
     } else {
-        assert!(
-            found.is_empty(),
-            "{s} should not be flagged, got:{}",
-            show(&found)
-        );
+        assert!(found.is_empty(), "{s} should not be flagged, got:{}", show(&found));
     }
 }
 
@@ -529,18 +435,8 @@ fn semantic_violations_ignore_other_properties_and_null() {
 #[case::navigation_property("app", json!({"id": "x"}))]
 #[case::odata_without_at("odata.type", json!("#microsoft.graph.mobileAppInstallStatus"))]
 fn undeclared_property_rejected(#[case] name: &str, #[case] value: Value) {
-    assert_rejected(
-        Body::Request,
-        &one(name, value.clone()),
-        "",
-        &["additionalProperties"],
-    );
-    assert_rejected(
-        Body::Response,
-        &response_with(name, value),
-        "",
-        &["additionalProperties"],
-    );
+    assert_rejected(Body::Request, &one(name, value.clone()), "", &["additionalProperties"]);
+    assert_rejected(Body::Response, &response_with(name, value), "", &["additionalProperties"]);
 }
 
 #[rstest]
@@ -566,18 +462,8 @@ fn odata_type_of_this_type_accepted_in_patch() {
 #[case::without_hash("microsoft.graph.mobileAppInstallStatus")]
 #[case::wrong_case("#microsoft.graph.MobileAppInstallStatus")]
 fn odata_type_of_another_type_rejected(#[case] odata_type: &str) {
-    assert_rejected(
-        Body::Request,
-        &one("@odata.type", json!(odata_type)),
-        "/@odata.type",
-        &["const"],
-    );
-    assert_rejected(
-        Body::Response,
-        &response_with("@odata.type", json!(odata_type)),
-        "/@odata.type",
-        &["const"],
-    );
+    assert_rejected(Body::Request, &one("@odata.type", json!(odata_type)), "/@odata.type", &["const"]);
+    assert_rejected(Body::Response, &response_with("@odata.type", json!(odata_type)), "/@odata.type", &["const"]);
 }
 
 // ---- required in the response, optional in the PATCH ----------------------------------------------
@@ -602,22 +488,10 @@ fn response_lacking_a_property_rejected(
     property: &str,
 ) {
     let mut response = full_response();
-    response
-        .as_object_mut()
-        .expect("object")
-        .shift_remove(property);
+    response.as_object_mut().expect("object").shift_remove(property);
     let violations = assert_rejected(Body::Response, &response, "", &["required"]);
-    assert_eq!(
-        violations.len(),
-        1,
-        "only the missing property is reported:{}",
-        show(&violations)
-    );
-    assert!(
-        violations[0].message.contains(property),
-        "the message names {property}: {}",
-        violations[0].message
-    );
+    assert_eq!(violations.len(), 1, "only the missing property is reported:{}", show(&violations));
+    assert!(violations[0].message.contains(property), "the message names {property}: {}", violations[0].message);
     // The same object is a fine PATCH body.
     assert_valid(Body::Request, &response);
 }
@@ -631,9 +505,7 @@ fn empty_patch_accepted() {
 fn empty_response_lacks_all_thirteen() {
     let violations = contract().validate(Body::Response, &json!({}));
     assert_eq!(violations.len(), 13, "{}", show(&violations));
-    assert!(violations
-        .iter()
-        .all(|v| v.keyword == "required" && v.pointer.is_empty()));
+    assert!(violations.iter().all(|v| v.keyword == "required" && v.pointer.is_empty()));
 }
 
 #[test]
@@ -689,8 +561,7 @@ fn error_body_rejected(#[case] body: Value, #[case] pointer: &str, #[case] keywo
 // ---- the page's own examples -------------------------------------------------------------------------
 
 fn page_example(kind: ExampleKind) -> Value {
-    let page = spec::parse(spec::EMBEDDED_PAGE_PATH, spec::EMBEDDED_PAGE)
-        .expect("the embedded page parses");
+    let page = spec::parse(spec::EMBEDDED_PAGE_PATH, spec::EMBEDDED_PAGE).expect("the embedded page parses");
     let examples: Vec<_> = page.examples.iter().filter(|e| e.kind == kind).collect();
     assert_eq!(examples.len(), 1, "one {kind:?} example on the page");
     serde_json::from_str(&examples[0].body).expect("the example body is JSON")
@@ -699,11 +570,7 @@ fn page_example(kind: ExampleKind) -> Value {
 #[test]
 fn page_example_request_valid() {
     let body = page_example(ExampleKind::Request);
-    assert_eq!(
-        body.as_object().map(Map::len),
-        Some(13),
-        "the request example has @odata.type and 12 properties"
-    );
+    assert_eq!(body.as_object().map(Map::len), Some(13), "the request example has @odata.type and 12 properties");
     assert_valid(Body::Request, &body);
     assert!(contract().semantic_violations(&body).is_empty());
     // Not a full response: it has no id. (Shows the two schemas differ.)
@@ -713,11 +580,7 @@ fn page_example_request_valid() {
 #[test]
 fn page_example_response_valid() {
     let body = page_example(ExampleKind::Response);
-    assert_eq!(
-        body.as_object().map(Map::len),
-        Some(14),
-        "the response example has @odata.type and 13 properties"
-    );
+    assert_eq!(body.as_object().map(Map::len), Some(14), "the response example has @odata.type and 13 properties");
     assert_valid(Body::Response, &body);
     assert_valid(Body::Request, &body);
     assert!(contract().semantic_violations(&body).is_empty());

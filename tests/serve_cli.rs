@@ -17,8 +17,7 @@ const WAIT: Duration = Duration::from_secs(10);
 /// How long a stop on a signal may take ("exits within a few seconds").
 const STOP: Duration = Duration::from_secs(5);
 const DEVICE_STATUS: &str = "/deviceAppManagement/mobileApps/app-1/deviceStatuses/status-1";
-const NESTED_STATUS: &str =
-    "/deviceAppManagement/mobileApps/app-1/userStatuses/user-1/deviceStatuses/status-1";
+const NESTED_STATUS: &str = "/deviceAppManagement/mobileApps/app-1/userStatuses/user-1/deviceStatuses/status-1";
 
 /// A child process, killed on drop if it still runs.
 struct Server {
@@ -65,29 +64,18 @@ impl Server {
                 panic!("no first line within {WAIT:?}: {other:?}");
             }
         };
-        let mut server = Server {
-            child,
-            _stdout: Some(reader),
-            base_url: String::new(),
-        };
+        let mut server = Server { child, _stdout: Some(reader), base_url: String::new() };
         if line.is_empty() {
             let status = wait_bounded(&mut server.child, WAIT);
-            panic!(
-                "serve {args:?} printed nothing and exited ({status:?}); stderr: {}",
-                server.stderr()
-            );
+            panic!("serve {args:?} printed nothing and exited ({status:?}); stderr: {}", server.stderr());
         }
-        let line = line
-            .strip_suffix('\n')
-            .unwrap_or_else(|| panic!("the first line is not a whole line: {line:?}"));
+        let line = line.strip_suffix('\n').unwrap_or_else(|| panic!("the first line is not a whole line: {line:?}"));
         let port = line
             .strip_prefix("listening on http://127.0.0.1:")
             .and_then(|rest| rest.strip_suffix("/beta"))
             .unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
         assert!(
-            !port.is_empty()
-                && port.bytes().all(|b| b.is_ascii_digit())
-                && port.parse::<u16>().is_ok_and(|p| p != 0),
+            !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok_and(|p| p != 0),
             "not a port: {line:?}"
         );
         server.base_url = format!("http://127.0.0.1:{port}/beta");
@@ -113,17 +101,10 @@ impl Server {
     /// Sends `signal` (`TERM`, `INT`) to the child by its pid and waits up to [`STOP`].
     fn signal_and_wait(&mut self, signal: &str) -> ExitStatus {
         let pid = self.child.id().to_string();
-        let sent = Command::new("kill")
-            .args([&format!("-{signal}"), &pid])
-            .status()
-            .expect("kill(1) runs");
+        let sent = Command::new("kill").args([&format!("-{signal}"), &pid]).status().expect("kill(1) runs");
         assert!(sent.success(), "kill -{signal} {pid} failed");
-        wait_bounded(&mut self.child, STOP).unwrap_or_else(|| {
-            panic!(
-                "still running {STOP:?} after SIG{signal}; stderr: {}",
-                self.stderr()
-            )
-        })
+        wait_bounded(&mut self.child, STOP)
+            .unwrap_or_else(|| panic!("still running {STOP:?} after SIG{signal}; stderr: {}", self.stderr()))
     }
 
     fn stderr(&mut self) -> String {
@@ -186,12 +167,7 @@ fn serve_prints_its_address_answers_and_stops_cleanly_on(#[case] signal: &str) {
     assert_eq!(server.get(NESTED_STATUS, Some("any-token")), 200);
     assert_eq!(server.get(DEVICE_STATUS, None), 401);
     let status = server.signal_and_wait(signal);
-    assert_eq!(
-        status.code(),
-        Some(0),
-        "SIG{signal} did not stop it cleanly: {status:?}; stderr: {}",
-        server.stderr()
-    );
+    assert_eq!(status.code(), Some(0), "SIG{signal} did not stop it cleanly: {status:?}; stderr: {}", server.stderr());
 }
 
 /// A supervisor may signal as soon as it has read the line: the handlers must already be in
@@ -203,11 +179,7 @@ fn a_signal_right_after_the_line_stops_it_cleanly(#[case] signal: &str) {
     for _ in 0..5 {
         let mut server = Server::start(&[]);
         let status = server.signal_and_wait(signal);
-        assert_eq!(
-            status.code(),
-            Some(0),
-            "SIG{signal} right after the line: {status:?}"
-        );
+        assert_eq!(status.code(), Some(0), "SIG{signal} right after the line: {status:?}");
     }
 }
 
@@ -234,17 +206,11 @@ fn a_state_file_replaces_the_default_objects() {
 
 #[test]
 fn a_missing_state_file_exits_2_naming_it() {
-    let missing = std::env::temp_dir().join(format!(
-        "graph-contract-no-such-state-{}.json",
-        std::process::id()
-    ));
+    let missing = std::env::temp_dir().join(format!("graph-contract-no-such-state-{}.json", std::process::id()));
     let missing = missing.to_str().expect("a UTF-8 temp path");
     let (code, out, err) = run_failing(&["--addr", "127.0.0.1:0", "--state", missing]);
     assert_eq!(code, Some(2), "stderr: {err}");
-    assert!(
-        err.contains(missing),
-        "stderr does not name {missing}: {err}"
-    );
+    assert!(err.contains(missing), "stderr does not name {missing}: {err}");
     assert!(!out.contains("listening on"), "it listened: {out}");
 }
 
@@ -253,22 +219,16 @@ fn an_invalid_state_file_exits_2_naming_the_pointer() {
     let dir = std::env::temp_dir().join(format!("graph-contract-serve-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a temp dir");
     let path = dir.join("state.json");
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/cases/state.example.json"
-    ))
-    .expect("the example state")
-    .replacen("-2016330696", "2147483648", 1);
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/cases/state.example.json"))
+        .expect("the example state")
+        .replacen("-2016330696", "2147483648", 1);
     std::fs::write(&path, text).expect("write the state");
     let shown = path.to_str().expect("a UTF-8 temp path");
     let (code, _, err) = run_failing(&["--addr", "127.0.0.1:0", "--state", shown]);
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(code, Some(2), "stderr: {err}");
     assert!(err.contains(shown), "stderr does not name the file: {err}");
-    assert!(
-        err.contains("/deviceStatuses/0/object/errorCode"),
-        "stderr does not name the pointer: {err}"
-    );
+    assert!(err.contains("/deviceStatuses/0/object/errorCode"), "stderr does not name the pointer: {err}");
 }
 
 #[test]

@@ -11,9 +11,7 @@ use std::sync::Barrier;
 use std::time::Duration;
 
 use graph_contract::contract::{Body, Contract, Kind, Property};
-use graph_contract::service::{
-    self, InitialState, RecordKey, RunningService, ServiceConfig, StateError,
-};
+use graph_contract::service::{self, InitialState, RecordKey, RunningService, ServiceConfig, StateError};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, RngAlgorithm, RngSeed, TestRunner};
 use rstest::rstest;
@@ -41,15 +39,8 @@ enum Route {
 impl Route {
     fn key(self, app: &str, user: &str, status: &str) -> RecordKey {
         match self {
-            Route::Device => RecordKey::Device {
-                app: app.into(),
-                status: status.into(),
-            },
-            Route::User => RecordKey::UserDevice {
-                app: app.into(),
-                user: user.into(),
-                status: status.into(),
-            },
+            Route::Device => RecordKey::Device { app: app.into(), status: status.into() },
+            Route::User => RecordKey::UserDevice { app: app.into(), user: user.into(), status: status.into() },
         }
     }
     /// The object the default state holds on this route (the runner's default ids).
@@ -75,14 +66,10 @@ struct Answer {
 
 impl Answer {
     fn json(&self) -> Value {
-        serde_json::from_str(&self.text)
-            .unwrap_or_else(|e| panic!("the body is not JSON ({e}): {self:?}"))
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("the body is not JSON ({e}): {self:?}"))
     }
     fn media_type(&self) -> Option<&str> {
-        self.content_type
-            .as_deref()
-            .and_then(|c| c.split(';').next())
-            .map(str::trim)
+        self.content_type.as_deref().and_then(|c| c.split(';').next()).map(str::trim)
     }
 }
 
@@ -99,10 +86,7 @@ impl Client {
             .timeout_global(Some(Duration::from_secs(10)))
             .build()
             .into();
-        Client {
-            agent,
-            base: service.base_url(),
-        }
+        Client { agent, base: service.base_url() }
     }
 
     fn url(&self, key: &RecordKey) -> String {
@@ -110,52 +94,28 @@ impl Client {
     }
 
     /// Sends `method` with an optional `Authorization` header value and body.
-    fn send(
-        &self,
-        method: &str,
-        key: &RecordKey,
-        authorization: Option<&str>,
-        payload: Payload,
-    ) -> Answer {
-        let mut request = ureq::http::Request::builder()
-            .method(method)
-            .uri(self.url(key));
+    fn send(&self, method: &str, key: &RecordKey, authorization: Option<&str>, payload: Payload) -> Answer {
+        let mut request = ureq::http::Request::builder().method(method).uri(self.url(key));
         if let Some(a) = authorization {
             request = request.header("Authorization", a);
         }
         let json = |r: ureq::http::request::Builder| r.header("Content-Type", "application/json");
         let result = match payload {
-            Payload::None => self
-                .agent
-                .run(request.body(()).expect("a well-formed request")),
-            Payload::Sized(body) => self.agent.run(
-                json(request)
-                    .body(body.to_string())
-                    .expect("a well-formed request"),
-            ),
+            Payload::None => self.agent.run(request.body(()).expect("a well-formed request")),
+            Payload::Sized(body) => {
+                self.agent.run(json(request).body(body.to_string()).expect("a well-formed request"))
+            }
             Payload::Chunked(body) => {
                 // A reader of unknown size: ureq sends it chunked, with no Content-Length.
                 let reader = SendBody::from_owned_reader(Cursor::new(body.as_bytes().to_vec()));
-                self.agent
-                    .run(json(request).body(reader).expect("a well-formed request"))
+                self.agent.run(json(request).body(reader).expect("a well-formed request"))
             }
         };
         let mut response = result.unwrap_or_else(|e| panic!("{method} {}: {e}", self.url(key)));
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
+        let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
         let (content_type, allow) = (header("content-type"), header("allow"));
         let text = response.body_mut().read_to_string().expect("a UTF-8 body");
-        Answer {
-            status: response.status().as_u16(),
-            content_type,
-            allow,
-            text,
-        }
+        Answer { status: response.status().as_u16(), content_type, allow, text }
     }
 
     fn get(&self, key: &RecordKey) -> Answer {
@@ -228,14 +188,8 @@ fn page_example() -> Value {
 
 /// The object without OData annotations (`@...` keys are not properties).
 fn properties(v: &Value) -> Map<String, Value> {
-    let object = v
-        .as_object()
-        .unwrap_or_else(|| panic!("not an object: {v}"));
-    object
-        .iter()
-        .filter(|(k, _)| !k.starts_with('@'))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+    let object = v.as_object().unwrap_or_else(|| panic!("not an object: {v}"));
+    object.iter().filter(|(k, _)| !k.starts_with('@')).map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
 /// The model of PATCH: every property in the update replaces the stored one; the rest stay.
@@ -253,16 +207,10 @@ fn assert_graph_error(answer: &Answer, status: u16) -> Value {
     assert_eq!(answer.media_type(), Some("application/json"), "{answer:?}");
     let body = answer.json();
     let violations = Contract::embedded().validate(Body::Error, &body);
-    assert!(
-        violations.is_empty(),
-        "not a Graph error body: {violations:?}: {answer:?}"
-    );
+    assert!(violations.is_empty(), "not a Graph error body: {violations:?}: {answer:?}");
     for field in ["code", "message"] {
         let s = body["error"][field].as_str();
-        assert!(
-            s.is_some_and(|s| !s.is_empty()),
-            "error.{field} is not a non-empty string: {answer:?}"
-        );
+        assert!(s.is_some_and(|s| !s.is_empty()), "error.{field} is not a non-empty string: {answer:?}");
     }
     body
 }
@@ -273,10 +221,7 @@ fn assert_whole_object(answer: &Answer) -> Value {
     assert_eq!(answer.media_type(), Some("application/json"), "{answer:?}");
     let body = answer.json();
     let violations = Contract::embedded().validate(Body::Response, &body);
-    assert!(
-        violations.is_empty(),
-        "not a whole valid object: {violations:?}: {answer:?}"
-    );
+    assert!(violations.is_empty(), "not a whole valid object: {violations:?}: {answer:?}");
     if let Some(t) = body.get("@odata.type") {
         assert_eq!(t, ODATA_TYPE, "{answer:?}");
     }
@@ -287,9 +232,7 @@ fn assert_whole_object(answer: &Answer) -> Value {
 // GET and the default state
 
 #[rstest]
-fn the_default_state_is_the_page_example_on_both_routes(
-    #[values(Route::Device, Route::User)] route: Route,
-) {
+fn the_default_state_is_the_page_example_on_both_routes(#[values(Route::Device, Route::User)] route: Route) {
     let service = start_default();
     let client = Client::new(&service);
     let body = assert_whole_object(&client.get(&route.default_key()));
@@ -318,11 +261,7 @@ fn without_a_bearer_token_the_answer_is_401(
     let before = client.object(&key);
     let payload = Payload::for_method(method, r#"{"deviceName":"intruder"}"#);
     assert_graph_error(&client.send(method, &key, authorization, payload), 401);
-    assert_eq!(
-        client.object(&key),
-        before,
-        "a refused request changed the object"
-    );
+    assert_eq!(client.object(&key), before, "a refused request changed the object");
 }
 
 #[rstest]
@@ -339,20 +278,13 @@ fn a_configured_token_is_the_only_one_accepted(
     #[case] authorization: Option<&str>,
     #[case] status: u16,
 ) {
-    let service = start(ServiceConfig {
-        token: Some("s3cret".into()),
-        ..ServiceConfig::default()
-    });
+    let service = start(ServiceConfig { token: Some("s3cret".into()), ..ServiceConfig::default() });
     let client = Client::new(&service);
     let payload = Payload::for_method(method, r#"{"deviceName":"changed"}"#);
     let answer = client.send(method, &route.default_key(), authorization, payload);
     if status == 200 {
         let body = assert_whole_object(&answer);
-        let expected = if method == "PATCH" {
-            "changed"
-        } else {
-            "Device Name value"
-        };
+        let expected = if method == "PATCH" { "changed" } else { "Device Name value" };
         assert_eq!(body["deviceName"], expected);
     } else {
         assert_graph_error(&answer, status);
@@ -458,33 +390,22 @@ fn a_configured_token_is_the_only_one_accepted(
 #[case::year_9999_but_utc_year_10000(r#"{"lastSyncDateTime": "9999-12-31T23:00:00-02:00"}"#)]
 // @odata.type naming another type.
 #[case::odata_type_of_another_type(r##"{"@odata.type": "#microsoft.graph.userAppInstallStatus"}"##)]
-#[case::odata_type_of_a_derived_name(
-    r##"{"@odata.type": "#microsoft.graph.mobileAppInstallStatusX"}"##
-)]
+#[case::odata_type_of_a_derived_name(r##"{"@odata.type": "#microsoft.graph.mobileAppInstallStatusX"}"##)]
 #[case::odata_type_wrongly_cased(r##"{"@odata.type": "#Microsoft.Graph.MobileAppInstallStatus"}"##)]
 #[case::odata_type_null(r#"{"@odata.type": null}"#)]
-#[case::odata_type_beside_a_valid_one(
-    r##"{"@odata.type": "#microsoft.graph.mobileApp", "deviceName": "x"}"##
-)]
+#[case::odata_type_beside_a_valid_one(r##"{"@odata.type": "#microsoft.graph.mobileApp", "deviceName": "x"}"##)]
 // An id other than the key.
 #[case::another_id(r#"{"id": "status-2"}"#)]
 #[case::id_in_another_case(r#"{"id": "STATUS-1"}"#)]
 #[case::empty_id(r#"{"id": ""}"#)]
 #[case::another_id_beside_a_valid_one(r#"{"id": "status-2", "deviceName": "x"}"#)]
-fn an_invalid_body_is_400_and_changes_nothing(
-    #[values(Route::Device, Route::User)] route: Route,
-    #[case] body: &str,
-) {
+fn an_invalid_body_is_400_and_changes_nothing(#[values(Route::Device, Route::User)] route: Route, #[case] body: &str) {
     let service = start_default();
     let client = Client::new(&service);
     let key = route.default_key();
     let before = client.object(&key);
     assert_graph_error(&client.patch(&key, body), 400);
-    assert_eq!(
-        client.object(&key),
-        before,
-        "a rejected PATCH changed the object"
-    );
+    assert_eq!(client.object(&key), before, "a rejected PATCH changed the object");
     assert_eq!(client.object(&route.other().default_key()), page_example());
 }
 
@@ -495,22 +416,10 @@ fn every_property_rejects_a_wrong_type_and_every_non_nullable_one_null(
     #[values(Route::Device, Route::User)] route: Route,
 ) {
     let contract = Contract::embedded();
-    let non_nullable: Vec<&str> = contract
-        .properties
-        .iter()
-        .filter(|p| !p.nullable)
-        .map(|p| p.name.as_str())
-        .collect();
+    let non_nullable: Vec<&str> = contract.properties.iter().filter(|p| !p.nullable).map(|p| p.name.as_str()).collect();
     assert_eq!(
         non_nullable,
-        [
-            "id",
-            "lastSyncDateTime",
-            "mobileAppInstallStatusValue",
-            "installState",
-            "installStateDetail",
-            "errorCode"
-        ],
+        ["id", "lastSyncDateTime", "mobileAppInstallStatusValue", "installState", "installStateDetail", "errorCode"],
         "FACTS.md: these six are the non-nullable properties"
     );
     let service = start_default();
@@ -538,10 +447,7 @@ fn wrong_values(p: &Property) -> Vec<Value> {
         Kind::String | Kind::DateTime => vec![json!(1), json!(true), json!([]), json!({})],
         Kind::Enum { members, .. } => vec![json!(1), json!(true), json!([members[0]]), json!({})],
         Kind::Integer { .. } => vec![json!("9"), json!(9.5), json!(true), json!([]), json!({})],
-        other => panic!(
-            "{}: no wrong values for {other:?} (extend the suite for this kind)",
-            p.name
-        ),
+        other => panic!("{}: no wrong values for {other:?} (extend the suite for this kind)", p.name),
     }
 }
 
@@ -587,10 +493,7 @@ fn other_methods_are_405_with_allow(
     let payload = Payload::for_method(method, r#"{"deviceName":"x"}"#);
     let answer = client.send(method, &key, Some(&bearer()), payload);
     assert_graph_error(&answer, 405);
-    let allow = answer
-        .allow
-        .as_deref()
-        .unwrap_or_else(|| panic!("no Allow header: {answer:?}"));
+    let allow = answer.allow.as_deref().unwrap_or_else(|| panic!("no Allow header: {answer:?}"));
     let allowed: Vec<&str> = allow.split(',').map(str::trim).collect();
     for m in ["GET", "PATCH"] {
         assert!(allowed.contains(&m), "Allow: {allow} lacks {m}");
@@ -598,11 +501,7 @@ fn other_methods_are_405_with_allow(
     for m in ["DELETE", "POST", "PUT"] {
         assert!(!allowed.contains(&m), "Allow: {allow} names {m}");
     }
-    assert_eq!(
-        client.object(&key),
-        page_example(),
-        "{method} changed the object"
-    );
+    assert_eq!(client.object(&key), page_example(), "{method} changed the object");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -626,40 +525,23 @@ fn a_body_above_the_limit_is_413(
     #[case] len: usize,
     #[case] chunked: bool,
 ) {
-    let service = start(ServiceConfig {
-        body_limit: SMALL_LIMIT,
-        ..ServiceConfig::default()
-    });
+    let service = start(ServiceConfig { body_limit: SMALL_LIMIT, ..ServiceConfig::default() });
     let client = Client::new(&service);
     let key = route.default_key();
     let body = update_of_len(len);
-    let payload = if chunked {
-        Payload::Chunked(&body)
-    } else {
-        Payload::Sized(&body)
-    };
+    let payload = if chunked { Payload::Chunked(&body) } else { Payload::Sized(&body) };
     assert_graph_error(&client.send("PATCH", &key, Some(&bearer()), payload), 413);
-    assert_eq!(
-        client.object(&key),
-        page_example(),
-        "a refused body changed the object"
-    );
+    assert_eq!(client.object(&key), page_example(), "a refused body changed the object");
 }
 
 #[rstest]
 fn a_body_at_the_limit_is_accepted(#[values(Route::Device, Route::User)] route: Route) {
-    let service = start(ServiceConfig {
-        body_limit: SMALL_LIMIT,
-        ..ServiceConfig::default()
-    });
+    let service = start(ServiceConfig { body_limit: SMALL_LIMIT, ..ServiceConfig::default() });
     let client = Client::new(&service);
     let body = update_of_len(SMALL_LIMIT);
     let answer = client.patch(&route.default_key(), &body);
     let update: Value = serde_json::from_str(&body).expect("JSON");
-    assert_eq!(
-        assert_whole_object(&answer)["deviceName"],
-        update["deviceName"]
-    );
+    assert_eq!(assert_whole_object(&answer)["deviceName"], update["deviceName"]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -678,9 +560,7 @@ fn a_body_at_the_limit_is_accepted(#[values(Route::Device, Route::User)] route: 
 #[case::one_string(r#"{"deviceName": "DESKTOP-7QK2M4L"}"#)]
 #[case::empty_string(r#"{"osVersion": ""}"#)]
 #[case::non_ascii_and_astral(r#"{"userName": "Zoë Ångström 漢字 😀 𝄞"}"#)]
-#[case::escaped_characters(
-    r#"{"osDescription": "tab\there\nnew line \"quoted\" \\ \u0000 \ud83d\ude00"}"#
-)]
+#[case::escaped_characters(r#"{"osDescription": "tab\there\nnew line \"quoted\" \\ \u0000 \ud83d\ude00"}"#)]
 #[case::null_device_name(r#"{"deviceName": null}"#)]
 #[case::null_device_id(r#"{"deviceId": null}"#)]
 #[case::null_os_version(r#"{"osVersion": null}"#)]
@@ -708,9 +588,7 @@ fn a_body_at_the_limit_is_accepted(#[values(Route::Device, Route::User)] route: 
 #[case::id_equal_to_the_key_with_a_change(r#"{"id": "status-1", "errorCode": 1}"#)]
 #[case::date_time_in_utc(r#"{"lastSyncDateTime": "2026-03-14T09:26:53Z"}"#)]
 #[case::date_time_seven_digits(r#"{"lastSyncDateTime": "2026-03-14T09:26:53.5897932Z"}"#)]
-#[case::date_time_twelve_digits(
-    r#"{"lastSyncDateTime": "2026-03-14T09:26:53.123456789012+05:30"}"#
-)]
+#[case::date_time_twelve_digits(r#"{"lastSyncDateTime": "2026-03-14T09:26:53.123456789012+05:30"}"#)]
 #[case::date_time_plus_14(r#"{"lastSyncDateTime": "2020-01-01T00:00:00+14:00"}"#)]
 #[case::date_time_minus_14(r#"{"lastSyncDateTime": "2020-01-01T00:00:00-14:00"}"#)]
 #[case::date_time_negative_zero_offset(r#"{"lastSyncDateTime": "2020-01-01T00:00:00-00:00"}"#)]
@@ -736,23 +614,10 @@ fn a_valid_patch_merges_and_answers_the_whole_object(
     assert_eq!(properties(&patched), expected, "PATCH {body}");
     // Date-times are stored as given: the very string comes back, not a normalised instant.
     if let Some(Value::String(given)) = update.get("lastSyncDateTime") {
-        assert!(
-            answer
-                .text
-                .contains(&format!(r#""lastSyncDateTime":"{given}""#)),
-            "{answer:?}"
-        );
+        assert!(answer.text.contains(&format!(r#""lastSyncDateTime":"{given}""#)), "{answer:?}");
     }
-    assert_eq!(
-        client.object(&key),
-        patched,
-        "GET does not return the stored object"
-    );
-    assert_eq!(
-        client.object(&route.other().default_key()),
-        page_example(),
-        "the other route changed"
-    );
+    assert_eq!(client.object(&key), patched, "GET does not return the stored object");
+    assert_eq!(client.object(&route.other().default_key()), page_example(), "the other route changed");
 }
 
 #[rstest]
@@ -770,11 +635,7 @@ fn successive_patches_accumulate(#[values(Route::Device, Route::User)] route: Ro
     ] {
         let update: Map<String, Value> = serde_json::from_str(body).expect("JSON");
         model = merge(&model, &update);
-        assert_eq!(
-            properties(&assert_whole_object(&client.patch(&key, body))),
-            model,
-            "PATCH {body}"
-        );
+        assert_eq!(properties(&assert_whole_object(&client.patch(&key, body))), model, "PATCH {body}");
     }
     assert_eq!(properties(&client.object(&key)), model);
 }
@@ -786,10 +647,7 @@ fn the_two_routes_hold_separate_objects(#[values(Route::Device, Route::User)] ro
     let body = r#"{"deviceName": "changed on one route", "errorCode": -1}"#;
     assert_whole_object(&client.patch(&route.default_key(), body));
     assert_eq!(client.object(&route.other().default_key()), page_example());
-    assert_eq!(
-        client.object(&route.default_key())["deviceName"],
-        "changed on one route"
-    );
+    assert_eq!(client.object(&route.default_key())["deviceName"], "changed on one route");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -819,31 +677,17 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 fn date_time() -> impl Strategy<Value = String> {
     let offset = prop_oneof![
         Just("Z".to_string()),
-        (-14 * 60..=14 * 60i32).prop_map(|m| {
-            format!(
-                "{}{:02}:{:02}",
-                if m < 0 { '-' } else { '+' },
-                m.abs() / 60,
-                m.abs() % 60
-            )
-        }),
+        (-14 * 60..=14 * 60i32)
+            .prop_map(|m| { format!("{}{:02}:{:02}", if m < 0 { '-' } else { '+' }, m.abs() / 60, m.abs() % 60) }),
     ];
     let fraction = proptest::option::of("[0-9]{1,12}");
-    let general = (
-        2i64..=9998,
-        1u32..=12,
-        1u32..=31,
-        0u32..24,
-        0u32..60,
-        0u32..60,
-        fraction,
-        offset,
-    )
-        .prop_map(|(y, mo, d, h, mi, s, fraction, offset)| {
+    let general = (2i64..=9998, 1u32..=12, 1u32..=31, 0u32..24, 0u32..60, 0u32..60, fraction, offset).prop_map(
+        |(y, mo, d, h, mi, s, fraction, offset)| {
             let d = d.min(days_in_month(y, mo));
             let fraction = fraction.map(|f| format!(".{f}")).unwrap_or_default();
             format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{fraction}{offset}")
-        });
+        },
+    );
     prop_oneof![6 => general, 1 => proptest::sample::select(EDGE_DATE_TIMES.to_vec()).prop_map(str::to_string)]
 }
 
@@ -893,21 +737,14 @@ fn valid_update() -> impl Strategy<Value = Map<String, Value>> {
         if key {
             update.insert("id".into(), json!("status-1"));
         }
-        update.extend(
-            fields
-                .into_iter()
-                .filter_map(|(name, v)| v.map(|v| (name, v))),
-        );
+        update.extend(fields.into_iter().filter_map(|(name, v)| v.map(|v| (name, v))));
         update
     })
 }
 
 #[test]
 fn the_writable_properties_are_the_twelve_of_the_page() {
-    let names: Vec<&str> = Contract::embedded()
-        .writable()
-        .map(|p| p.name.as_str())
-        .collect();
+    let names: Vec<&str> = Contract::embedded().writable().map(|p| p.name.as_str()).collect();
     assert_eq!(
         names,
         [
@@ -947,18 +784,8 @@ fn a_valid_partial_update_then_get_returns_the_merge() {
         let answer = client.patch(&key, &body);
         prop_assert_eq!(answer.status, 200, "PATCH {} answered {:?}", body, answer);
         let expected = merge(&before, &update);
-        prop_assert_eq!(
-            properties(&answer.json()),
-            expected.clone(),
-            "the PATCH answer of {}",
-            body
-        );
-        prop_assert_eq!(
-            properties(&client.object(&key)),
-            expected,
-            "GET after PATCH {}",
-            body
-        );
+        prop_assert_eq!(properties(&answer.json()), expected.clone(), "the PATCH answer of {}", body);
+        prop_assert_eq!(properties(&client.object(&key)), expected, "GET after PATCH {}", body);
         Ok(())
     });
     if let Err(e) = result {
@@ -974,15 +801,8 @@ const WRITES: usize = 25;
 
 /// One property a thread owns, and the value of its write `j`.
 fn owned_write(thread: usize, j: usize) -> (&'static str, Value) {
-    const STRINGS: [&str; 7] = [
-        "deviceName",
-        "deviceId",
-        "osVersion",
-        "osDescription",
-        "userName",
-        "userPrincipalName",
-        "displayVersion",
-    ];
+    const STRINGS: [&str; 7] =
+        ["deviceName", "deviceId", "osVersion", "osDescription", "userName", "userPrincipalName", "displayVersion"];
     match STRINGS.get(thread) {
         Some(name) => (name, json!(format!("thread-{thread}-write-{j}"))),
         None => ("errorCode", json!(-2_016_330_696i64 + j as i64)),
@@ -992,9 +812,7 @@ fn owned_write(thread: usize, j: usize) -> (&'static str, Value) {
 /// 8 threads each PATCH their own property 25 times; no write may be lost, and every answer is
 /// a whole valid object that shows the write it answers.
 #[rstest]
-fn parallel_patches_of_different_properties_all_land(
-    #[values(Route::Device, Route::User)] route: Route,
-) {
+fn parallel_patches_of_different_properties_all_land(#[values(Route::Device, Route::User)] route: Route) {
     let service = start_default();
     let key = route.default_key();
     let barrier = Barrier::new(THREADS);
@@ -1028,21 +846,12 @@ fn parallel_patches_of_different_properties_all_land(
 }
 
 /// The properties every write of the torn-object test sets together.
-const TOGETHER: [&str; 5] = [
-    "deviceName",
-    "deviceId",
-    "osVersion",
-    "userName",
-    "displayVersion",
-];
+const TOGETHER: [&str; 5] = ["deviceName", "deviceId", "osVersion", "userName", "displayVersion"];
 
 /// Asserts the properties written together come from one write: the same string everywhere and
 /// the errorCode that write set. Returns that string.
 fn assert_not_torn(object: &Value) -> String {
-    let first = object[TOGETHER[0]]
-        .as_str()
-        .unwrap_or_else(|| panic!("not a string: {object}"))
-        .to_string();
+    let first = object[TOGETHER[0]].as_str().unwrap_or_else(|| panic!("not a string: {object}")).to_string();
     for name in TOGETHER {
         assert_eq!(object[name], first.as_str(), "torn object: {object}");
     }
@@ -1059,9 +868,7 @@ fn assert_not_torn(object: &Value) -> String {
 /// 8 threads each PATCH the same six properties with their own values, while reading: every
 /// answer and every GET shows the six from one single write.
 #[rstest]
-fn parallel_patches_of_the_same_properties_never_tear_an_object(
-    #[values(Route::Device, Route::User)] route: Route,
-) {
+fn parallel_patches_of_the_same_properties_never_tear_an_object(#[values(Route::Device, Route::User)] route: Route) {
     let service = start_default();
     let key = route.default_key();
     let barrier = Barrier::new(THREADS);
@@ -1073,10 +880,8 @@ fn parallel_patches_of_the_same_properties_never_tear_an_object(
                 barrier.wait();
                 for j in 0..WRITES {
                     let value = format!("thread-{thread}-write-{j}");
-                    let mut update: Map<String, Value> = TOGETHER
-                        .iter()
-                        .map(|n| (n.to_string(), json!(value)))
-                        .collect();
+                    let mut update: Map<String, Value> =
+                        TOGETHER.iter().map(|n| (n.to_string(), json!(value))).collect();
                     update.insert("errorCode".into(), json!(thread as i64 * 1000 + j as i64));
                     let answer = client.patch(key, &Value::Object(update).to_string());
                     assert_eq!(assert_not_torn(&assert_whole_object(&answer)), value);
@@ -1087,10 +892,7 @@ fn parallel_patches_of_the_same_properties_never_tear_an_object(
     });
     let client = Client::new(&service);
     let last = assert_not_torn(&client.object(&key));
-    assert!(
-        last.ends_with(&format!("-write-{}", WRITES - 1)),
-        "the last write did not land: {last}"
-    );
+    assert!(last.ends_with(&format!("-write-{}", WRITES - 1)), "the last write did not land: {last}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1105,20 +907,14 @@ fn example_state_text() -> String {
 fn the_example_state_file_loads_and_is_served() {
     let text = example_state_text();
     let file: Value = serde_json::from_str(&text).expect("the example is JSON");
-    let state = InitialState::parse("cases/state.example.json", &text)
-        .expect("the example is a valid state");
+    let state = InitialState::parse("cases/state.example.json", &text).expect("the example is a valid state");
     assert_eq!(state.records.len(), 3);
     // What the example must show: a negative Intune error code and null strings.
     let objects: Vec<&Map<String, Value>> = state.records.iter().map(|(_, o)| o).collect();
-    assert!(objects
-        .iter()
-        .any(|o| o["errorCode"].as_i64().is_some_and(|c| c < 0)));
+    assert!(objects.iter().any(|o| o["errorCode"].as_i64().is_some_and(|c| c < 0)));
     assert!(objects.iter().any(|o| o["deviceName"].is_null()));
 
-    let service = start(ServiceConfig {
-        state,
-        ..ServiceConfig::default()
-    });
+    let service = start(ServiceConfig { state, ..ServiceConfig::default() });
     let client = Client::new(&service);
     for entry in file["deviceStatuses"].as_array().expect("deviceStatuses") {
         let object = &entry["object"];
@@ -1127,10 +923,7 @@ fn the_example_state_file_loads_and_is_served() {
             "",
             object["id"].as_str().expect("id"),
         );
-        assert_eq!(
-            properties(&assert_whole_object(&client.get(&key))),
-            properties(object)
-        );
+        assert_eq!(properties(&assert_whole_object(&client.get(&key))), properties(object));
     }
     for entry in file["userStatuses"].as_array().expect("userStatuses") {
         let object = &entry["object"];
@@ -1139,10 +932,7 @@ fn the_example_state_file_loads_and_is_served() {
             entry["userStatusId"].as_str().expect("userStatusId"),
             object["id"].as_str().expect("id"),
         );
-        assert_eq!(
-            properties(&assert_whole_object(&client.get(&key))),
-            properties(object)
-        );
+        assert_eq!(properties(&assert_whole_object(&client.get(&key))), properties(object));
     }
     // A state file replaces the default objects.
     for route in [Route::Device, Route::User] {
@@ -1160,11 +950,7 @@ fn an_empty_state_is_valid_and_holds_nothing() {
 
 #[rstest]
 #[case::not_json("{", 1, "EOF")]
-#[case::error_on_line_3(
-    "{\n  \"deviceStatuses\": [\n    {\"mobileAppId\": }\n  ]\n}",
-    3,
-    "expected value"
-)]
+#[case::error_on_line_3("{\n  \"deviceStatuses\": [\n    {\"mobileAppId\": }\n  ]\n}", 3, "expected value")]
 #[case::top_level_string(r#""state""#, 1, "")]
 #[case::top_level_null("null", 1, "")]
 #[case::unknown_top_level_field(r#"{"deviceStatuses": [], "devices": []}"#, 1, "devices")]
@@ -1174,11 +960,7 @@ fn an_empty_state_is_valid_and_holds_nothing() {
     "userStatusId"
 )]
 #[case::missing_mobile_app_id(r#"{"deviceStatuses": [{"object": {}}]}"#, 1, "mobileAppId")]
-#[case::missing_user_status_id(
-    r#"{"userStatuses": [{"mobileAppId": "a", "object": {}}]}"#,
-    1,
-    "userStatusId"
-)]
+#[case::missing_user_status_id(r#"{"userStatuses": [{"mobileAppId": "a", "object": {}}]}"#, 1, "userStatusId")]
 #[case::object_not_an_object(r#"{"deviceStatuses": [{"mobileAppId": "a", "object": []}]}"#, 1, "")]
 #[case::statuses_not_an_array(r#"{"deviceStatuses": {}}"#, 1, "")]
 fn a_malformed_state_file_is_a_parse_error_with_its_line(
@@ -1189,21 +971,11 @@ fn a_malformed_state_file_is_a_parse_error_with_its_line(
     let e = InitialState::parse("bad-state.json", text).expect_err("a malformed state file");
     let shown = e.to_string();
     match e {
-        StateError::Parse {
-            path,
-            line: at,
-            message,
-        } => {
+        StateError::Parse { path, line: at, message } => {
             assert_eq!(path, "bad-state.json");
             assert_eq!(at, line, "{message}");
-            assert!(
-                message.contains(mentions),
-                "{message:?} does not mention {mentions:?}"
-            );
-            assert!(
-                shown.starts_with(&format!("bad-state.json:{line}:")),
-                "{shown}"
-            );
+            assert!(message.contains(mentions), "{message:?} does not mention {mentions:?}");
+            assert!(shown.starts_with(&format!("bad-state.json:{line}:")), "{shown}");
         }
         other => panic!("expected StateError::Parse, got {other:?}"),
     }
@@ -1247,24 +1019,13 @@ fn an_invalid_state_object_is_named_by_its_pointer(
         _ => json!({"mobileAppId": "app-1", "userStatusId": "user-1", "object": object}),
     };
     let file = json!({ section: [entry(valid_object("status-1")), entry(bad)] });
-    let e = InitialState::parse(
-        "state.json",
-        &serde_json::to_string_pretty(&file).expect("JSON"),
-    )
-    .expect_err("an invalid object");
+    let e = InitialState::parse("state.json", &serde_json::to_string_pretty(&file).expect("JSON"))
+        .expect_err("an invalid object");
     let shown = e.to_string();
     match e {
-        StateError::Invalid {
-            path,
-            pointer,
-            message,
-        } => {
+        StateError::Invalid { path, pointer, message } => {
             assert_eq!(path, "state.json");
-            assert_eq!(
-                pointer,
-                format!("/{section}/1/object{pointer_in_object}"),
-                "{message}"
-            );
+            assert_eq!(pointer, format!("/{section}/1/object{pointer_in_object}"), "{message}");
             assert!(shown.contains(&pointer), "{shown}");
         }
         other => panic!("expected StateError::Invalid, got {other:?}"),

@@ -15,14 +15,8 @@ use graph_contract::report::{Check, Coverage, Phase, Report, Restore};
 use graph_contract::target::Request;
 use serde_json::{json, Value};
 
-const PLAIN: Style = Style {
-    color: false,
-    max_failures: 20,
-};
-const COLOR: Style = Style {
-    color: true,
-    max_failures: 20,
-};
+const PLAIN: Style = Style { color: false, max_failures: 20 };
+const COLOR: Style = Style { color: true, max_failures: 20 };
 const URL: &str = "https://staging.example.com/beta";
 
 fn date_times() -> Vec<&'static str> {
@@ -69,13 +63,7 @@ fn check(route: &str, phase: Phase, case_id: &str, name: &str, passed: bool) -> 
 /// (the same instant written with another offset is not a difference, so this one is real).
 fn failed_check() -> Check {
     let body = r#"{"installState":"installed","lastSyncDateTime":"2030-05-01T10:00:00+02:00"}"#;
-    let mut c = check(
-        "deviceStatuses",
-        Phase::Random,
-        "random/17",
-        "PATCH answer",
-        false,
-    );
+    let mut c = check("deviceStatuses", Phase::Random, "random/17", "PATCH answer", false);
     c.request = Some(Request::patch(
         format!("{URL}/deviceAppManagement/mobileApps/app-1/deviceStatuses/status-1"),
         body.into(),
@@ -94,8 +82,7 @@ fn failed_check() -> Check {
             actual: Some(json!("failed")),
         },
     ];
-    c.problems =
-        vec!["the object differs from the expected one at /lastSyncDateTime, /installState".into()];
+    c.problems = vec!["the object differs from the expected one at /lastSyncDateTime, /installState".into()];
     c.note = Some("shrunk from an update of 7 properties to 2 in 9 steps".into());
     c
 }
@@ -106,51 +93,21 @@ fn constructed_report(failing: bool) -> Report {
     let mut checks = Vec::new();
     for route in ["deviceStatuses", "userStatuses/deviceStatuses"] {
         checks.push(check(route, Phase::Baseline, "baseline", "baseline", true));
-        checks.push(check(
-            route,
-            Phase::Case,
-            "case/page-example",
-            "PATCH answer",
-            true,
-        ));
+        checks.push(check(route, Phase::Case, "case/page-example", "PATCH answer", true));
         for i in 0..50 {
-            checks.push(check(
-                route,
-                Phase::Coverage,
-                &format!("enum/{i}"),
-                "PATCH answer",
-                true,
-            ));
+            checks.push(check(route, Phase::Coverage, &format!("enum/{i}"), "PATCH answer", true));
         }
         for i in 0..10 {
-            checks.push(check(
-                route,
-                Phase::Random,
-                &format!("random/{i}"),
-                "PATCH answer",
-                true,
-            ));
+            checks.push(check(route, Phase::Random, &format!("random/{i}"), "PATCH answer", true));
         }
         checks.push(check(route, Phase::Negative, "no-token", "refused", true));
-        checks.push(check(
-            route,
-            Phase::Restore,
-            "restore",
-            "PATCH answer",
-            true,
-        ));
+        checks.push(check(route, Phase::Restore, "restore", "PATCH answer", true));
     }
     if failing {
         let mut f = failed_check();
         f.route = "userStatuses/deviceStatuses".into();
         checks.push(f);
-        let mut refused = check(
-            "deviceStatuses",
-            Phase::Negative,
-            "null/installState",
-            "refused",
-            false,
-        );
+        let mut refused = check("deviceStatuses", Phase::Negative, "null/installState", "refused", false);
         refused.problems = vec!["expected status 400, got 200".into()];
         checks.push(refused);
     }
@@ -164,11 +121,7 @@ fn constructed_report(failing: bool) -> Report {
         checks,
         coverage: ["deviceStatuses", "userStatuses/deviceStatuses"]
             .iter()
-            .map(|r| Coverage {
-                route: (*r).into(),
-                sent: 50,
-                total: 50,
-            })
+            .map(|r| Coverage { route: (*r).into(), sent: 50, total: 50 })
             .collect(),
         restore: ["deviceStatuses", "userStatuses/deviceStatuses"]
             .iter()
@@ -222,30 +175,14 @@ fn a_failing_run_as_printed() {
     // than 1,000 characters is not shrunk within the runner's budget and would fill the page).
     let out = binary(
         &dir,
-        &[
-            "run",
-            "--seed",
-            "2",
-            "--cases",
-            "2",
-            "--case-dir",
-            "empty",
-            "--regressions",
-            "regressions",
-        ],
+        &["run", "--seed", "2", "--cases", "2", "--case-dir", "empty", "--regressions", "regressions"],
         &target_vars(&faulty.base_url()),
     );
     assert_eq!(out.code, Some(exit::VIOLATED), "{}", out.shown());
     let text = redact(&out.stdout);
-    let unredacted = |marker: &str| {
-        text.split(marker)
-            .skip(1)
-            .any(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
-    };
-    assert!(
-        !unredacted("127.0.0.1:") && !unredacted("seed ") && !unredacted("wall time "),
-        "{text}"
-    );
+    let unredacted =
+        |marker: &str| text.split(marker).skip(1).any(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
+    assert!(!unredacted("127.0.0.1:") && !unredacted("seed ") && !unredacted("wall time "), "{text}");
     insta::assert_snapshot!("failing_run_stdout", text);
     assert_eq!(out.stderr, "", "a failing run prints nothing to stderr");
 }
@@ -288,27 +225,13 @@ fn escapes_only_with_color() {
         let failure = human::failure(&check, 42, &dt, style);
         let failures = human::failures(&report, &dt, style);
         let summary = human::summary(&report, style);
-        for (what, text) in [
-            ("failure", &failure),
-            ("failures", &failures),
-            ("summary", &summary),
-        ] {
-            assert_eq!(
-                text.contains('\x1b'),
-                colored,
-                "{what} with color {colored}:\n{text:?}"
-            );
+        for (what, text) in [("failure", &failure), ("failures", &failures), ("summary", &summary)] {
+            assert_eq!(text.contains('\x1b'), colored, "{what} with color {colored}:\n{text:?}");
         }
         if colored {
             assert!(failure.contains("\x1b[1;31mFAIL\x1b[0m"), "{failure:?}");
-            assert!(
-                failure.contains("\x1b[31m-  \"installState\": \"installed\","),
-                "{failure:?}"
-            );
-            assert!(
-                failure.contains("\x1b[32m+  \"installState\": \"failed\","),
-                "{failure:?}"
-            );
+            assert!(failure.contains("\x1b[31m-  \"installState\": \"installed\","), "{failure:?}");
+            assert!(failure.contains("\x1b[32m+  \"installState\": \"failed\","), "{failure:?}");
         }
     }
     // The text is the same once the escapes are gone.
@@ -324,12 +247,6 @@ fn escapes_only_with_color() {
         out.push_str(rest);
         out
     };
-    assert_eq!(
-        strip(&human::failure(&check, 42, &dt, COLOR)),
-        human::failure(&check, 42, &dt, PLAIN)
-    );
-    assert_eq!(
-        strip(&human::summary(&report, COLOR)),
-        human::summary(&report, PLAIN)
-    );
+    assert_eq!(strip(&human::failure(&check, 42, &dt, COLOR)), human::failure(&check, 42, &dt, PLAIN));
+    assert_eq!(strip(&human::summary(&report, COLOR)), human::summary(&report, PLAIN));
 }

@@ -20,9 +20,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 const TOKEN: &str = "tls-test-token";
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/tls")
-        .join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls").join(name)
 }
 
 fn server_config() -> Arc<rustls::ServerConfig> {
@@ -59,20 +57,10 @@ fn a_run_over_https_holds_with_the_staging_ca() {
     .output()
     .expect("the binary runs");
     let (stdout, stderr) = texts(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
+    assert_eq!(out.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stdout.contains("the contract holds"), "{stdout}");
-    assert!(
-        !stderr.contains("warning"),
-        "https needs no warning: {stderr}"
-    );
-    assert!(
-        fake.seen().len() > 100,
-        "the run went through the HTTPS fake"
-    );
+    assert!(!stderr.contains("warning"), "https needs no warning: {stderr}");
+    assert!(fake.seen().len() > 100, "the run went through the HTTPS fake");
     fake.upstream().assert_at_baseline();
 }
 
@@ -85,16 +73,8 @@ fn the_host_name_is_checked_against_the_certificate() {
     let mut options = Options::new(0, 1);
     options.replay_only = true;
     let run = |base: &str| {
-        let target = Target::with_ca(base, TOKEN.into(), Duration::from_secs(5), &pem)
-            .expect("ca.pem is a CA");
-        runner::run(
-            Contract::embedded(),
-            &target,
-            &routes,
-            &options,
-            false,
-            &mut |_| {},
-        )
+        let target = Target::with_ca(base, TOKEN.into(), Duration::from_secs(5), &pem).expect("ca.pem is a CA");
+        runner::run(Contract::embedded(), &target, &routes, &options, false, &mut |_| {})
     };
     let by_name = run(&format!("https://localhost:{}/beta", fake.port()));
     assert_eq!(by_name.exit_code(), 0, "{:?}", by_name.unreachable);
@@ -104,25 +84,14 @@ fn the_host_name_is_checked_against_the_certificate() {
 fn platform_roots_do_not_trust_a_private_ca() {
     let fake = https_fake();
     let dir = TempDir::new("tls-platform");
-    let out = bin(
-        &["run", "--cases", "0", "--timeout-ms", "5000"],
-        &target_vars(&fake.base_url(), TOKEN),
-        dir.path(),
-    )
-    .output()
-    .expect("the binary runs");
+    let out = bin(&["run", "--cases", "0", "--timeout-ms", "5000"], &target_vars(&fake.base_url(), TOKEN), dir.path())
+        .output()
+        .expect("the binary runs");
     let (stdout, stderr) = texts(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
+    assert_eq!(out.status.code(), Some(3), "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stdout.contains("unreachable"), "{stdout}");
     assert!(stdout.contains("TLS"), "the message says why: {stdout}");
-    assert!(
-        fake.seen().is_empty(),
-        "no request may pass an untrusted handshake"
-    );
+    assert!(fake.seen().is_empty(), "no request may pass an untrusted handshake");
 }
 
 #[test]
@@ -133,11 +102,8 @@ fn a_ca_cert_that_is_not_pem_is_a_usage_error_naming_the_file() {
     let binary = dir.path().join("random.der");
     std::fs::write(&binary, [0x30u8, 0x82, 0xff, 0x00, 0x13, 0x37, 0xde, 0xad]).expect("write");
     let broken = dir.path().join("broken.pem");
-    std::fs::write(
-        &broken,
-        "-----BEGIN CERTIFICATE-----\nMIIB!!!not base64!!!\n-----END CERTIFICATE-----\n",
-    )
-    .expect("write");
+    std::fs::write(&broken, "-----BEGIN CERTIFICATE-----\nMIIB!!!not base64!!!\n-----END CERTIFICATE-----\n")
+        .expect("write");
     let missing = dir.path().join("missing.pem");
     let key_only = fixture("server.key");
     // Nothing is listening there: a usage error must come before any connection.
@@ -151,15 +117,8 @@ fn a_ca_cert_that_is_not_pem_is_a_usage_error_naming_the_file() {
         .output()
         .expect("the binary runs");
         let (stdout, stderr) = texts(&out);
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "{shown}\nstdout:\n{stdout}\nstderr:\n{stderr}"
-        );
-        assert!(
-            stderr.contains(&shown),
-            "the message names {shown}: {stderr}"
-        );
+        assert_eq!(out.status.code(), Some(2), "{shown}\nstdout:\n{stdout}\nstderr:\n{stderr}");
+        assert!(stderr.contains(&shown), "the message names {shown}: {stderr}");
         assert!(!stdout.contains("summary"), "{stdout}");
     }
 }

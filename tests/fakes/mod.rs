@@ -47,10 +47,7 @@ pub struct Req {
 
 impl Req {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
     pub fn json(&self) -> Option<Value> {
         serde_json::from_slice(&self.body).ok()
@@ -70,10 +67,7 @@ impl Req {
     }
     /// The same request with another body.
     pub fn with_body(&self, body: Vec<u8>) -> Req {
-        Req {
-            body,
-            ..self.clone()
-        }
+        Req { body, ..self.clone() }
     }
 }
 
@@ -95,17 +89,10 @@ impl Resp {
     }
     /// A Graph error body.
     pub fn error(status: u16, code: &str) -> Resp {
-        Resp::json(
-            status,
-            &serde_json::json!({"error": {"code": code, "message": code, "innerError": {}}}),
-        )
+        Resp::json(status, &serde_json::json!({"error": {"code": code, "message": code, "innerError": {}}}))
     }
     pub fn empty(status: u16) -> Resp {
-        Resp {
-            status,
-            headers: Vec::new(),
-            body: Vec::new(),
-        }
+        Resp { status, headers: Vec::new(), body: Vec::new() }
     }
     pub fn with_header(mut self, name: &str, value: &str) -> Resp {
         self.headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
@@ -164,8 +151,7 @@ pub struct Upstream {
 
 impl Upstream {
     pub fn start() -> Upstream {
-        let service =
-            service::start(ServiceConfig::default()).expect("the reference service starts");
+        let service = service::start(ServiceConfig::default()).expect("the reference service starts");
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -184,13 +170,9 @@ impl Upstream {
     /// the only header kept).
     pub fn forward(&self, req: &Req) -> Resp {
         let url = format!("http://{}{}", self.service.addr(), req.path);
-        let mut b = ureq::http::Request::builder()
-            .method(req.method.as_str())
-            .uri(url);
+        let mut b = ureq::http::Request::builder().method(req.method.as_str()).uri(url);
         for (k, v) in &req.headers {
-            if ["authorization", "content-type", "accept"]
-                .contains(&k.to_ascii_lowercase().as_str())
-            {
+            if ["authorization", "content-type", "accept"].contains(&k.to_ascii_lowercase().as_str()) {
                 b = b.header(k.as_str(), v.as_str());
             }
         }
@@ -201,16 +183,12 @@ impl Upstream {
         };
         let mut resp = result.expect("the reference service answers");
         let status = resp.status().as_u16();
-        let content_type = resp
-            .headers()
-            .get("content-type")
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let content_type =
+            resp.headers().get("content-type").map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
         let body = resp.body_mut().read_to_vec().expect("the reference body");
         Resp {
             status,
-            headers: content_type
-                .map(|ct| vec![("Content-Type".to_string(), ct)])
-                .unwrap_or_default(),
+            headers: content_type.map(|ct| vec![("Content-Type".to_string(), ct)]).unwrap_or_default(),
             body,
         }
     }
@@ -227,9 +205,7 @@ impl Upstream {
         assert_eq!(resp.status().as_u16(), 200, "GET {url}");
         let bytes = resp.body_mut().read_to_vec().expect("the reference body");
         let v: Value = serde_json::from_slice(&bytes).expect("JSON");
-        let Value::Object(mut m) = v else {
-            panic!("not an object: {v}")
-        };
+        let Value::Object(mut m) = v else { panic!("not an object: {v}") };
         m.retain(|k, _| !k.starts_with('@'));
         m
     }
@@ -238,11 +214,7 @@ impl Upstream {
     pub fn assert_at_baseline(&self) {
         for path in [device_path(), user_path()] {
             let got = self.object(&path);
-            assert_eq!(
-                Value::Object(got),
-                Value::Object(baseline()),
-                "{path} is not at its baseline"
-            );
+            assert_eq!(Value::Object(got), Value::Object(baseline()), "{path} is not at its baseline");
         }
     }
 }
@@ -294,8 +266,7 @@ impl Fake {
             for stream in listener.incoming() {
                 let Ok(tcp) = stream else { continue };
                 connections.fetch_add(1, Ordering::SeqCst);
-                let (handler, upstream, seen, tls) =
-                    (handler.clone(), upstream.clone(), seen.clone(), tls.clone());
+                let (handler, upstream, seen, tls) = (handler.clone(), upstream.clone(), seen.clone(), tls.clone());
                 std::thread::spawn(move || {
                     let _ = tcp.set_read_timeout(Some(Duration::from_secs(20)));
                     let _ = tcp.set_nodelay(true);
@@ -354,11 +325,7 @@ fn serve_connection<S: Read + Write>(
         let out = reader.get_mut();
         match action {
             Action::Reply(resp) => {
-                if out
-                    .write_all(&resp.bytes())
-                    .and_then(|_| out.flush())
-                    .is_err()
-                {
+                if out.write_all(&resp.bytes()).and_then(|_| out.flush()).is_err() {
                     return;
                 }
             }
@@ -392,10 +359,7 @@ fn serve_connection<S: Read + Write>(
 
 /// Closes with SO_LINGER 0: the peer sees a connection reset, not an end of stream.
 fn reset(raw: TcpStream) {
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-        .enable_io()
-        .build()
-    else {
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_io().build() else {
         return;
     };
     let _guard = rt.enter();
@@ -436,13 +400,7 @@ fn read_request<R: BufRead>(r: &mut R) -> Option<Req> {
         .unwrap_or(0);
     let mut body = vec![0; len];
     r.read_exact(&mut body).ok()?;
-    Some(Req {
-        method,
-        path,
-        headers,
-        body,
-        at: Instant::now(),
-    })
+    Some(Req { method, path, headers, body, at: Instant::now() })
 }
 
 /// A listener that records the first line of every connection and closes it: it shows
@@ -464,10 +422,7 @@ impl Sink {
                 let _ = tcp.set_read_timeout(Some(Duration::from_secs(2)));
                 let mut line = String::new();
                 let _ = BufReader::new(&tcp).read_line(&mut line);
-                record
-                    .lock()
-                    .expect("lines")
-                    .push(line.trim_end().to_string());
+                record.lock().expect("lines").push(line.trim_end().to_string());
             }
         });
         Sink { addr, lines }
@@ -490,9 +445,7 @@ pub struct TempDir(PathBuf);
 impl TempDir {
     pub fn new(name: &str) -> TempDir {
         static N: AtomicUsize = AtomicUsize::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         let dir = std::env::temp_dir().join(format!(
             "graph-contract-{name}-{}-{nanos}-{}",
             std::process::id(),
@@ -514,8 +467,7 @@ impl TempDir {
                 if p.is_dir() {
                     stack.push(p);
                 } else {
-                    let text = String::from_utf8_lossy(&std::fs::read(&p).unwrap_or_default())
-                        .into_owned();
+                    let text = String::from_utf8_lossy(&std::fs::read(&p).unwrap_or_default()).into_owned();
                     out.push((p, text));
                 }
             }
@@ -577,25 +529,18 @@ pub fn target_vars<'a>(base_url: &'a str, token: &'a str) -> Vec<(&'static str, 
 
 /// stdout and stderr as text.
 pub fn texts(out: &std::process::Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 /// Writes a case file into `dir` and returns its path.
 pub fn case_file(dir: &Path, name: &str, case: &Value) -> PathBuf {
     let path = dir.join(format!("{name}.case.json"));
-    std::fs::write(&path, serde_json::to_string_pretty(case).expect("json"))
-        .expect("write the case file");
+    std::fs::write(&path, serde_json::to_string_pretty(case).expect("json")).expect("write the case file");
     path
 }
 
 /// Polls `child` until it exits or `limit` passes (then kills it and panics).
-pub fn wait_with_limit(
-    child: &mut std::process::Child,
-    limit: Duration,
-) -> std::process::ExitStatus {
+pub fn wait_with_limit(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
     let started = Instant::now();
     loop {
         if let Some(status) = child.try_wait().expect("try_wait") {

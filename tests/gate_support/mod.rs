@@ -48,12 +48,8 @@ async fn ignore_os_version(req: Request, next: Next) -> Response {
     let contract = Contract::embedded();
     let bytes = match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(mut update))
-            if contract
-                .validate(Body::Request, &Value::Object(update.clone()))
-                .is_empty()
-                && contract
-                    .semantic_violations(&Value::Object(update.clone()))
-                    .is_empty() =>
+            if contract.validate(Body::Request, &Value::Object(update.clone())).is_empty()
+                && contract.semantic_violations(&Value::Object(update.clone())).is_empty() =>
         {
             update.remove(IGNORED);
             Value::Object(update).to_string().into_bytes()
@@ -61,8 +57,7 @@ async fn ignore_os_version(req: Request, next: Next) -> Response {
         _ => bytes,
     };
     parts.headers.remove(header::CONTENT_LENGTH);
-    next.run(Request::from_parts(parts, HttpBody::from(bytes)))
-        .await
+    next.run(Request::from_parts(parts, HttpBody::from(bytes))).await
 }
 
 /// The faulty service on an ephemeral loopback port; dropping it stops it.
@@ -75,15 +70,10 @@ pub struct Faulty {
 impl Faulty {
     pub fn start() -> Faulty {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        listener
-            .set_nonblocking(true)
-            .expect("non-blocking listener");
+        listener.set_nonblocking(true).expect("non-blocking listener");
         let addr = listener.local_addr().expect("local address");
-        let app = service::router(ServiceConfig {
-            token: Some(TOKEN.into()),
-            ..ServiceConfig::default()
-        })
-        .layer(middleware::from_fn(ignore_os_version));
+        let app = service::router(ServiceConfig { token: Some(TOKEN.into()), ..ServiceConfig::default() })
+            .layer(middleware::from_fn(ignore_os_version));
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_io()
@@ -101,11 +91,7 @@ impl Faulty {
                     .await;
             });
         });
-        Faulty {
-            addr,
-            shutdown: Some(tx),
-            thread: Some(thread),
-        }
+        Faulty { addr, shutdown: Some(tx), thread: Some(thread) }
     }
 
     /// `http://127.0.0.1:PORT/beta`
@@ -127,19 +113,15 @@ impl Drop for Faulty {
 
 /// The reference service with [`TOKEN`].
 pub fn reference() -> service::RunningService {
-    service::start(ServiceConfig {
-        token: Some(TOKEN.into()),
-        ..ServiceConfig::default()
-    })
-    .expect("the reference service starts")
+    service::start(ServiceConfig { token: Some(TOKEN.into()), ..ServiceConfig::default() })
+        .expect("the reference service starts")
 }
 
 /// A fresh, empty directory below the target's test scratch space.
 pub fn scratch(name: &str) -> PathBuf {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, Ordering::SeqCst);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("gate-{name}-{}-{n}", std::process::id()));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("gate-{name}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create a scratch directory");
     dir
@@ -156,10 +138,7 @@ pub struct Outcome {
 impl Outcome {
     /// Both streams, for assertion messages.
     pub fn shown(&self) -> String {
-        format!(
-            "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
+        format!("exit {:?}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
     }
 }
 
@@ -168,15 +147,9 @@ pub fn target_vars(base_url: &str) -> Vec<(&'static str, String)> {
     vec![
         ("CONTRACT_BASE_URL", base_url.to_string()),
         ("CONTRACT_TOKEN", TOKEN.to_string()),
-        (
-            "CONTRACT_MOBILE_APP_ID",
-            service::DEFAULT_MOBILE_APP_ID.to_string(),
-        ),
+        ("CONTRACT_MOBILE_APP_ID", service::DEFAULT_MOBILE_APP_ID.to_string()),
         ("CONTRACT_STATUS_ID", service::DEFAULT_STATUS_ID.to_string()),
-        (
-            "CONTRACT_USER_STATUS_ID",
-            service::DEFAULT_USER_STATUS_ID.to_string(),
-        ),
+        ("CONTRACT_USER_STATUS_ID", service::DEFAULT_USER_STATUS_ID.to_string()),
         ("CONTRACT_TIMEOUT_MS", REQUEST_TIMEOUT_MS.to_string()),
     ]
 }
@@ -186,12 +159,7 @@ pub fn target_vars(base_url: &str) -> Vec<(&'static str, String)> {
 /// killed after [`DEADLINE`].
 pub fn binary(dir: &Path, args: &[&str], vars: &[(&str, String)]) -> Outcome {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_graph-contract"));
-    cmd.current_dir(dir)
-        .args(args)
-        .env_clear()
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.current_dir(dir).args(args).env_clear().stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     for (k, v) in vars {
         cmd.env(k, v);
     }
@@ -205,25 +173,13 @@ pub fn binary(dir: &Path, args: &[&str], vars: &[(&str, String)]) -> Outcome {
             String::from_utf8_lossy(&text).into_owned()
         })
     };
-    let stdout = drain(
-        child
-            .stdout
-            .take()
-            .map(|s| Box::new(s) as Box<dyn Read + Send>),
-    );
-    let stderr = drain(
-        child
-            .stderr
-            .take()
-            .map(|s| Box::new(s) as Box<dyn Read + Send>),
-    );
+    let stdout = drain(child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
+    let stderr = drain(child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
     let started = Instant::now();
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() < DEADLINE => {
-                std::thread::sleep(Duration::from_millis(20))
-            }
+            Ok(None) if started.elapsed() < DEADLINE => std::thread::sleep(Duration::from_millis(20)),
             _ => {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -244,11 +200,7 @@ fn replace_after(text: &str, prefix: &str, part: fn(char) -> bool, placeholder: 
     let mut rest = text;
     while let Some(at) = rest.find(prefix) {
         let after = &rest[at + prefix.len()..];
-        let len: usize = after
-            .chars()
-            .take_while(|c| part(*c))
-            .map(char::len_utf8)
-            .sum();
+        let len: usize = after.chars().take_while(|c| part(*c)).map(char::len_utf8).sum();
         out.push_str(&rest[..at + prefix.len()]);
         out.push_str(if len > 0 { placeholder } else { "" });
         rest = &after[len..];
