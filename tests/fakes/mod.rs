@@ -129,6 +129,9 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
+/// A hostile writer: writes whatever it likes to the connection, then the fake closes it.
+pub type Writer = Box<dyn FnOnce(&mut dyn Write) + Send>;
+
 /// What the fake does with one request.
 pub enum Action {
     /// Answer and keep the connection for the next request.
@@ -138,7 +141,7 @@ pub enum Action {
     /// Say nothing for this long, then close.
     Hang(Duration),
     /// Write whatever the closure writes (it may sleep, loop, fail), then close.
-    Write(Box<dyn FnOnce(&mut dyn Write) + Send>),
+    Write(Writer),
     /// Write these bytes, then reset the connection (RST, not FIN).
     Reset(Vec<u8>),
 }
