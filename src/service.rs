@@ -149,7 +149,8 @@ impl InitialState {
                 message: "expected a JSON object".into(),
             });
         }
-        let file: StateFile = serde_json::from_value(value).map_err(parse_error)?;
+        // Parsed from the text again (not from the value) so errors keep their line.
+        let file: StateFile = serde_json::from_str(text).map_err(parse_error)?;
         let contract = Contract::embedded();
         let mut records = Vec::new();
         let entries = file

@@ -953,6 +953,8 @@ fn an_empty_state_is_valid_and_holds_nothing() {
 #[case::error_on_line_3("{\n  \"deviceStatuses\": [\n    {\"mobileAppId\": }\n  ]\n}", 3, "expected value")]
 #[case::top_level_string(r#""state""#, 1, "")]
 #[case::top_level_null("null", 1, "")]
+#[case::top_level_array("[]", 1, "object")]
+#[case::positional_entries(r#"[[], []]"#, 1, "object")]
 #[case::unknown_top_level_field(r#"{"deviceStatuses": [], "devices": []}"#, 1, "devices")]
 #[case::unknown_entry_field(
     "{\"deviceStatuses\": [\n  {\"mobileAppId\": \"a\", \"userStatusId\": \"u\", \"object\": {}}\n]}",
