@@ -287,10 +287,10 @@ fn serve(addr: &str, state: Option<&Path>, token: Option<String>, body_limit: us
     Ok(exit::OK)
 }
 
-/// Whether to color output on stdout: a terminal, and `NO_COLOR` unset or empty.
+/// Whether stdout is a terminal (colors need one; `NO_COLOR` is in the config).
 fn use_color() -> bool {
     use std::io::IsTerminal;
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    std::io::stdout().is_terminal()
 }
 
 /// Loads the case files to replay: the given files, or every case file below the case
@@ -341,46 +341,139 @@ fn interrupt_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
     flag
 }
 
-fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failure> {
-    use crate::config::{Config, TargetSpec};
+/// The service under test: the embedded reference (kept running while it is held) or a
+/// remote one, with the ids of the objects to update.
+struct Under {
+    service: Option<crate::service::RunningService>,
+    base_url: String,
+    routes: Vec<crate::runner::Route>,
+}
+
+fn start_target(config: &crate::config::Config) -> Result<Under, Failure> {
+    use crate::config::TargetSpec;
     use crate::service::{self, ServiceConfig};
+    Ok(match &config.target {
+        TargetSpec::Embedded => {
+            let svc = service::start(ServiceConfig { token: Some(config.token.clone()), ..ServiceConfig::default() })?;
+            let routes = crate::runner::routes(
+                service::DEFAULT_MOBILE_APP_ID,
+                service::DEFAULT_STATUS_ID,
+                service::DEFAULT_USER_STATUS_ID,
+            );
+            Under { base_url: svc.base_url(), service: Some(svc), routes }
+        }
+        TargetSpec::Remote { base_url, ids } => Under {
+            service: None,
+            base_url: base_url.clone(),
+            routes: crate::runner::routes(&ids.mobile_app_id, &ids.status_id, &ids.user_status_id),
+        },
+    })
+}
+
+/// The HTTP client, trusting the platform's roots or only `--ca-cert`.
+fn client(args: &RunArgs, config: &crate::config::Config, base_url: &str) -> Result<crate::target::Target, Failure> {
+    use crate::target::Target;
+    match &args.ca_cert {
+        None => Ok(Target::new(base_url, config.token.clone(), config.timeout)),
+        Some(path) => {
+            let pem =
+                std::fs::read(path).map_err(|e| IoError::new("read", path, "give a PEM file with --ca-cert", e))?;
+            Target::with_ca(base_url, config.token.clone(), config.timeout, &pem)
+                .map_err(|e| Failure::from(format!("--ca-cert {}: {e}", path.display())))
+        }
+    }
+}
+
+/// A progress bar on stderr when it is a terminal; hidden otherwise.
+fn progress_bar(options: &crate::runner::Options, routes: usize) -> indicatif::ProgressBar {
     use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let contract = Contract::embedded();
+    let replays = options.replay.len() / routes.max(1);
+    let per_route = if options.replay_only {
+        3 + 2 * replays
+    } else {
+        let generated = crate::generate::coverage(contract).len() + crate::generate::negatives(contract).len();
+        3 + 2 * (generated + options.cases as usize + replays)
+    };
+    let bar = indicatif::ProgressBar::new((per_route * routes) as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} checks · {msg} · {elapsed}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// What a run wrote besides its output, and what went wrong writing it.
+#[derive(Default)]
+struct Written {
+    regressions: Vec<PathBuf>,
+    baselines: Vec<(String, PathBuf)>,
+    problems: Vec<String>,
+}
+
+/// Writes the JSON and JUnit reports, the regression case files and unrestored baselines.
+fn write_outputs(report: &crate::report::Report, args: &RunArgs, replaying: bool) -> Written {
+    let mut w = Written::default();
+    let date_times = Contract::embedded().date_time_properties();
+    let put = |path: &Path, text: Result<String, String>, what: &'static str| match text {
+        Ok(text) => write_file(path, &text, what).map_err(|e| e.to_string()),
+        Err(e) => Err(e),
+    };
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(report)
+            .map(|t| t + "\n")
+            .map_err(|e| format!("cannot render the JSON report: {e}"));
+        if let Err(e) = put(path, text, "check --json") {
+            w.problems.push(e);
+        }
+    }
+    if let Some(path) = &args.junit {
+        if let Err(e) = put(path, crate::junit::render(report, &date_times), "check --junit") {
+            w.problems.push(e);
+        }
+    }
+    if !replaying {
+        for check in report.failures() {
+            let Some((name, case)) = crate::cases::regression(check, report.seed) else { continue };
+            let path = args.regressions.join(&name);
+            if w.regressions.contains(&path) {
+                continue;
+            }
+            let text = serde_json::to_string_pretty(&case).map(|t| t + "\n").map_err(|e| e.to_string());
+            match put(&path, text, "check --regressions") {
+                Ok(()) => w.regressions.push(path),
+                Err(e) => w.problems.push(e),
+            }
+        }
+    }
+    for r in report.restore.iter().filter(|r| !r.restored) {
+        let Some(b) = &r.baseline else { continue };
+        let slug: String = r.route.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+        let path = args.baseline_dir.join(format!("graph-contract-baseline-{slug}-{}.json", report.seed));
+        let text = serde_json::to_string_pretty(b).map(|t| t + "\n").map_err(|e| e.to_string());
+        match put(&path, text, "the baseline could not be saved either; copy it from the JSON report") {
+            Ok(()) => w.baselines.push((r.route.clone(), path)),
+            Err(e) => w.problems.push(e),
+        }
+    }
+    w
+}
+
+fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failure> {
+    use crate::config::Config;
 
     let config = Config::from_env(&args.flags())?;
     if let Some(rate) = args.rate.filter(|r| !(r.is_finite() && *r > 0.0)) {
         return Err(Failure::from(format!("--rate is {rate}: expected a number of requests per second above 0")));
     }
     let case_files = load_cases(args, files)?;
-    let github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
     for w in &config.warnings {
         eprintln!("warning: {w}");
     }
-    let interrupt = interrupt_flag();
-    let (service, base_url, ids) = match &config.target {
-        TargetSpec::Embedded => {
-            let svc = service::start(ServiceConfig { token: Some(config.token.clone()), ..ServiceConfig::default() })?;
-            let url = svc.base_url();
-            (
-                Some(svc),
-                url,
-                (service::DEFAULT_MOBILE_APP_ID, service::DEFAULT_STATUS_ID, service::DEFAULT_USER_STATUS_ID),
-            )
-        }
-        TargetSpec::Remote { base_url, ids } => {
-            (None, base_url.clone(), (ids.mobile_app_id.as_str(), ids.status_id.as_str(), ids.user_status_id.as_str()))
-        }
-    };
-    let contract = Contract::embedded();
-    let target = match &args.ca_cert {
-        None => crate::target::Target::new(&base_url, config.token.clone(), config.timeout),
-        Some(path) => {
-            let pem =
-                std::fs::read(path).map_err(|e| IoError::new("read", path, "give a PEM file with --ca-cert", e))?;
-            crate::target::Target::with_ca(&base_url, config.token.clone(), config.timeout, &pem)
-                .map_err(|e| Failure::from(format!("--ca-cert {}: {e}", path.display())))?
-        }
-    };
-    let routes = crate::runner::routes(ids.0, ids.1, ids.2);
+    let under = start_target(&config)?;
+    let target = client(args, &config, &under.base_url)?;
     let mut options = crate::runner::Options::new(config.cases, config.seed);
     options.max_requests = args.max_requests;
     options.rate = args.rate;
@@ -388,131 +481,57 @@ fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failur
     options.warnings = config.warnings.clone();
     options.replay = case_files.iter().flat_map(|c| c.replay_cases()).collect();
     options.replay_only = files.is_some();
-    options.interrupt = interrupt.clone();
+    options.interrupt = interrupt_flag();
+
+    let what = if files.is_some() {
+        format!("replaying {} case files", case_files.len())
+    } else {
+        format!("{} random cases per route, {} case files", config.cases, case_files.len())
+    };
+    let embedded = under.service.is_some();
     {
         let mut out = std::io::stdout().lock();
-        let what = if files.is_some() {
-            format!("replaying {} case files", case_files.len())
-        } else {
-            format!("{} random cases per route, {} case files", config.cases, case_files.len())
-        };
-        let _ = writeln!(
-            out,
-            "graph-contract: checking {base_url}{} · seed {} · {what}",
-            if service.is_some() { " (embedded reference service)" } else { "" },
-            config.seed,
-        );
+        let shown = if embedded { " (embedded reference service)" } else { "" };
+        let _ = writeln!(out, "graph-contract: checking {}{shown} · seed {} · {what}", under.base_url, config.seed);
         let _ = out.flush();
     }
-
-    let progress = if std::io::stderr().is_terminal() {
-        let per_route = if options.replay_only {
-            3 + 2 * options.replay.len() / routes.len().max(1)
-        } else {
-            3 + 2
-                * (crate::generate::coverage(contract).len()
-                    + config.cases as usize
-                    + crate::generate::negatives(contract).len()
-                    + options.replay.len() / routes.len().max(1))
-        };
-        let bar = indicatif::ProgressBar::new((per_route * routes.len()) as u64);
-        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} checks · {msg} · {elapsed}")
-        {
-            bar.set_style(style);
-        }
-        bar
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let progress = progress_bar(&options, under.routes.len());
     let mut failed = 0usize;
-    let report = crate::runner::run(contract, &target, &routes, &options, service.is_some(), &mut |check| {
+    let contract = Contract::embedded();
+    let report = crate::runner::run(contract, &target, &under.routes, &options, embedded, &mut |check| {
         failed += usize::from(!check.passed);
         progress.inc(1);
         progress.set_message(format!("{} · {failed} failed", check.route));
     });
     progress.finish_and_clear();
-    drop(service);
+    drop(under);
 
-    let date_times = contract.date_time_properties();
-    let mut problems = Vec::new();
-    if let Some(path) = &args.json {
-        match serde_json::to_string_pretty(&report) {
-            Ok(text) => {
-                if let Err(e) = write_file(path, &(text + "\n"), "check --json") {
-                    problems.push(e.to_string());
-                }
-            }
-            Err(e) => problems.push(format!("cannot render the JSON report: {e}")),
-        }
-    }
-    if let Some(path) = &args.junit {
-        match crate::junit::render(&report, &date_times) {
-            Ok(xml) => {
-                if let Err(e) = write_file(path, &xml, "check --junit") {
-                    problems.push(e.to_string());
-                }
-            }
-            Err(e) => problems.push(e),
-        }
-    }
-    let mut regressions = Vec::new();
-    if files.is_none() {
-        for check in report.failures() {
-            if let Some((name, case)) = crate::cases::regression(check, report.seed) {
-                let path = args.regressions.join(&name);
-                if regressions.contains(&path) {
-                    continue;
-                }
-                let text = serde_json::to_string_pretty(&case).unwrap_or_default() + "\n";
-                match write_file(&path, &text, "check --regressions") {
-                    Ok(()) => regressions.push(path),
-                    Err(e) => problems.push(e.to_string()),
-                }
-            }
-        }
-    }
-    let mut baselines = Vec::new();
-    for r in report.restore.iter().filter(|r| !r.restored) {
-        if let Some(b) = &r.baseline {
-            let slug: String = r.route.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
-            let path = args.baseline_dir.join(format!("graph-contract-baseline-{slug}-{}.json", report.seed));
-            let text = serde_json::to_string_pretty(b).unwrap_or_default() + "\n";
-            match write_file(&path, &text, "the baseline could not be saved either; copy it from the JSON report") {
-                Ok(()) => baselines.push((r.route.clone(), path)),
-                Err(e) => problems.push(e.to_string()),
-            }
-        }
-    }
-
-    let style = crate::human::Style { color: use_color(), ..crate::human::Style::default() };
+    let written = write_outputs(&report, args, files.is_some());
+    let style = crate::human::Style { color: config.color && use_color(), ..crate::human::Style::default() };
     let mut out = std::io::stdout().lock();
-    if github {
+    if config.github_actions {
         for c in report.failures() {
-            let _ = writeln!(
-                out,
-                "::error title={}::{}",
-                github_escape(&format!("graph-contract {} {} {}", c.route, c.case_id, c.name)),
-                github_escape(&c.problems.join("; "))
-            );
+            let title = github_escape(&format!("graph-contract {} {} {}", c.route, c.case_id, c.name));
+            let _ = writeln!(out, "::error title={title}::{}", github_escape(&c.problems.join("; ")));
         }
     }
-    let _ = write!(out, "{}", crate::human::failures(&report, &date_times, style));
-    for p in &regressions {
-        let _ =
-            writeln!(out, "wrote regression case {} (replay it: graph-contract replay {})", p.display(), p.display());
+    let _ = write!(out, "{}", crate::human::failures(&report, &contract.date_time_properties(), style));
+    for p in &written.regressions {
+        let p = p.display();
+        let _ = writeln!(out, "wrote regression case {p} (replay it: graph-contract replay {p})");
     }
     let _ = write!(out, "{}", crate::human::summary(&report, style));
     drop(out);
-    for (route, path) in &baselines {
+    for (route, path) in &written.baselines {
         eprintln!(
             "error: THE OBJECT ON {route} WAS NOT RESTORED. Its baseline is saved in {}; PATCH it back by hand.",
             path.display()
         );
     }
-    for p in &problems {
+    for p in &written.problems {
         eprintln!("error: {p}");
     }
-    if !problems.is_empty() && report.exit_code() == exit::OK {
+    if !written.problems.is_empty() && report.exit_code() == exit::OK {
         return Ok(exit::USAGE);
     }
     Ok(report.exit_code())

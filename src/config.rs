@@ -63,6 +63,10 @@ pub struct Config {
     pub timeout: Duration,
     /// Things the user should know before the run (e.g. plain http to a remote host).
     pub warnings: Vec<String>,
+    /// Colors allowed: `NO_COLOR` unset or empty (a terminal is needed too).
+    pub color: bool,
+    /// `GITHUB_ACTIONS=true`: print `::error` workflow commands for failures.
+    pub github_actions: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -212,6 +216,8 @@ impl Config {
             seed: seed.unwrap_or_else(random_seed),
             timeout: Duration::from_millis(timeout_ms),
             warnings,
+            color: env("NO_COLOR").is_none_or(|v| v.is_empty()),
+            github_actions: env("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
         })
     }
 
@@ -306,6 +312,14 @@ mod tests {
         vars.pop();
         vars.push(("CONTRACT_BASE_URL", "http://127.0.0.1:9/beta"));
         assert!(cfg(&Flags::default(), &vars).unwrap().warnings.is_empty());
+    }
+
+    #[test]
+    fn output_settings() {
+        let c = cfg(&Flags::default(), &[("NO_COLOR", "1"), ("GITHUB_ACTIONS", "true")]).unwrap();
+        assert!(!c.color && c.github_actions);
+        let c = cfg(&Flags::default(), &[("NO_COLOR", ""), ("GITHUB_ACTIONS", "false")]).unwrap();
+        assert!(c.color && !c.github_actions);
     }
 
     #[test]
