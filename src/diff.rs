@@ -47,6 +47,10 @@ fn walk(pointer: &str, expected: &Value, actual: &Value, date_times: &[&str], to
         (Value::Object(e), Value::Object(a)) => {
             let skip = |k: &str| top && k.starts_with('@');
             for (k, ev) in e.iter().filter(|(k, _)| !skip(k)) {
+                if a.get(k) == Some(ev) {
+                    // Equal to the letter: nothing to report, no pointer to build.
+                    continue;
+                }
                 let p = format!("{pointer}/{}", escape(k));
                 match a.get(k) {
                     Some(av) => {

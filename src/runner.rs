@@ -242,13 +242,16 @@ impl Run<'_> {
 
     /// Checks an answer that must be the whole object: 200, JSON, valid, the key, and (when
     /// given) equal to `expected`. Fills `check` and returns the object when there is one.
+    /// Checks an answer that must be the whole object: 200, JSON, valid, the key, and (when
+    /// given) equal to `expected`. Fills `check` (the body becomes `check.actual`) and returns
+    /// whether the answer held an object.
     fn object_answer(
         &self,
         check: &mut Check,
-        answer: &Answer,
+        answer: Answer,
         key: &str,
         expected: Option<&Map<String, Value>>,
-    ) -> Option<Map<String, Value>> {
+    ) -> bool {
         if answer.status != 200 {
             check.problems.push(format!("expected status 200, got {}{}", answer.status, redirect_note(answer.status)));
         }
@@ -261,43 +264,38 @@ impl Run<'_> {
         if let Some(p) = &answer.body_problem {
             check.problems.push(p.clone());
         }
-        let object = match &answer.json {
-            Some(Value::Object(m)) => Some(m.clone()),
-            Some(other) => {
-                check.problems.push(format!("expected a JSON object, got {}", kind_name(other)));
-                None
+        let value = match answer.json {
+            Some(value @ Value::Object(_)) => value,
+            other => {
+                check.problems.push(match &other {
+                    Some(v) => format!("expected a JSON object, got {}", kind_name(v)),
+                    None if answer.body.trim().is_empty() => {
+                        "expected the whole object in the body, got an empty body".to_string()
+                    }
+                    None => "the body is not JSON".to_string(),
+                });
+                check.actual = Some(other.unwrap_or(Value::String(answer.body)));
+                // A problem was recorded above: the check must not keep its initial `passed`.
+                check.passed = false;
+                return false;
             }
-            None if answer.body.trim().is_empty() => {
-                check.problems.push("expected the whole object in the body, got an empty body".into());
-                None
-            }
-            None => {
-                check.problems.push("the body is not JSON".into());
-                None
-            }
-        };
-        check.actual = Some(answer.json.clone().unwrap_or_else(|| Value::String(answer.body.clone())));
-        let Some(object) = object else {
-            // A problem was recorded above: the check must not keep its initial `passed`.
-            check.passed = false;
-            return None;
         };
         if answer.status != 200 {
             // An error answer is not the object: comparing it would only bury the status.
-            if let Some(code) = answer.json.as_ref().and_then(|j| j.pointer("/error/code")) {
+            if let Some(code) = value.pointer("/error/code") {
                 check.problems.push(format!("the service answered error code {code}"));
             }
+            check.actual = Some(value);
             check.passed = false;
-            return None;
+            return false;
         }
-        let value = Value::Object(object.clone());
         for v in self.contract.validate(Body::Response, &value) {
             check.problems.push(format!("not valid against the response schema: {v}"));
         }
         for v in self.contract.semantic_violations(&value) {
             check.problems.push(format!("not a valid instant: {v}"));
         }
-        match object.get(&self.contract.key) {
+        match value.get(&self.contract.key) {
             Some(Value::String(k)) if k == key => {}
             other => check.problems.push(format!(
                 "expected {} {key:?} (the key), got {}",
@@ -307,8 +305,8 @@ impl Run<'_> {
         }
         if let Some(expected) = expected {
             let e = Value::Object(expected.clone());
-            check.expected = Some(e.clone());
             check.differences = diff::compare(&e, &value, &self.contract.date_time_properties());
+            check.expected = Some(e);
             if !check.differences.is_empty() {
                 check.problems.push(format!(
                     "the object differs from the expected one at {}",
@@ -316,8 +314,9 @@ impl Run<'_> {
                 ));
             }
         }
+        check.actual = Some(value);
         check.passed = check.problems.is_empty();
-        Some(object)
+        true
     }
 
     fn transport_failure(check: &mut Check, failure: &Failure) {
@@ -340,7 +339,10 @@ impl Run<'_> {
         let req = Request::get(self.target.url(&route.path));
         check.request = Some(req.clone());
         let object = match self.send(&req, phase == Phase::Restore) {
-            Ok(answer) => self.object_answer(&mut check, &answer, &route.key, expected),
+            Ok(answer) => {
+                let read = self.object_answer(&mut check, answer, &route.key, expected);
+                read.then(|| check.actual.as_ref().and_then(Value::as_object).map(strip_annotations)).flatten()
+            }
             Err(Failure::NotSent(m)) => {
                 check.note = Some(format!("not sent: {m}"));
                 None
@@ -394,7 +396,7 @@ impl Run<'_> {
                 patch.passed = patch.problems.is_empty();
             }
             Ok(answer) => {
-                self.object_answer(&mut patch, &answer, &route.key, Some(&expected));
+                self.object_answer(&mut patch, answer, &route.key, Some(&expected));
             }
             Err(Failure::NotSent(_)) => return CaseResult { checks: Vec::new(), failed: false, timed_out: false },
             Err(f) => Self::transport_failure(&mut patch, &f),
@@ -404,10 +406,8 @@ impl Run<'_> {
         let mut checks = vec![patch];
         if self.stop.is_none() || phase == Phase::Restore {
             let (persisted, object) = self.get_check(route, phase, case_id, "persisted", Some(&expected));
-            *model = object
-                .filter(|_| persisted.problems.iter().all(|p| !p.starts_with("expected status")))
-                .map(|o| strip_annotations(&o))
-                .unwrap_or(expected);
+            // What the service holds now (an object only with a 200), else the best guess.
+            *model = object.unwrap_or(expected);
             checks.push(persisted);
         } else {
             *model = expected;
@@ -477,7 +477,7 @@ impl Run<'_> {
         if self.stop.is_none() {
             let (unchanged, object) = self.get_check(route, Phase::Negative, &case.id, "unchanged", Some(model));
             if let Some(o) = object {
-                *model = strip_annotations(&o);
+                *model = o;
             }
             out.push(unchanged);
         }
@@ -671,7 +671,6 @@ impl Run<'_> {
             // Without a valid baseline there is nothing to compare with, and nothing to restore.
             return (None, 0);
         };
-        let baseline = strip_annotations(&baseline);
         let mut model = baseline.clone();
         let mut enum_sent = 0;
 

@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::Value;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 /// Bodies larger than this are cut off and reported as a violation (a hostile answer must not
 /// exhaust memory).
@@ -129,6 +131,32 @@ impl std::fmt::Display for Failure {
     }
 }
 
+/// Resolves each host once per [`Target`]. ureq's resolver starts a thread for every request
+/// when a timeout is set (to bound the lookup), which cost a third of a loopback request.
+#[derive(Debug, Default)]
+struct CachingResolver {
+    known: std::sync::Mutex<std::collections::HashMap<String, ResolvedSocketAddrs>>,
+}
+
+impl Resolver for CachingResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let key = format!("{}://{}", uri.scheme_str().unwrap_or(""), uri.authority().map_or("", |a| a.as_str()));
+        if let Some(hit) = self.known.lock().ok().and_then(|k| k.get(&key).cloned()) {
+            return Ok(hit);
+        }
+        let found = DefaultResolver::default().resolve(uri, config, timeout)?;
+        if let Ok(mut known) = self.known.lock() {
+            known.insert(key, found.clone());
+        }
+        Ok(found)
+    }
+}
+
 /// A service under test.
 pub struct Target {
     agent: ureq::Agent,
@@ -189,15 +217,15 @@ impl Target {
 
     fn build(base_url: &str, token: String, timeout: Duration, roots: ureq::tls::RootCerts) -> Target {
         let tls = ureq::tls::TlsConfig::builder().root_certs(roots).build();
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             // A 3xx is answered as it is: the token never follows a redirect to another origin.
             .max_redirects(0)
             .timeout_global(Some(timeout))
             .tls_config(tls)
             .user_agent(concat!("graph-contract/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
+            .build();
+        let agent = ureq::Agent::with_parts(config, DefaultConnector::new(), CachingResolver::default());
         Target { agent, base_url: base_url.trim_end_matches('/').to_string(), token, timeout }
     }
 
@@ -288,7 +316,10 @@ impl Target {
                 body.push_str("$CONTRACT_TOKEN");
             }
         }
-        let json = json.map(|v| redact_value(v, &self.token));
+        let json = json.map(|mut v| {
+            redact_value(&mut v, &self.token);
+            v
+        });
         Ok(Answer {
             status,
             content_type,
@@ -305,18 +336,22 @@ fn http_request(method: &str, url: &str) -> ureq::http::request::Builder {
     ureq::http::Request::builder().method(method).uri(url)
 }
 
-/// Replaces the token wherever it appears in a JSON value's strings.
-fn redact_value(v: Value, token: &str) -> Value {
+/// Replaces the token wherever it appears in a JSON value's strings and keys, in place (an
+/// object is rebuilt only when one of its keys holds the token).
+fn redact_value(v: &mut Value, token: &str) {
     if token.is_empty() {
-        return v;
+        return;
     }
     match v {
-        Value::String(s) if s.contains(token) => Value::String(s.replace(token, "$CONTRACT_TOKEN")),
-        Value::Array(a) => Value::Array(a.into_iter().map(|x| redact_value(x, token)).collect()),
-        Value::Object(o) => Value::Object(
-            o.into_iter().map(|(k, x)| (k.replace(token, "$CONTRACT_TOKEN"), redact_value(x, token))).collect(),
-        ),
-        other => other,
+        Value::String(s) if s.contains(token) => *s = s.replace(token, "$CONTRACT_TOKEN"),
+        Value::Array(a) => a.iter_mut().for_each(|x| redact_value(x, token)),
+        Value::Object(o) => {
+            if o.keys().any(|k| k.contains(token)) {
+                *o = std::mem::take(o).into_iter().map(|(k, x)| (k.replace(token, "$CONTRACT_TOKEN"), x)).collect();
+            }
+            o.values_mut().for_each(|x| redact_value(x, token));
+        }
+        _ => {}
     }
 }
 
