@@ -255,8 +255,18 @@ fn authorized(shared: &Shared, headers: &HeaderMap) -> bool {
     }
 }
 
+/// Reads and drops a request body (up to the limit) so that the connection stays usable: a
+/// server that answers before reading the body has to close the connection, and a client
+/// that reuses it then sees it drop.
+async fn drain(body: Option<Body>, limit: usize) {
+    if let Some(body) = body {
+        let _ = axum::body::to_bytes(body, limit).await;
+    }
+}
+
 async fn handle(shared: Arc<Shared>, key: RecordKey, headers: HeaderMap, body: Option<Body>) -> Response {
     if !authorized(&shared, &headers) {
+        drain(body, shared.body_limit).await;
         return error(
             StatusCode::UNAUTHORIZED,
             "InvalidAuthenticationToken",
@@ -267,6 +277,7 @@ async fn handle(shared: Arc<Shared>, key: RecordKey, headers: HeaderMap, body: O
     }
     let exists = shared.records.lock().map(|r| r.contains_key(&key)).unwrap_or(false);
     if !exists {
+        drain(body, shared.body_limit).await;
         let message = format!("No mobileAppInstallStatus with id '{}' at {}", key.status_id(), key.path());
         return error(StatusCode::NOT_FOUND, "ResourceNotFound", &message, &shared, &headers);
     }
