@@ -306,6 +306,15 @@ fn load_cases(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<Vec<crate::ca
     paths.iter().map(|p| CaseFile::load(p).map_err(Failure::from)).collect()
 }
 
+/// `1 case file`, `2 case files`.
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
 /// Writes `text` to `path`, creating its directory.
 fn write_file(path: &Path, text: &str, what: &'static str) -> Result<(), IoError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -484,9 +493,9 @@ fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failur
     options.interrupt = interrupt_flag();
 
     let what = if files.is_some() {
-        format!("replaying {} case files", case_files.len())
+        format!("replaying {}", count(case_files.len(), "case file"))
     } else {
-        format!("{} random cases per route, {} case files", config.cases, case_files.len())
+        format!("{} random cases per route, {}", config.cases, count(case_files.len(), "case file"))
     };
     let embedded = under.service.is_some();
     {

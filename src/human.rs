@@ -89,6 +89,14 @@ pub fn failures(report: &Report, date_times: &[&str], style: Style) -> String {
         out.push_str(&failure(c, report.seed, date_times, style));
         out.push('\n');
     }
+    if report.embedded && !all.is_empty() {
+        let port = report.target.rsplit(':').next().and_then(|p| p.split('/').next()).unwrap_or("8080");
+        let _ = writeln!(
+            out,
+            "(the embedded service stopped with the run: to use the reproducers, start the same service with\n \
+             `graph-contract serve --addr 127.0.0.1:{port}` and export CONTRACT_TOKEN; every run starts from the page's example)\n"
+        );
+    }
     if all.len() > style.max_failures {
         let _ = writeln!(
             out,

@@ -794,13 +794,18 @@ pub fn run(
     let mut restore = Vec::new();
     let mut unreachable = None;
     let mut stopped = None;
-    for (i, route) in routes.iter().enumerate() {
+    for route in routes {
         if matches!(run.stop, Some(Stop::Interrupted | Stop::Budget(_) | Stop::Throttled(_))) {
             break;
         }
+        if options.replay_only && !options.replay.iter().any(|c| c.route == route.name) {
+            // Nothing to replay here: no need to touch this route's object.
+            continue;
+        }
+        let first = checks.is_empty();
         let before = checks.len();
         let (restored, enum_sent) = run.route(route, &mut checks);
-        if i == 0 && checks.len() == before + 1 {
+        if first && checks.len() == before + 1 {
             if let Some(f) = checks[before].problems.first().filter(|p| p.starts_with("the target is unreachable")) {
                 unreachable = Some(f.clone());
                 break;

@@ -678,14 +678,50 @@ fn the_restore_patch_writes_every_property_but_the_key() {
     let fake = Fake::forwarding();
     let mut options = Options::new(0, 1);
     options.replay_only = true;
+    // One empty update per route, so that both routes run (and are restored).
+    options.replay = ["deviceStatuses", "userStatuses/deviceStatuses"]
+        .map(|route| graph_contract::runner::ReplayCase {
+            id: "case/empty".into(),
+            route: route.into(),
+            body: "{}".into(),
+            expect_status: 200,
+            expect_subset: None,
+        })
+        .to_vec();
     let report = run_library(&fake.base_url(), &options, Duration::from_secs(5));
     assert_eq!(report.exit_code(), 0, "{:?}", report.failures().collect::<Vec<_>>());
     let restores: Vec<Map<String, Value>> =
-        fake.seen().iter().filter(|r| r.is_patch()).filter_map(|r| r.object()).collect();
+        fake.seen().iter().filter(|r| r.is_patch()).filter_map(|r| r.object()).filter(|o| !o.is_empty()).collect();
     assert_eq!(restores.len(), 2);
     let mut writable = baseline();
     writable.remove("id");
     for r in restores {
         assert_eq!(Value::Object(r), Value::Object(writable.clone()));
     }
+}
+
+/// A replay touches only the routes its cases name: the other route's object is not even read.
+#[test]
+fn a_replay_touches_only_the_routes_of_its_cases() {
+    let fake = Fake::forwarding();
+    let mut options = Options::new(0, 1);
+    options.replay_only = true;
+    options.replay = vec![graph_contract::runner::ReplayCase {
+        id: "case/one-route".into(),
+        route: "deviceStatuses".into(),
+        body: r#"{"installState":"installed"}"#.into(),
+        expect_status: 200,
+        expect_subset: None,
+    }];
+    let report = run_library(&fake.base_url(), &options, Duration::from_secs(5));
+    assert_eq!(report.exit_code(), 0, "{:?}", report.failures().collect::<Vec<_>>());
+    let seen = fake.seen();
+    assert!(!seen.is_empty());
+    assert!(
+        seen.iter().all(|r| !r.path.contains("/userStatuses/")),
+        "{:?}",
+        seen.iter().map(|r| &r.path).collect::<Vec<_>>()
+    );
+    assert_eq!(report.routes(), ["deviceStatuses"]);
+    fake.upstream().assert_at_baseline();
 }
