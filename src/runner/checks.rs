@@ -1,0 +1,323 @@
+//! What each kind of case sends and expects: the object answers of updates and GETs, the
+//! refusals of the negative pass, and replayed case files.
+
+use std::time::Instant;
+
+use serde_json::{json, Map, Value};
+
+use super::{elapsed_ms, strip_annotations, CaseResult, ReplayCase, Route, Run};
+use crate::contract::Body;
+use crate::diff;
+use crate::generate::{Aim, Expect, NegativeCase, Update};
+use crate::report::{Check, Phase};
+use crate::target::{Answer, Failure, Request};
+
+impl Run<'_> {
+    /// Checks an answer that must be the whole object: 200, JSON, valid, the key, and (when
+    /// given) equal to `expected`. Fills `check` and returns the object when there is one.
+    /// Checks an answer that must be the whole object: 200, JSON, valid, the key, and (when
+    /// given) equal to `expected`. Fills `check` (the body becomes `check.actual`) and returns
+    /// whether the answer held an object.
+    pub(super) fn object_answer(
+        &self,
+        check: &mut Check,
+        answer: Answer,
+        key: &str,
+        expected: Option<&Map<String, Value>>,
+    ) -> bool {
+        if answer.status != 200 {
+            check.problems.push(format!("expected status 200, got {}{}", answer.status, redirect_note(answer.status)));
+        }
+        if !answer.is_json_content_type() {
+            check.problems.push(format!(
+                "expected Content-Type application/json, got {}",
+                answer.content_type.as_deref().unwrap_or("none")
+            ));
+        }
+        if let Some(p) = &answer.body_problem {
+            check.problems.push(p.clone());
+        }
+        let value = match answer.json {
+            Some(value @ Value::Object(_)) => value,
+            other => {
+                check.problems.push(match &other {
+                    Some(v) => format!("expected a JSON object, got {}", kind_name(v)),
+                    None if answer.body.trim().is_empty() => {
+                        "expected the whole object in the body, got an empty body".to_string()
+                    }
+                    None => "the body is not JSON".to_string(),
+                });
+                check.actual = Some(other.unwrap_or(Value::String(answer.body)));
+                // A problem was recorded above: the check must not keep its initial `passed`.
+                check.passed = false;
+                return false;
+            }
+        };
+        if answer.status != 200 {
+            // An error answer is not the object: comparing it would only bury the status.
+            if let Some(code) = value.pointer("/error/code") {
+                check.problems.push(format!("the service answered error code {code}"));
+            }
+            check.actual = Some(value);
+            check.passed = false;
+            return false;
+        }
+        for v in self.contract.validate(Body::Response, &value) {
+            check.problems.push(format!("not valid against the response schema: {v}"));
+        }
+        for v in self.contract.semantic_violations(&value) {
+            check.problems.push(format!("not a valid instant: {v}"));
+        }
+        match value.get(&self.contract.key) {
+            Some(Value::String(k)) if k == key => {}
+            other => check.problems.push(format!(
+                "expected {} {key:?} (the key), got {}",
+                self.contract.key,
+                other.map_or("nothing".to_string(), Value::to_string)
+            )),
+        }
+        if let Some(expected) = expected {
+            let e = Value::Object(expected.clone());
+            check.differences = diff::compare(&e, &value, &self.contract.date_time_properties());
+            check.expected = Some(e);
+            if !check.differences.is_empty() {
+                check.problems.push(format!(
+                    "the object differs from the expected one at {}",
+                    check.differences.iter().map(|d| d.pointer.as_str()).collect::<Vec<_>>().join(", ")
+                ));
+            }
+        }
+        check.actual = Some(value);
+        check.passed = check.problems.is_empty();
+        true
+    }
+
+    pub(super) fn transport_failure(check: &mut Check, failure: &Failure) {
+        check.passed = false;
+        check.timed_out = matches!(failure, Failure::Timeout(_));
+        check.problems.push(failure.to_string());
+    }
+
+    /// GET the object and check it (against `expected` when given).
+    pub(super) fn get_check(
+        &mut self,
+        route: &Route,
+        phase: Phase,
+        case_id: &str,
+        name: &str,
+        expected: Option<&Map<String, Value>>,
+    ) -> (Check, Option<Map<String, Value>>) {
+        let started = Instant::now();
+        let mut check = self.check(route, phase, case_id, name);
+        let req = Request::get(self.target.url(&route.path));
+        check.request = Some(req.clone());
+        let object = match self.send(&req, phase == Phase::Restore) {
+            Ok(answer) => {
+                let read = self.object_answer(&mut check, answer, &route.key, expected);
+                read.then(|| check.actual.as_ref().and_then(Value::as_object).map(strip_annotations)).flatten()
+            }
+            Err(Failure::NotSent(m)) => {
+                check.note = Some(format!("not sent: {m}"));
+                None
+            }
+            Err(f) => {
+                Self::transport_failure(&mut check, &f);
+                None
+            }
+        };
+        check.duration_ms = elapsed_ms(started);
+        (check, object)
+    }
+
+    /// One update: PATCH, check the answer, GET, check it persisted. Updates `model`.
+    pub(super) fn update(
+        &mut self,
+        route: &Route,
+        phase: Phase,
+        case_id: &str,
+        update: &Update,
+        model: &mut Map<String, Value>,
+    ) -> CaseResult {
+        let started = Instant::now();
+        let mut patch = self.check(route, phase, case_id, "PATCH answer");
+        let body = Value::Object(update.clone());
+        let mut invalid = self.contract.validate(Body::Request, &body);
+        invalid.extend(self.contract.semantic_violations(&body));
+        if !invalid.is_empty() {
+            // A generator or case-file bug, not the target's: nothing is sent.
+            patch.passed = false;
+            patch.problems = invalid.iter().map(|v| format!("not sent: the update itself is invalid: {v}")).collect();
+            return CaseResult { checks: vec![patch], failed: true, timed_out: false };
+        }
+        let mut expected = model.clone();
+        for (k, v) in update.iter().filter(|(k, _)| !k.starts_with('@')) {
+            expected.insert(k.clone(), v.clone());
+        }
+        let mut req = Request::patch(self.target.url(&route.path), body.to_string());
+        if self.options.accept_no_content {
+            req.headers.push(("Prefer".into(), "return=minimal".into()));
+        }
+        patch.request = Some(req.clone());
+        match self.send(&req, phase == Phase::Restore) {
+            Ok(answer) if answer.status == 204 && self.options.accept_no_content => {
+                // --accept-no-content: the GET below verifies the update.
+                if !answer.body.is_empty() {
+                    patch.problems.push(format!("204 No Content with a body of {} bytes", answer.body.len()));
+                }
+                patch.expected = Some(json!({"status": "200 with the object, or 204 with no body"}));
+                patch.actual = Some(json!({"status": 204}));
+                patch.passed = patch.problems.is_empty();
+            }
+            Ok(answer) => {
+                self.object_answer(&mut patch, answer, &route.key, Some(&expected));
+            }
+            Err(Failure::NotSent(_)) => return CaseResult { checks: Vec::new(), failed: false, timed_out: false },
+            Err(f) => Self::transport_failure(&mut patch, &f),
+        }
+        patch.duration_ms = elapsed_ms(started);
+        let timed_out = patch.timed_out;
+        let mut checks = vec![patch];
+        if self.stop.is_none() || phase == Phase::Restore {
+            let (persisted, object) = self.get_check(route, phase, case_id, "persisted", Some(&expected));
+            // What the service holds now (an object only with a 200), else the best guess.
+            *model = object.unwrap_or(expected);
+            checks.push(persisted);
+        } else {
+            *model = expected;
+        }
+        let failed = checks.iter().any(|c| !c.passed);
+        let timed_out = timed_out || checks.iter().any(|c| c.timed_out);
+        CaseResult { checks, failed, timed_out }
+    }
+
+    /// A request the target must refuse; then the object must be unchanged.
+    pub(super) fn negative(
+        &mut self,
+        route: &Route,
+        case: &NegativeCase,
+        model: &mut Map<String, Value>,
+    ) -> Vec<Check> {
+        let started = Instant::now();
+        let mut check = self.check(route, Phase::Negative, &case.id, "refused");
+        let path = match case.aim {
+            Aim::Object => &route.path,
+            Aim::UnknownId => &route.unknown_path,
+        };
+        let mut req = Request::patch(self.target.url(path), case.body.clone());
+        if !case.auth {
+            req = req.without_auth();
+        }
+        check.request = Some(req.clone());
+        let expected_status = match case.expect {
+            Expect::Status(s) => s,
+            Expect::RejectedOrKeyKept => 400,
+        };
+        check.expected = Some(match case.expect {
+            Expect::Status(s) => json!({"status": s, "body": "a Graph error (odataError.json)"}),
+            Expect::RejectedOrKeyKept => json!({"status": "400 with a Graph error, or 200 with the key unchanged"}),
+        });
+        match self.send(&req, false) {
+            Err(Failure::NotSent(_)) => return Vec::new(),
+            Err(f) => Self::transport_failure(&mut check, &f),
+            Ok(answer) => {
+                let code = answer.json.as_ref().and_then(|j| j.pointer("/error/code")).cloned();
+                check.actual = Some(json!({"status": answer.status, "error.code": code}));
+                let key_kept = case.expect == Expect::RejectedOrKeyKept
+                    && answer.status == 200
+                    && answer.json.as_ref().and_then(|j| j.get(&self.contract.key)).and_then(Value::as_str)
+                        == Some(route.key.as_str());
+                if key_kept {
+                    // Accepted, but the key did not change: allowed.
+                } else if answer.status != expected_status {
+                    check.problems.push(format!(
+                        "expected status {expected_status}, got {}{}",
+                        answer.status,
+                        redirect_note(answer.status)
+                    ));
+                } else {
+                    match &answer.json {
+                        Some(body) => {
+                            for v in self.contract.validate(Body::Error, body) {
+                                check.problems.push(format!("not a Graph error body: {v}"));
+                            }
+                        }
+                        None => check.problems.push(format!(
+                            "expected a Graph error body (JSON), got {:?}",
+                            answer.body.chars().take(120).collect::<String>()
+                        )),
+                    }
+                }
+                check.passed = check.problems.is_empty();
+            }
+        }
+        check.duration_ms = elapsed_ms(started);
+        let mut out = vec![check];
+        if self.stop.is_none() {
+            let (unchanged, object) = self.get_check(route, Phase::Negative, &case.id, "unchanged", Some(model));
+            if let Some(o) = object {
+                *model = o;
+            }
+            out.push(unchanged);
+        }
+        out
+    }
+
+    /// A replayed case file: send the body, expect the status (and the subset, on 200).
+    pub(super) fn replay(&mut self, route: &Route, case: &ReplayCase, model: &mut Map<String, Value>) -> Vec<Check> {
+        let parsed: Option<Update> = serde_json::from_str(&case.body).ok();
+        if case.expect_status == 200 {
+            if let Some(update) = parsed {
+                let mut result = self.update(route, Phase::Case, &case.id, &update, model);
+                if let (Some(subset), Some(first)) = (&case.expect_subset, result.checks.first_mut()) {
+                    let actual = first.actual.clone().unwrap_or(Value::Null);
+                    for (k, v) in subset {
+                        let got = actual.get(k);
+                        let date_times = self.contract.date_time_properties();
+                        let same = got
+                            .is_some_and(|g| diff::compare(&json!({ k: v }), &json!({ k: g }), &date_times).is_empty());
+                        if !same {
+                            first.passed = false;
+                            first.problems.push(format!(
+                                "the case file expects {k} = {v}, got {}",
+                                got.map_or("nothing".into(), Value::to_string)
+                            ));
+                        }
+                    }
+                }
+                return result.checks;
+            }
+        }
+        let negative = NegativeCase {
+            id: case.id.clone(),
+            body: case.body.clone(),
+            auth: true,
+            aim: Aim::Object,
+            expect: Expect::Status(case.expect_status),
+        };
+        let mut checks = self.negative(route, &negative, model);
+        for c in &mut checks {
+            c.phase = Phase::Case;
+        }
+        checks
+    }
+}
+
+/// Why a 3xx is a failure: redirects are not followed, so the token never leaves the target.
+fn redirect_note(status: u16) -> &'static str {
+    if (300..400).contains(&status) {
+        " (a redirect: not followed, so the token never leaves the target's origin)"
+    } else {
+        ""
+    }
+}
+
+fn kind_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}

@@ -1,0 +1,337 @@
+//! Stage 4b: the runner. Drives one target through the passes of a run on each route
+//! (baseline, case files, coverage, random with shrinking, negative, restore) and returns a
+//! [`Report`]. It never prints; an observer sees each check as it completes.
+//!
+//! `mod.rs` holds the flow of a run and of a route; `send` the pacing, budget and Retry-After
+//! waits around each request; `checks` what each kind of case sends and expects; `shrink` the
+//! random pass and the shrinking of its failures.
+
+mod checks;
+mod send;
+mod shrink;
+
+pub use send::{MAX_TOTAL_WAIT_MS, MAX_WAITS_PER_REQUEST, MAX_WAIT_MS};
+pub use shrink::{seeded_rng, SHRINK_CASES, SHRINK_STEPS};
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::{Map, Value};
+
+use crate::contract::Contract;
+use crate::generate::{self, Update};
+use crate::report::{Check, Coverage, Phase, Report, Restore, REPORT_VERSION};
+use crate::target::Target;
+
+/// One route to check: the object's path and key, and a path the target does not hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// `deviceStatuses` or `userStatuses/deviceStatuses`.
+    pub name: String,
+    /// Path below the base URL.
+    pub path: String,
+    /// The object's key (its `id`).
+    pub key: String,
+    /// The same route with an id no target holds.
+    pub unknown_path: String,
+}
+
+/// The two routes of the page for the given ids.
+pub fn routes(mobile_app_id: &str, status_id: &str, user_status_id: &str) -> Vec<Route> {
+    let missing = format!("graph-contract-missing-{status_id}");
+    let top = |s: &str| format!("/deviceAppManagement/mobileApps/{mobile_app_id}/deviceStatuses/{s}");
+    let nested = |s: &str| {
+        format!("/deviceAppManagement/mobileApps/{mobile_app_id}/userStatuses/{user_status_id}/deviceStatuses/{s}")
+    };
+    vec![
+        Route {
+            name: "deviceStatuses".into(),
+            path: top(status_id),
+            key: status_id.into(),
+            unknown_path: top(&missing),
+        },
+        Route {
+            name: "userStatuses/deviceStatuses".into(),
+            path: nested(status_id),
+            key: status_id.into(),
+            unknown_path: nested(&missing),
+        },
+    ]
+}
+
+/// A case replayed before generation (from a case file).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplayCase {
+    pub id: String,
+    /// Which route: `deviceStatuses` or `userStatuses/deviceStatuses`.
+    pub route: String,
+    /// The raw request body.
+    pub body: String,
+    pub expect_status: u16,
+    /// When set, the answer must contain these properties with these values.
+    pub expect_subset: Option<Map<String, Value>>,
+}
+
+/// How a run behaves.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Random cases per route.
+    pub cases: u32,
+    pub seed: u64,
+    /// Case files to replay on their routes before generating.
+    pub replay: Vec<ReplayCase>,
+    /// Run only the replayed cases (no baseline-derived passes beyond baseline and restore).
+    pub replay_only: bool,
+    /// Set by a signal handler: the run stops and restores.
+    pub interrupt: Arc<AtomicBool>,
+    /// Stop cleanly after this many requests (restore requests come on top).
+    pub max_requests: Option<u64>,
+    /// Requests per second at most (`--rate`).
+    pub rate: Option<f64>,
+    /// Accept `204 No Content` to a PATCH (sent with `Prefer: return=minimal`) and verify the
+    /// update with the GET that follows.
+    pub accept_no_content: bool,
+    /// Warnings to carry into the report.
+    pub warnings: Vec<String>,
+}
+
+impl Options {
+    /// Defaults for `cases` random cases with `seed`.
+    pub fn new(cases: u32, seed: u64) -> Options {
+        Options {
+            cases,
+            seed,
+            replay: Vec::new(),
+            replay_only: false,
+            interrupt: Arc::new(AtomicBool::new(false)),
+            max_requests: None,
+            rate: None,
+            accept_no_content: false,
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// Why a route stopped early.
+#[derive(Debug, Clone, PartialEq)]
+enum Stop {
+    /// The target stopped answering (timeout) or went away.
+    Target(String),
+    Interrupted,
+    Budget(u64),
+    /// 429/503 past the allowed waits.
+    Throttled(String),
+}
+
+struct Run<'a> {
+    contract: &'a Contract,
+    target: &'a Target,
+    options: &'a Options,
+    observe: &'a mut dyn FnMut(&Check),
+    requests: u64,
+    stop: Option<Stop>,
+    next_slot: Option<Instant>,
+    waits: u32,
+    waited_ms: u64,
+}
+
+/// The outcome of one update case: its checks and whether one failed or timed out.
+struct CaseResult {
+    checks: Vec<Check>,
+    failed: bool,
+    timed_out: bool,
+}
+
+fn elapsed_ms(t: Instant) -> u64 {
+    u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+fn strip_annotations(m: &Map<String, Value>) -> Map<String, Value> {
+    m.iter().filter(|(k, _)| !k.starts_with('@')).map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+impl Run<'_> {
+    fn check(&self, route: &Route, phase: Phase, case_id: &str, name: &str) -> Check {
+        Check {
+            route: route.name.clone(),
+            phase,
+            case_id: case_id.to_string(),
+            name: name.to_string(),
+            passed: true,
+            request: None,
+            expected: None,
+            actual: None,
+            differences: Vec::new(),
+            problems: Vec::new(),
+            note: None,
+            timed_out: false,
+            duration_ms: 0,
+        }
+    }
+
+    fn emit(&mut self, out: &mut Vec<Check>, checks: Vec<Check>) {
+        for c in checks {
+            (self.observe)(&c);
+            out.push(c);
+        }
+    }
+
+    fn route(&mut self, route: &Route, out: &mut Vec<Check>) -> (Option<Restore>, usize) {
+        let (baseline_check, baseline) = self.get_check(route, Phase::Baseline, "baseline", "baseline", None);
+        self.emit(out, vec![baseline_check]);
+        let Some(baseline) = baseline.filter(|_| out.last().is_some_and(|c| c.passed)) else {
+            // Without a valid baseline there is nothing to compare with, and nothing to restore.
+            return (None, 0);
+        };
+        let mut model = baseline.clone();
+        let mut enum_sent = 0;
+
+        for case in self.options.replay.iter().filter(|c| c.route == route.name).cloned().collect::<Vec<_>>() {
+            if self.stop.is_some() {
+                break;
+            }
+            let checks = self.replay(route, &case, &mut model);
+            self.emit(out, checks);
+        }
+        if !self.options.replay_only {
+            for case in generate::coverage(self.contract) {
+                if self.stop.is_some() {
+                    break;
+                }
+                let r = self.update(route, Phase::Coverage, &case.id, &case.update, &mut model);
+                if case.id.starts_with("enum/")
+                    && !r.checks.iter().any(|c| c.problems.iter().any(|p| p.starts_with("not sent")))
+                {
+                    enum_sent += 1;
+                }
+                self.emit(out, r.checks);
+            }
+            self.random_pass(route, &mut model, out);
+            for case in generate::negatives(self.contract) {
+                if self.stop.is_some() {
+                    break;
+                }
+                let checks = self.negative(route, &case, &mut model);
+                self.emit(out, checks);
+            }
+        }
+        (Some(self.restore(route, &baseline, &mut model, out)), enum_sent)
+    }
+
+    /// Writes the baseline back and checks it with a GET.
+    fn restore(
+        &mut self,
+        route: &Route,
+        baseline: &Map<String, Value>,
+        model: &mut Map<String, Value>,
+        out: &mut Vec<Check>,
+    ) -> Restore {
+        let writable: Update = baseline
+            .iter()
+            .filter(|(k, _)| **k != self.contract.key && !k.starts_with('@'))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let result = self.update(route, Phase::Restore, "restore", &writable, model);
+        let restored = !result.failed && result.checks.len() == 2;
+        let message = if restored {
+            "the object holds its baseline again".to_string()
+        } else {
+            let problems: Vec<String> = result.checks.iter().flat_map(|c| c.problems.iter().cloned()).collect();
+            format!("the baseline could not be restored: {}", problems.join("; "))
+        };
+        self.emit(out, result.checks);
+        let baseline = (!restored).then(|| Value::Object(baseline.clone()));
+        Restore { route: route.name.clone(), restored, message, baseline }
+    }
+}
+
+fn stop_message(stop: &Stop) -> String {
+    match stop {
+        Stop::Target(m) => format!("the target stopped answering ({m}); the rest of this route was skipped"),
+        Stop::Interrupted => "interrupted by a signal; the baseline was restored".into(),
+        Stop::Budget(n) => format!("the request budget of {n} (--max-requests) is spent"),
+        Stop::Throttled(m) => format!("the service is throttling: {m}"),
+    }
+}
+
+/// Runs every pass on every route against `target` and returns the report.
+pub fn run(
+    contract: &Contract,
+    target: &Target,
+    routes: &[Route],
+    options: &Options,
+    embedded: bool,
+    observe: &mut dyn FnMut(&Check),
+) -> Report {
+    let started = Instant::now();
+    let started_at = crate::datetime::now_utc();
+    let mut run =
+        Run { contract, target, options, observe, requests: 0, stop: None, next_slot: None, waits: 0, waited_ms: 0 };
+    let mut checks = Vec::new();
+    let mut coverage = Vec::new();
+    let mut restore = Vec::new();
+    let mut unreachable = None;
+    let mut stopped = None;
+    for route in routes {
+        if matches!(run.stop, Some(Stop::Interrupted | Stop::Budget(_) | Stop::Throttled(_))) {
+            break;
+        }
+        if options.replay_only && !options.replay.iter().any(|c| c.route == route.name) {
+            // Nothing to replay here: no need to touch this route's object.
+            continue;
+        }
+        let first = checks.is_empty();
+        let before = checks.len();
+        let (restored, enum_sent) = run.route(route, &mut checks);
+        if first && checks.len() == before + 1 {
+            if let Some(f) = checks[before].problems.first().filter(|p| p.starts_with("the target is unreachable")) {
+                unreachable = Some(f.clone());
+                break;
+            }
+        }
+        if !options.replay_only {
+            coverage.push(Coverage {
+                route: route.name.clone(),
+                sent: enum_sent,
+                total: generate::enum_values(contract),
+            });
+        }
+        restore.extend(restored);
+        if let Some(Stop::Target(m)) = &run.stop {
+            stopped.get_or_insert_with(|| format!("{}: {}", route.name, stop_message(&Stop::Target(m.clone()))));
+            // The next route gets its own chance (and its own single timeout).
+            run.stop = None;
+        }
+    }
+    if let Some(s @ (Stop::Interrupted | Stop::Budget(_) | Stop::Throttled(_))) = &run.stop {
+        stopped = Some(stop_message(s));
+    }
+    let throttled = match &run.stop {
+        Some(Stop::Throttled(m)) => Some(m.clone()),
+        _ => None,
+    };
+    let interrupted = matches!(run.stop, Some(Stop::Interrupted));
+    Report {
+        version: REPORT_VERSION,
+        tool: format!("graph-contract {}", env!("CARGO_PKG_VERSION")),
+        target: target.base_url().to_string(),
+        embedded,
+        seed: options.seed,
+        cases: options.cases,
+        checks,
+        coverage,
+        restore,
+        unreachable,
+        stopped,
+        interrupted,
+        throttled,
+        throttle_waits: run.waits,
+        throttle_wait_ms: run.waited_ms,
+        requests: run.requests,
+        warnings: options.warnings.clone(),
+        started_at,
+        finished_at: crate::datetime::now_utc(),
+        duration_ms: elapsed_ms(started),
+    }
+}

@@ -1,0 +1,83 @@
+//! Around each request: the request budget, `--rate` pacing, and waiting out 429/503 with
+//! `Retry-After`.
+
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use super::{stop_message, Run, Stop};
+use crate::target::{Answer, Failure, Request};
+
+/// Waits for one request on 429/503 with `Retry-After` before the service counts as throttled.
+pub const MAX_WAITS_PER_REQUEST: u32 = 5;
+/// The longest single wait honoured (a longer `Retry-After` is cut to this).
+pub const MAX_WAIT_MS: u64 = 30_000;
+/// All waits of a run together, before the service counts as throttled.
+pub const MAX_TOTAL_WAIT_MS: u64 = 120_000;
+
+/// Seconds of a `Retry-After` header (an HTTP date counts as one second), in ms, capped.
+fn retry_after_ms(value: &str) -> u64 {
+    value.trim().parse::<u64>().map_or(1000, |s| s.saturating_mul(1000)).min(MAX_WAIT_MS)
+}
+
+impl Run<'_> {
+    /// Sends a request unless the run is stopping; counts it against the budget.
+    pub(super) fn send(&mut self, req: &Request, restoring: bool) -> Result<Answer, Failure> {
+        if !restoring {
+            if self.options.interrupt.load(Ordering::SeqCst) {
+                self.stop.get_or_insert(Stop::Interrupted);
+            }
+            if let Some(max) = self.options.max_requests {
+                if self.requests >= max {
+                    self.stop.get_or_insert(Stop::Budget(max));
+                }
+            }
+            if let Some(stop) = &self.stop {
+                return Err(Failure::NotSent(stop_message(stop)));
+            }
+        }
+        let mut waits = 0;
+        loop {
+            self.pace();
+            self.requests += 1;
+            let result = self.target.send(req);
+            if let Err(f @ (Failure::Timeout(_) | Failure::Unreachable(_))) = &result {
+                self.stop.get_or_insert(Stop::Target(f.to_string()));
+            }
+            let Ok(answer) = &result else { return result };
+            let Some(retry_after) = answer.retry_after.as_deref().filter(|_| matches!(answer.status, 429 | 503)) else {
+                return result;
+            };
+            let wait = retry_after_ms(retry_after);
+            if waits >= MAX_WAITS_PER_REQUEST || (!restoring && self.waited_ms + wait > MAX_TOTAL_WAIT_MS) {
+                let why = format!(
+                    "the service answered {} with Retry-After {waits} times in a row ({} waits, {} ms in all, this run)",
+                    answer.status, self.waits, self.waited_ms
+                );
+                self.stop.get_or_insert(Stop::Throttled(why.clone()));
+                return Err(Failure::NotSent(why));
+            }
+            waits += 1;
+            self.waits += 1;
+            self.waited_ms += wait;
+            let until = Instant::now() + std::time::Duration::from_millis(wait);
+            while Instant::now() < until {
+                if !restoring && self.options.interrupt.load(Ordering::SeqCst) {
+                    self.stop.get_or_insert(Stop::Interrupted);
+                    return Err(Failure::NotSent(stop_message(&Stop::Interrupted)));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20).min(until - Instant::now()));
+            }
+        }
+    }
+
+    /// Keeps to `--rate`: waits for the next request's slot.
+    pub(super) fn pace(&mut self) {
+        let Some(rate) = self.options.rate.filter(|r| *r > 0.0) else { return };
+        let now = Instant::now();
+        let slot = self.next_slot.unwrap_or(now).max(now);
+        if slot > now {
+            std::thread::sleep(slot - now);
+        }
+        self.next_slot = Some(slot + std::time::Duration::from_secs_f64(1.0 / rate));
+    }
+}
