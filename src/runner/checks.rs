@@ -14,8 +14,6 @@ use crate::target::{Answer, Failure, Request};
 
 impl Run<'_> {
     /// Checks an answer that must be the whole object: 200, JSON, valid, the key, and (when
-    /// given) equal to `expected`. Fills `check` and returns the object when there is one.
-    /// Checks an answer that must be the whole object: 200, JSON, valid, the key, and (when
     /// given) equal to `expected`. Fills `check` (the body becomes `check.actual`) and returns
     /// whether the answer held an object.
     pub(super) fn object_answer(
