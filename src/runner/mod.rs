@@ -124,6 +124,8 @@ enum Stop {
     Throttled(String),
 }
 
+/// One run under way: what it checks against, the requests sent, why it stops (if it does),
+/// and the pacing and throttling state.
 struct Run<'a> {
     contract: &'a Contract,
     target: &'a Target,
@@ -152,6 +154,7 @@ fn strip_annotations(m: &Map<String, Value>) -> Map<String, Value> {
 }
 
 impl Run<'_> {
+    /// A passing check with nothing filled in yet.
     fn check(&self, route: &Route, phase: Phase, case_id: &str, name: &str) -> Check {
         Check {
             route: route.name.clone(),
@@ -170,6 +173,7 @@ impl Run<'_> {
         }
     }
 
+    /// Shows each check to the observer and keeps it.
     fn emit(&mut self, out: &mut Vec<Check>, checks: Vec<Check>) {
         for c in checks {
             (self.observe)(&c);
@@ -177,6 +181,7 @@ impl Run<'_> {
         }
     }
 
+    /// Every pass on one route; returns how its restore went and how many enum values it sent.
     fn route(&mut self, route: &Route, out: &mut Vec<Check>) -> (Option<Restore>, usize) {
         let (baseline_check, baseline) = self.get_check(route, Phase::Baseline, "baseline", "baseline", None);
         self.emit(out, vec![baseline_check]);
