@@ -73,6 +73,7 @@ pub enum Command {
 
 /// Flags of `run`. Each has a `CONTRACT_*` variable; the flag wins.
 #[derive(Debug, Clone, clap::Args)]
+#[allow(rustdoc::bare_urls)] // The doc comments are the --help text, where a bare URL reads best.
 pub struct RunArgs {
     /// Service root with the version segment, e.g. https://staging.example.com/beta
     /// [env: CONTRACT_BASE_URL; unset: the embedded reference service]
