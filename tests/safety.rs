@@ -14,7 +14,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fakes::{
-    baseline, bin, case_file, target_vars, texts, wait_with_limit, Action, Fake, Resp, Sink, TempDir, APP, STATUS, USER,
+    baseline, bin, case_file, run_bin, target_vars, texts, wait_with_limit, Action, Fake, Resp, Sink, TempDir, APP,
+    STATUS, USER,
 };
 use graph_contract::config::{Config, ConfigError, Flags};
 use graph_contract::contract::Contract;
@@ -116,10 +117,8 @@ fn production_host_written_with_a_trailing_dot_is_refused() {
     for url in ["https://graph.microsoft.com./beta", "https://Graph.Microsoft.US./beta"] {
         let mut vars = target_vars(url, TOKEN);
         vars.extend([("ALL_PROXY", proxy.as_str()), ("HTTPS_PROXY", proxy.as_str())]);
-        let out = bin(&["run", "--cases", "0", "--max-requests", "1", "--timeout-ms", "2000"], &vars, dir.path())
-            .output()
-            .expect("the binary runs");
-        let (stdout, stderr) = texts(&out);
+        let (out, stdout, stderr) =
+            run_bin(&["run", "--cases", "0", "--max-requests", "1", "--timeout-ms", "2000"], &vars, dir.path());
         assert_eq!(out.status.code(), Some(2), "{url}\nstdout:\n{stdout}\nstderr:\n{stderr}");
         assert!(stderr.contains("--allow-production"), "{stderr}");
     }
@@ -150,14 +149,11 @@ fn plain_http_to_a_host_that_is_not_loopback_warns() {
 
     // The binary says it on stderr before the run (the budget of 0 keeps it off the network).
     let dir = TempDir::new("plain-http");
-    let out = bin(
+    let (_, stdout, stderr) = run_bin(
         &["run", "--cases", "0", "--max-requests", "0"],
         &target_vars("http://staging.example.com/beta", TOKEN),
         dir.path(),
-    )
-    .output()
-    .expect("the binary runs");
-    let (stdout, stderr) = texts(&out);
+    );
     assert!(stderr.contains("warning:") && stderr.contains("plain http"), "stdout:\n{stdout}\nstderr:\n{stderr}");
 }
 
@@ -296,22 +292,25 @@ fn sigint_mid_run_restores_and_exits_130() {
     interrupted_run_restores("INT");
 }
 
-/// The fake refuses the restore (a PATCH of the whole object): the run says so loudly on
-/// stderr, names a file in the working directory that holds the baseline, and exits 1.
-#[test]
-fn an_unrestorable_object_is_reported_and_its_baseline_saved() {
-    let fake = Fake::start(|req, up| {
+/// A fake that refuses the restore: any PATCH of more than six properties gets 403.
+fn refusing_restore() -> Fake {
+    Fake::start(|req, up| {
         if req.is_patch() && req.object().is_some_and(|o| o.len() > 6) {
             return Action::Reply(Resp::error(403, "Forbidden"));
         }
         Action::Reply(up.forward(req))
-    });
+    })
+}
+
+/// The fake refuses the restore (a PATCH of the whole object): the run says so loudly on
+/// stderr, names a file in the working directory that holds the baseline, and exits 1.
+#[test]
+fn an_unrestorable_object_is_reported_and_its_baseline_saved() {
+    let fake = refusing_restore();
     let dir = TempDir::new("unrestorable");
     let case = update_case(&dir);
-    let out = bin(&["replay", &case, "--seed", "77"], &target_vars(&fake.base_url(), TOKEN), dir.path())
-        .output()
-        .expect("the binary runs");
-    let (stdout, stderr) = texts(&out);
+    let (out, stdout, stderr) =
+        run_bin(&["replay", &case, "--seed", "77"], &target_vars(&fake.base_url(), TOKEN), dir.path());
     assert_eq!(out.status.code(), Some(1), "stdout:\n{stdout}\nstderr:\n{stderr}");
     let lines: Vec<&str> = stderr.lines().filter(|l| l.contains("NOT RESTORED")).collect();
     assert_eq!(lines.len(), 2, "one loud line per route:\n{stderr}");
@@ -333,23 +332,15 @@ fn an_unrestorable_object_is_reported_and_its_baseline_saved() {
 /// `--baseline-dir` names where an unrestored baseline goes.
 #[test]
 fn an_unrestorable_baseline_goes_to_baseline_dir() {
-    let fake = Fake::start(|req, up| {
-        if req.is_patch() && req.object().is_some_and(|o| o.len() > 6) {
-            return Action::Reply(Resp::error(403, "Forbidden"));
-        }
-        Action::Reply(up.forward(req))
-    });
+    let fake = refusing_restore();
     let dir = TempDir::new("unrestorable-dir");
     let case = update_case(&dir);
     let saved = dir.path().join("saved");
-    let out = bin(
+    let (out, stdout, stderr) = run_bin(
         &["replay", &case, "--seed", "78", "--baseline-dir", saved.to_str().unwrap()],
         &target_vars(&fake.base_url(), TOKEN),
         dir.path(),
-    )
-    .output()
-    .expect("the binary runs");
-    let (stdout, stderr) = texts(&out);
+    );
     assert_eq!(out.status.code(), Some(1), "stdout:\n{stdout}\nstderr:\n{stderr}");
     let files: Vec<_> = std::fs::read_dir(&saved).expect("--baseline-dir was created").flatten().collect();
     assert_eq!(files.len(), 2, "one baseline file per route");
@@ -370,14 +361,11 @@ fn an_unrestorable_baseline_goes_to_baseline_dir() {
 fn max_requests_stops_cleanly_and_restores() {
     let fake = Fake::forwarding();
     let dir = TempDir::new("budget");
-    let out = bin(
+    let (out, stdout, stderr) = run_bin(
         &["run", "--cases", "50", "--seed", "3", "--max-requests", "30", "--json", "report.json"],
         &target_vars(&fake.base_url(), TOKEN),
         dir.path(),
-    )
-    .output()
-    .expect("the binary runs");
-    let (stdout, stderr) = texts(&out);
+    );
     assert_eq!(out.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
     let seen = fake.seen();
     // 30 within the budget, and the restore of the route under way (PATCH and GET).
@@ -427,10 +415,8 @@ fn rate_spaces_the_requests() {
 fn a_bad_rate_is_a_usage_error() {
     let dir = TempDir::new("bad-rate");
     for rate in ["--rate=0", "--rate=-1", "--rate=NaN", "--rate=inf"] {
-        let out = bin(&["run", "--cases", "0", rate], &target_vars("http://127.0.0.1:9/beta", TOKEN), dir.path())
-            .output()
-            .expect("the binary runs");
-        let (stdout, stderr) = texts(&out);
+        let (out, stdout, stderr) =
+            run_bin(&["run", "--cases", "0", rate], &target_vars("http://127.0.0.1:9/beta", TOKEN), dir.path());
         assert_eq!(out.status.code(), Some(2), "--rate {rate}\n{stdout}\n{stderr}");
         assert!(stderr.contains("--rate"), "{stderr}");
     }
@@ -449,10 +435,8 @@ fn retry_after_is_waited_out_and_reported() {
     let dir = TempDir::new("retry-after");
     let case = update_case(&dir);
     let started = Instant::now();
-    let out = bin(&["replay", &case, "--json", "report.json"], &target_vars(&fake.base_url(), TOKEN), dir.path())
-        .output()
-        .expect("the binary runs");
-    let (stdout, stderr) = texts(&out);
+    let (out, stdout, stderr) =
+        run_bin(&["replay", &case, "--json", "report.json"], &target_vars(&fake.base_url(), TOKEN), dir.path());
     assert_eq!(out.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(started.elapsed() >= Duration::from_millis(950), "the 1 s wait was honoured");
     let report = json_report(&dir, "report.json");
@@ -470,10 +454,8 @@ fn endless_429_reports_the_service_throttled_with_exit_3() {
     let fake = Fake::start(|_, _| Action::Reply(Resp::error(429, "TooManyRequests").with_header("Retry-After", "0")));
     let dir = TempDir::new("throttled");
     let started = Instant::now();
-    let out = bin(&["run", "--cases", "0", "--json", "report.json"], &target_vars(&fake.base_url(), TOKEN), dir.path())
-        .output()
-        .expect("the binary runs");
-    let (stdout, stderr) = texts(&out);
+    let (out, stdout, stderr) =
+        run_bin(&["run", "--cases", "0", "--json", "report.json"], &target_vars(&fake.base_url(), TOKEN), dir.path());
     assert_eq!(out.status.code(), Some(3), "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(started.elapsed() < Duration::from_secs(5));
     let report = json_report(&dir, "report.json");
@@ -537,14 +519,11 @@ fn the_token_never_shows_even_when_echoed() {
         )
     });
     let dir = TempDir::new("token");
-    let out = bin(
+    let (out, stdout, stderr) = run_bin(
         &["run", "--cases", "3", "--seed", "9", "--json", "report.json", "--junit", "junit.xml"],
         &target_vars(&fake.base_url(), TOKEN),
         dir.path(),
-    )
-    .output()
-    .expect("the binary runs");
-    let (stdout, stderr) = texts(&out);
+    );
     assert_eq!(out.status.code(), Some(1), "stdout:\n{stdout}\nstderr:\n{stderr}");
     // The echo did reach the runner: the fake saw the token, and the reports show where it was.
     assert!(fake.seen().iter().any(|r| r.header("authorization") == Some(&format!("Bearer {TOKEN}"))));
@@ -597,10 +576,8 @@ fn redirects_are_failures_and_never_followed() {
     });
     let dir = TempDir::new("redirect");
     let case = update_case(&dir);
-    let out = bin(&["replay", &case, "--json", "report.json"], &target_vars(&fake.base_url(), TOKEN), dir.path())
-        .output()
-        .expect("the binary runs");
-    let (stdout, stderr) = texts(&out);
+    let (out, stdout, stderr) =
+        run_bin(&["replay", &case, "--json", "report.json"], &target_vars(&fake.base_url(), TOKEN), dir.path());
     assert_eq!(out.status.code(), Some(1), "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stdout.contains("expected status 200, got 302"), "{stdout}");
     assert!(stdout.contains("expected status 200, got 307"), "{stdout}");
@@ -635,8 +612,7 @@ fn replay_update(fake: &Fake, extra: &[&str]) -> (Option<i32>, String, String) {
     let case = update_case(&dir);
     let mut args = vec!["replay", case.as_str()];
     args.extend(extra);
-    let out = bin(&args, &target_vars(&fake.base_url(), TOKEN), dir.path()).output().expect("the binary runs");
-    let (stdout, stderr) = texts(&out);
+    let (out, stdout, stderr) = run_bin(&args, &target_vars(&fake.base_url(), TOKEN), dir.path());
     (out.status.code(), stdout, stderr)
 }
 

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use fakes::{bin, target_vars, texts, Action, Fake, TempDir, APP, STATUS, USER};
+use fakes::{run_bin, target_vars, Action, Fake, TempDir, APP, STATUS, USER};
 use graph_contract::contract::Contract;
 use graph_contract::runner::{self, Options};
 use graph_contract::target::Target;
@@ -49,14 +49,11 @@ fn a_run_over_https_holds_with_the_staging_ca() {
     assert!(fake.base_url().starts_with("https://127.0.0.1:"));
     let dir = TempDir::new("tls-ok");
     let ca = fixture("ca.pem").display().to_string();
-    let out = bin(
+    let (out, stdout, stderr) = run_bin(
         &["run", "--cases", "2", "--seed", "4", "--ca-cert", &ca],
         &target_vars(&fake.base_url(), TOKEN),
         dir.path(),
-    )
-    .output()
-    .expect("the binary runs");
-    let (stdout, stderr) = texts(&out);
+    );
     assert_eq!(out.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stdout.contains("the contract holds"), "{stdout}");
     assert!(!stderr.contains("warning"), "https needs no warning: {stderr}");
@@ -84,10 +81,8 @@ fn the_host_name_is_checked_against_the_certificate() {
 fn platform_roots_do_not_trust_a_private_ca() {
     let fake = https_fake();
     let dir = TempDir::new("tls-platform");
-    let out = bin(&["run", "--cases", "0", "--timeout-ms", "5000"], &target_vars(&fake.base_url(), TOKEN), dir.path())
-        .output()
-        .expect("the binary runs");
-    let (stdout, stderr) = texts(&out);
+    let (out, stdout, stderr) =
+        run_bin(&["run", "--cases", "0", "--timeout-ms", "5000"], &target_vars(&fake.base_url(), TOKEN), dir.path());
     assert_eq!(out.status.code(), Some(3), "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stdout.contains("unreachable"), "{stdout}");
     assert!(stdout.contains("TLS"), "the message says why: {stdout}");
@@ -109,14 +104,11 @@ fn a_ca_cert_that_is_not_pem_is_a_usage_error_naming_the_file() {
     // Nothing is listening there: a usage error must come before any connection.
     for file in [&text, &binary, &broken, &missing, &key_only] {
         let shown = file.display().to_string();
-        let out = bin(
+        let (out, stdout, stderr) = run_bin(
             &["run", "--cases", "0", "--ca-cert", &shown],
             &target_vars("https://127.0.0.1:9/beta", TOKEN),
             dir.path(),
-        )
-        .output()
-        .expect("the binary runs");
-        let (stdout, stderr) = texts(&out);
+        );
         assert_eq!(out.status.code(), Some(2), "{shown}\nstdout:\n{stdout}\nstderr:\n{stderr}");
         assert!(stderr.contains(&shown), "the message names {shown}: {stderr}");
         assert!(!stdout.contains("summary"), "{stdout}");

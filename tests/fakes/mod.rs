@@ -531,6 +531,13 @@ pub fn target_vars<'a>(base_url: &'a str, token: &'a str) -> Vec<(&'static str, 
 }
 
 /// stdout and stderr as text.
+/// Runs the binary to the end: its output, stdout and stderr.
+pub fn run_bin(args: &[&str], vars: &[(&str, &str)], cwd: &Path) -> (std::process::Output, String, String) {
+    let out = bin(args, vars, cwd).output().expect("the binary runs");
+    let (stdout, stderr) = texts(&out);
+    (out, stdout, stderr)
+}
+
 pub fn texts(out: &std::process::Output) -> (String, String) {
     (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
