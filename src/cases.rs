@@ -121,8 +121,7 @@ impl CaseFile {
                 return Err(field("rawBody", "a body that is not JSON cannot expect status 200 (expect 400)".into()));
             };
             let contract = crate::contract::Contract::embedded();
-            let mut refused = contract.validate(crate::contract::Body::Request, &sent);
-            refused.extend(contract.semantic_violations(&sent));
+            let refused = contract.violations(crate::contract::Body::Request, &sent);
             if let Some(v) = refused.first() {
                 let name = if root.contains_key("body") { "body" } else { "rawBody" };
                 return Err(field(

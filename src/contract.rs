@@ -227,6 +227,14 @@ impl Contract {
         }
     }
 
+    /// Everything wrong with `value` as a `body`: the schema's violations, then the rules a
+    /// schema cannot express ([`Contract::semantic_violations`]). What a service must refuse.
+    pub fn violations(&self, body: Body, value: &Value) -> Vec<Violation> {
+        let mut out = self.validate(body, value);
+        out.extend(self.semantic_violations(value));
+        out
+    }
+
     /// Whether `value` is valid (fast path, no error collection).
     pub fn is_valid(&self, body: Body, value: &Value) -> bool {
         self.validator(body).is_valid(value)

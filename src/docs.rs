@@ -123,9 +123,7 @@ pub fn check(page: &Page, contract: &Contract) -> Vec<Finding> {
             ExampleKind::Request => (Body::Request, crate::schema::patch_file(&contract.type_name)),
             ExampleKind::Response => (Body::Response, crate::schema::response_file(&contract.type_name)),
         };
-        let mut violations = contract.validate(schema_body, &value);
-        violations.extend(contract.semantic_violations(&value));
-        for v in violations {
+        for v in contract.violations(schema_body, &value) {
             out.push(Finding::error(
                 line_of(body, ex.body_line, &v.pointer),
                 format!("the example {what} body is not valid against {schema_name}: {v}"),

@@ -1,9 +1,8 @@
 //! The reference service: a faithful implementation of the contract (axum on tokio), run
 //! standalone by `graph-contract serve` or in-process by [`start`] for the runner and the tests.
 //!
-//! Requests are checked with the derived schemas ([`Contract::validate`]) plus the two rules a
-//! schema cannot express ([`Contract::semantic_violations`] and the key); there is no second,
-//! hand-written copy of the property rules.
+//! Requests are checked with [`Contract::violations`] (the derived schemas plus the instant
+//! range) and the key; there is no second, hand-written copy of the property rules.
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
@@ -163,9 +162,7 @@ impl InitialState {
             }));
         for (at, app, user, mut object) in entries {
             let value = Value::Object(object.clone());
-            let mut violations = contract.validate(Schema::Response, &value);
-            violations.extend(contract.semantic_violations(&value));
-            if let Some(v) = violations.first() {
+            if let Some(v) = contract.violations(Schema::Response, &value).first() {
                 return Err(StateError::Invalid {
                     path: path.to_string(),
                     pointer: format!("{at}{}", v.pointer),
@@ -310,10 +307,7 @@ async fn handle(shared: Arc<Shared>, key: RecordKey, headers: HeaderMap, body: O
     let Value::Object(fields) = &update else {
         return bad("The request body must be a JSON object.".into());
     };
-    if let Some(v) = shared.contract.validate(Schema::Request, &update).into_iter().next() {
-        return bad(format!("Invalid value for {}: {}", v.pointer, v.message));
-    }
-    if let Some(v) = shared.contract.semantic_violations(&update).into_iter().next() {
+    if let Some(v) = shared.contract.violations(Schema::Request, &update).first() {
         return bad(format!("Invalid value for {}: {}", v.pointer, v.message));
     }
     if let Some(id) = fields.get(&shared.contract.key) {
