@@ -130,6 +130,10 @@ pub struct RunArgs {
     /// Where to save an object's baseline when it cannot be restored
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub baseline_dir: PathBuf,
+    /// Known deviations to report as waived (JSON, see the README) [env: CONTRACT_WAIVERS;
+    /// default: cases/waivers.json, if it exists]
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<String>,
 }
 
 impl RunArgs {
@@ -144,6 +148,7 @@ impl RunArgs {
             seed: self.seed.clone(),
             timeout_ms: self.timeout_ms.clone(),
             allow_production: self.allow_production,
+            waivers: self.waivers.clone(),
         }
     }
 }
@@ -307,6 +312,27 @@ fn load_cases(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<Vec<crate::ca
     paths.iter().map(|p| CaseFile::load(p).map_err(Failure::from)).collect()
 }
 
+/// The waivers of the run: the named file (which must exist), else the default file when it
+/// exists, else none.
+fn load_waivers(config: &crate::config::Config) -> Result<crate::waiver::Waivers, Failure> {
+    use crate::config::DEFAULT_WAIVERS;
+    use crate::waiver::Waivers;
+    let (path, fix) = match &config.waivers {
+        Some(source) => (
+            PathBuf::from(&source.path),
+            if source.named_by == "CONTRACT_WAIVERS" {
+                "fix CONTRACT_WAIVERS, or unset it"
+            } else {
+                "fix the path given to --waivers"
+            },
+        ),
+        None if Path::new(DEFAULT_WAIVERS).is_file() => (PathBuf::from(DEFAULT_WAIVERS), "fix or remove it"),
+        None => return Ok(Waivers::default()),
+    };
+    let text = read(&path, fix)?;
+    Ok(Waivers::parse(&path.display().to_string(), &text)?)
+}
+
 /// `1 case file`, `2 case files`.
 fn count(n: usize, what: &str) -> String {
     if n == 1 {
@@ -405,7 +431,9 @@ fn progress_bar(options: &crate::runner::Options, routes: usize) -> indicatif::P
     let per_route = if options.replay_only {
         3 + 2 * replays
     } else {
-        let generated = crate::generate::coverage(contract).len() + crate::generate::negatives(contract).len();
+        let route = crate::runner::routes("a", "s", "u").swap_remove(1);
+        let negatives = crate::generate::negatives(contract, route.params(), &route.key_param);
+        let generated = crate::generate::coverage(contract).len() + 2 * negatives.len();
         3 + 2 * (generated + options.cases as usize + replays)
     };
     let bar = indicatif::ProgressBar::new((per_route * routes) as u64);
@@ -479,6 +507,7 @@ fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failur
         return Err(Failure::from(format!("--rate is {rate}: expected a number of requests per second above 0")));
     }
     let case_files = load_cases(args, files)?;
+    let waivers = load_waivers(&config)?;
     for w in &config.warnings {
         eprintln!("warning: {w}");
     }
@@ -491,6 +520,7 @@ fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failur
     options.warnings = config.warnings.clone();
     options.replay = case_files.iter().flat_map(|c| c.replay_cases()).collect();
     options.replay_only = files.is_some();
+    options.waivers = waivers;
     options.interrupt = interrupt_flag();
 
     let what = if files.is_some() {
@@ -523,6 +553,10 @@ fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failur
         for c in report.failures() {
             let title = github_escape(&format!("graph-contract {} {} {}", c.route, c.case_id, c.name));
             let _ = writeln!(out, "::error title={title}::{}", github_escape(&c.problems.join("; ")));
+        }
+        for w in report.waiver_problems() {
+            let title = github_escape(&format!("graph-contract waiver #{} in {}", w.entry, w.file));
+            let _ = writeln!(out, "::error title={title}::{}", github_escape(&w.problem().unwrap_or_default()));
         }
     }
     let _ = write!(out, "{}", crate::human::failures(&report, &contract.date_time_properties(), style));

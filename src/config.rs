@@ -31,6 +31,8 @@ pub struct Flags {
     pub seed: Option<String>,
     pub timeout_ms: Option<String>,
     pub allow_production: bool,
+    /// `--waivers FILE`.
+    pub waivers: Option<String>,
 }
 
 /// Which objects the run updates.
@@ -67,6 +69,21 @@ pub struct Config {
     pub color: bool,
     /// `GITHUB_ACTIONS=true`: print `::error` workflow commands for failures.
     pub github_actions: bool,
+    /// The waiver file: `--waivers` or `CONTRACT_WAIVERS` (which must exist), else
+    /// [`DEFAULT_WAIVERS`] when it exists (decided by the CLI, which reads files).
+    pub waivers: Option<WaiverSource>,
+}
+
+/// The waiver file read when none is named, if it exists.
+pub const DEFAULT_WAIVERS: &str = "cases/waivers.json";
+
+/// Where the waivers come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaiverSource {
+    /// The path as given.
+    pub path: String,
+    /// `--waivers` or `CONTRACT_WAIVERS`: what named it (for the error when it is missing).
+    pub named_by: String,
 }
 
 impl std::fmt::Debug for Config {
@@ -146,6 +163,8 @@ impl Config {
         let seed = number(&flags.seed, "CONTRACT_SEED", 0, u64::MAX)?;
         let timeout_ms = number(&flags.timeout_ms, "CONTRACT_TIMEOUT_MS", 1, 3_600_000)?.unwrap_or(DEFAULT_TIMEOUT_MS);
         let token = pick(&flags.token, "CONTRACT_TOKEN").map(|(_, t)| t.trim().to_string());
+        let waivers = pick(&flags.waivers, "CONTRACT_WAIVERS")
+            .map(|(named_by, path)| WaiverSource { path: path.trim().to_string(), named_by });
         let mut warnings = Vec::new();
 
         let target = match pick(&flags.base_url, "CONTRACT_BASE_URL") {
@@ -218,6 +237,7 @@ impl Config {
             warnings,
             color: env("NO_COLOR").is_none_or(|v| v.is_empty()),
             github_actions: env("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
+            waivers,
         })
     }
 

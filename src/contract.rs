@@ -24,6 +24,13 @@ pub const EMBEDDED_SCHEMAS: &[(&str, &str)] = &[
     ("odataError.json", include_str!("../schemas/odataError.json")),
 ];
 
+/// Whether `key` is an OData annotation rather than a property: an instance annotation
+/// (`@odata.etag`) or a property annotation (`installState@odata.type`). Property names never
+/// hold an `@`.
+pub fn is_annotation(key: &str) -> bool {
+    key.contains('@')
+}
+
 /// What kind of value a property holds, as the schema says.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
@@ -189,7 +196,7 @@ impl Contract {
             .map(|props| {
                 props
                     .iter()
-                    .filter(|(name, _)| !name.starts_with('@'))
+                    .filter(|(name, _)| !crate::contract::is_annotation(name))
                     .map(|(name, schema)| {
                         let (kind, nullable) = kind_of(schema, &by_id);
                         Property { name: name.clone(), kind, nullable }
@@ -243,15 +250,29 @@ impl Contract {
     /// Every violation of `value` against the schema of `body`, with its JSON pointer, keyword
     /// and offending value.
     pub fn validate(&self, body: Body, value: &Value) -> Vec<Violation> {
-        self.validator(body)
-            .iter_errors(value)
-            .map(|e| Violation {
-                pointer: e.instance_path().as_str().to_string(),
-                keyword: e.kind().keyword().to_string(),
-                value: e.instance().clone().into_owned(),
-                message: e.to_string(),
-            })
-            .collect()
+        let mut out = Vec::new();
+        for e in self.validator(body).iter_errors(value) {
+            let pointer = e.instance_path().as_str().to_string();
+            let keyword = e.kind().keyword().to_string();
+            if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } = e.kind() {
+                // One violation per undeclared property, at its own pointer: "Invalid value for :"
+                // names nothing a reader can find.
+                for name in unexpected {
+                    out.push(Violation {
+                        pointer: format!("{pointer}/{}", name.replace('~', "~0").replace('/', "~1")),
+                        keyword: keyword.clone(),
+                        value: value.pointer(&pointer).and_then(|o| o.get(name)).cloned().unwrap_or(Value::Null),
+                        message: format!(
+                            "The property '{name}' does not exist on type '{}'. Make sure to only use property names that are defined by the type.",
+                            self.odata_type.trim_start_matches('#')
+                        ),
+                    });
+                }
+                continue;
+            }
+            out.push(Violation { pointer, keyword, value: e.instance().clone().into_owned(), message: e.to_string() });
+        }
+        out
     }
 
     /// The property named `name`.
@@ -269,10 +290,27 @@ impl Contract {
         self.properties.iter().filter(|p| p.kind == Kind::DateTime).map(|p| p.name.as_str()).collect()
     }
 
-    /// Checks what the schema cannot express: every date-time is an instant .NET can hold
-    /// (offset within ±14:00, years 1–9999). Returns the violations with their pointers.
+    /// Checks what the schema cannot express: every integer property is written as a JSON
+    /// integer literal (JSON Schema counts `9.0` and `9e0` as integers; an Int32 reader such as
+    /// System.Text.Json refuses them), and every date-time is an instant .NET can hold (offset
+    /// within ±14:00, years 1–9999). Returns the violations with their pointers.
     pub fn semantic_violations(&self, body: &Value) -> Vec<Violation> {
         let mut out = Vec::new();
+        for p in self.properties.iter().filter(|p| matches!(p.kind, Kind::Integer { .. })) {
+            if let Some(Value::Number(n)) = body.get(&p.name) {
+                if !(n.is_i64() || n.is_u64()) {
+                    out.push(Violation {
+                        pointer: format!("/{}", p.name),
+                        keyword: "integer-literal".into(),
+                        value: Value::Number(n.clone()),
+                        message: format!(
+                            "{n} is not written as an integer: {} is an integer property, written without a fraction or an exponent (a .NET client cannot read {n} as an Int32)",
+                            p.name
+                        ),
+                    });
+                }
+            }
+        }
         for name in self.date_time_properties() {
             if let Some(Value::String(s)) = body.get(name) {
                 let problem = match crate::datetime::DateTime::parse(s) {

@@ -45,7 +45,7 @@ fn equal(expected: &Value, actual: &Value, is_date_time: bool) -> bool {
 fn walk(pointer: &str, expected: &Value, actual: &Value, date_times: &[&str], top: bool, out: &mut Vec<Difference>) {
     match (expected, actual) {
         (Value::Object(e), Value::Object(a)) => {
-            let skip = |k: &str| top && k.starts_with('@');
+            let skip = |k: &str| top && crate::contract::is_annotation(k);
             for (k, ev) in e.iter().filter(|(k, _)| !skip(k)) {
                 if a.get(k) == Some(ev) {
                     // Equal to the letter: nothing to report, no pointer to build.
@@ -107,7 +107,7 @@ pub fn compare(expected: &Value, actual: &Value, date_times: &[&str]) -> Vec<Dif
 /// `expected`'s order, and a date-time that names the same instant written as expected.
 fn canonical_pair(expected: &Value, actual: &Value, date_times: &[&str]) -> (Value, Value) {
     let strip = |m: &Map<String, Value>| -> Map<String, Value> {
-        m.iter().filter(|(k, _)| !k.starts_with('@')).map(|(k, v)| (k.clone(), v.clone())).collect()
+        m.iter().filter(|(k, _)| !crate::contract::is_annotation(k)).map(|(k, v)| (k.clone(), v.clone())).collect()
     };
     match (expected, actual) {
         (Value::Object(e), Value::Object(a)) => {

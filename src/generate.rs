@@ -28,24 +28,58 @@ pub enum Expect {
 }
 
 /// Where a negative case sends its request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Aim {
     /// The route's object.
     Object,
-    /// An id the target does not hold.
-    UnknownId,
+    /// The route with an id no target holds in this placeholder (the key's, or a parent
+    /// segment's such as `{mobileAppId}`).
+    Unknown(String),
+}
+
+/// The single wrong property of a negative case, so that it can be sent again beside valid
+/// changes to other properties (a mixed body).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fault {
+    /// The kind of fault on this property (e.g. `wrong-type/errorCode`): one mixed body is
+    /// sent per group.
+    pub group: String,
+    pub property: String,
+    pub value: Value,
 }
 
 /// A request the target must refuse, leaving the object as it was.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NegativeCase {
     pub id: String,
-    /// The raw body (may be invalid JSON on purpose).
+    /// `PATCH` or `GET`.
+    pub method: &'static str,
+    /// The raw body (may be invalid JSON on purpose); unused for a GET.
     pub body: String,
     /// Whether the bearer token is sent.
     pub auth: bool,
     pub aim: Aim,
     pub expect: Expect,
+    /// What the refusal is for, in words (shown when the status is wrong).
+    pub why: Option<String>,
+    /// The wrong property, when the body is one property with a wrong value.
+    pub fault: Option<Fault>,
+}
+
+impl NegativeCase {
+    /// A PATCH of `body` to the object that must be refused with 400.
+    pub fn bad_request(id: String, body: String) -> NegativeCase {
+        NegativeCase {
+            id,
+            method: "PATCH",
+            body,
+            auth: true,
+            aim: Aim::Object,
+            expect: Expect::Status(400),
+            why: None,
+            fault: None,
+        }
+    }
 }
 
 /// A value for `p` that differs from the page's example, for the "each property on its own"
@@ -233,82 +267,204 @@ pub const MALFORMED_DATE_TIMES: &[(&str, &str)] = &[
     ("empty", ""),
 ];
 
-/// The negative pass of one route.
-pub fn negatives(contract: &Contract) -> Vec<NegativeCase> {
-    let valid = || {
-        let mut u = Update::new();
-        if let Some(p) = contract.writable().find(|p| p.kind == Kind::String) {
-            u.insert(p.name.clone(), json!("graph-contract negative"));
+/// Probes of unknown ids, one placeholder at a time (`params` in the route's order, `key` the
+/// object's own): a PATCH and a GET each, which must be 404 with a Graph error. The key's
+/// PATCH keeps its old id `unknown-id`; the others are `unknown-id/get`,
+/// `unknown-parent/{param}` and `unknown-parent/{param}/get`.
+pub fn unknown_ids<'a>(params: impl IntoIterator<Item = &'a str>, key: &str, body: &str) -> Vec<NegativeCase> {
+    let mut out = Vec::new();
+    let mut parents = Vec::new();
+    for param in params {
+        if param != key {
+            parents.push(param.to_string());
         }
-        Value::Object(u).to_string()
-    };
-    let body = |name: &str, v: Value| json!({ name: v }).to_string();
-    let bad =
-        |id: String, body: String| NegativeCase { id, body, auth: true, aim: Aim::Object, expect: Expect::Status(400) };
+    }
+    for (param, own) in std::iter::once((key.to_string(), true)).chain(parents.into_iter().map(|p| (p, false))) {
+        for method in ["PATCH", "GET"] {
+            let base = if own { "unknown-id".to_string() } else { format!("unknown-parent/{param}") };
+            let id = if method == "GET" { format!("{base}/get") } else { base };
+            out.push(NegativeCase {
+                id,
+                method,
+                body: if method == "PATCH" { body.to_string() } else { String::new() },
+                auth: true,
+                aim: Aim::Unknown(param.clone()),
+                expect: Expect::Status(404),
+                why: Some(format!("an unknown {{{param}}} segment must be 404 Not Found")),
+                fault: None,
+            });
+        }
+    }
+    out
+}
 
-    let mut out = vec![
-        NegativeCase {
-            id: "no-token".into(),
-            body: valid(),
-            auth: false,
-            aim: Aim::Object,
-            expect: Expect::Status(401),
-        },
-        NegativeCase {
-            id: "unknown-id".into(),
-            body: valid(),
-            auth: true,
-            aim: Aim::UnknownId,
-            expect: Expect::Status(404),
-        },
-    ];
+/// A valid update of one property: the body of the no-token and unknown-id probes.
+pub fn valid_body(contract: &Contract) -> String {
+    let mut u = Update::new();
+    if let Some(p) = contract.writable().find(|p| p.kind == Kind::String) {
+        u.insert(p.name.clone(), json!("graph-contract negative"));
+    }
+    Value::Object(u).to_string()
+}
+
+/// The negative pass of one route whose placeholders are `params` (`key` the object's own).
+pub fn negatives<'a>(contract: &Contract, params: impl IntoIterator<Item = &'a str>, key: &str) -> Vec<NegativeCase> {
+    let valid = valid_body(contract);
+    // One wrong property: its body, and the fault kept for the mixed bodies.
+    let bad = |id: String, group: String, name: &str, v: Value| {
+        let mut case = NegativeCase::bad_request(id, json!({ name: v.clone() }).to_string());
+        case.fault = Some(Fault { group, property: name.to_string(), value: v });
+        case
+    };
+
+    let mut out = vec![NegativeCase {
+        id: "no-token".into(),
+        method: "PATCH",
+        body: valid.clone(),
+        auth: false,
+        aim: Aim::Object,
+        expect: Expect::Status(401),
+        why: Some("a request without a bearer token must be 401 Unauthorized".into()),
+        fault: None,
+    }];
+    out.extend(unknown_ids(params, key, &valid));
     for p in &contract.properties {
+        let n = &p.name;
         for (label, v) in wrong_types(p) {
-            out.push(bad(format!("wrong-type/{}/{label}", p.name), body(&p.name, v)));
+            out.push(bad(format!("wrong-type/{n}/{label}"), format!("wrong-type/{n}"), n, v));
         }
         if !p.nullable {
-            out.push(bad(format!("null/{}", p.name), body(&p.name, Value::Null)));
+            out.push(bad(format!("null/{n}"), format!("null/{n}"), n, Value::Null));
         }
         match &p.kind {
             Kind::Enum { members, .. } => {
                 if let Some(m) = members.first() {
-                    out.push(bad(format!("enum-misspelt/{}", p.name), body(&p.name, json!(format!("{m}x")))));
+                    out.push(bad(
+                        format!("enum-misspelt/{n}"),
+                        format!("enum-misspelt/{n}"),
+                        n,
+                        json!(format!("{m}x")),
+                    ));
                     let mut cased: Vec<char> = m.chars().collect();
                     if let Some(c) = cased.first_mut() {
                         *c = if c.is_ascii_lowercase() { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() };
                     }
                     let cased: String = cased.into_iter().collect();
                     if !members.contains(&cased) {
-                        out.push(bad(format!("enum-case/{}", p.name), body(&p.name, json!(cased))));
+                        out.push(bad(format!("enum-case/{n}"), format!("enum-case/{n}"), n, json!(cased)));
                     }
                 }
             }
             Kind::Integer { min, max } => {
-                out.push(bad(format!("out-of-range/{}/below", p.name), body(&p.name, json!(i128::from(*min) - 1))));
-                out.push(bad(format!("out-of-range/{}/above", p.name), body(&p.name, json!(i128::from(*max) + 1))));
+                let group = format!("out-of-range/{n}");
+                out.push(bad(format!("out-of-range/{n}/below"), group.clone(), n, json!(i128::from(*min) - 1)));
+                out.push(bad(format!("out-of-range/{n}/above"), group, n, json!(i128::from(*max) + 1)));
+                // 9.0 and 9e0 are integers to JSON Schema, not to an Int32 reader (System.Text.Json).
+                let mut fraction =
+                    bad(format!("integer-form/{n}/fraction"), format!("integer-form/{n}"), n, json!(9.0));
+                fraction.body = format!("{{{}:9.0}}", json!(n));
+                out.push(fraction);
+                let mut exponent =
+                    bad(format!("integer-form/{n}/exponent"), format!("integer-form/{n}"), n, json!(9.0));
+                exponent.body = format!("{{{}:9e0}}", json!(n));
+                out.push(exponent);
             }
             Kind::DateTime => {
                 for (label, s) in MALFORMED_DATE_TIMES {
-                    out.push(bad(format!("date-time/{}/{label}", p.name), body(&p.name, json!(s))));
+                    out.push(bad(format!("date-time/{n}/{label}"), format!("date-time/{n}"), n, json!(s)));
                 }
             }
             _ => {}
         }
     }
-    out.push(bad("undeclared-property".into(), body("graphContractUndeclared", json!("x"))));
-    out.push(bad("odata-type/other".into(), body("@odata.type", json!("#microsoft.graph.user"))));
+    out.push(bad("undeclared-property".into(), "undeclared-property".into(), "graphContractUndeclared", json!("x")));
+    out.push(bad("odata-type/other".into(), "odata-type/other".into(), "@odata.type", json!("#microsoft.graph.user")));
     for (label, b) in [("array", "[]"), ("string", "\"text\""), ("number", "42"), ("null", "null")] {
-        out.push(bad(format!("not-an-object/{label}"), b.into()));
+        out.push(NegativeCase::bad_request(format!("not-an-object/{label}"), b.into()));
     }
-    out.push(bad("invalid-json".into(), "{\"deviceName\": ".into()));
+    out.push(NegativeCase::bad_request("invalid-json".into(), "{\"deviceName\": ".into()));
     out.push(NegativeCase {
         id: format!("key-change/{}", contract.key),
-        body: body(&contract.key, json!("graph-contract-other-id")),
+        method: "PATCH",
+        body: json!({ contract.key.clone(): "graph-contract-other-id" }).to_string(),
         auth: true,
         aim: Aim::Object,
         expect: Expect::RejectedOrKeyKept,
+        why: None,
+        fault: None,
     });
     out
+}
+
+/// A valid value for `p` that differs from `current` (`salt` makes strings unique per case),
+/// or `None` when the kind has no such value the generator knows.
+fn other_value(p: &Property, current: Option<&Value>, salt: &str) -> Option<Value> {
+    let v = match &p.kind {
+        Kind::String => json!(format!("graph-contract mixed {salt}")),
+        Kind::Boolean => json!(!current.and_then(Value::as_bool).unwrap_or(false)),
+        Kind::Integer { min, max } => {
+            let now = current.and_then(Value::as_i64).unwrap_or(0);
+            json!(if now < *max { now + 1 } else { (*min).max(now - 1) })
+        }
+        Kind::Number => json!(current.and_then(Value::as_f64).map_or(1.5, |f| if f == 1.5 { 2.5 } else { 1.5 })),
+        Kind::DateTime => {
+            let a = "2019-03-04T05:06:07Z";
+            let same = current.and_then(Value::as_str).is_some_and(|c| crate::datetime::same_instant(a, c));
+            json!(if same { "2020-03-04T05:06:07Z" } else { a })
+        }
+        Kind::Enum { members, .. } => json!(members.iter().find(|m| current.and_then(Value::as_str) != Some(m))?),
+        Kind::Other(_) => return None,
+    };
+    (current != Some(&v)).then_some(v)
+}
+
+/// Mixed bodies: for each kind of fault on each property, one of its faulty values (picked by
+/// the seed) sent beside a valid change to another property that differs from `model`. The
+/// service must refuse the whole request: a refused request changes nothing, also in part.
+pub fn mixed(
+    contract: &Contract,
+    negatives: &[NegativeCase],
+    model: &Map<String, Value>,
+    seed: u64,
+) -> Vec<NegativeCase> {
+    let mut groups: Vec<(&str, Vec<&NegativeCase>)> = Vec::new();
+    for case in negatives {
+        let Some(f) = &case.fault else { continue };
+        match groups.iter_mut().find(|(g, _)| *g == f.group) {
+            Some((_, members)) => members.push(case),
+            None => groups.push((&f.group, vec![case])),
+        }
+    }
+    let writable: Vec<&Property> = contract.writable().collect();
+    let mut out = Vec::new();
+    for (group, members) in groups {
+        let pick = usize::try_from(fnv64(seed, group) % members.len() as u64).unwrap_or(0);
+        let case = members[pick];
+        let Some(fault) = &case.fault else { continue };
+        // The companion: the next writable property after the faulty one that has a value
+        // differing from the object's.
+        let start = writable.iter().position(|p| p.name == fault.property).map_or(0, |i| i + 1);
+        let companion = (0..writable.len()).map(|i| writable[(start + i) % writable.len()]).find_map(|p| {
+            (p.name != fault.property).then(|| other_value(p, model.get(&p.name), &case.id).map(|v| (p, v))).flatten()
+        });
+        let Some((p, v)) = companion else { continue };
+        let mut body = Map::new();
+        body.insert(fault.property.clone(), fault.value.clone());
+        body.insert(p.name.clone(), v);
+        let mut mixed = NegativeCase::bad_request(format!("mixed/{}", case.id), Value::Object(body).to_string());
+        mixed.why =
+            Some(format!("a body with a wrong {} beside a valid {} must be refused whole", fault.property, p.name));
+        out.push(mixed);
+    }
+    out
+}
+
+/// FNV-1a over the seed and a text: a stable choice per seed.
+fn fnv64(seed: u64, text: &str) -> u64 {
+    seed.to_le_bytes()
+        .iter()
+        .chain(text.as_bytes())
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 #[cfg(test)]
@@ -353,7 +509,7 @@ mod tests {
     #[test]
     fn negatives_are_invalid_requests() {
         let c = Contract::embedded();
-        for n in negatives(c) {
+        for n in negatives(c, ["mobileAppId", "mobileAppInstallStatusId"], "mobileAppInstallStatusId") {
             if n.expect != Expect::Status(400) {
                 continue;
             }

@@ -107,6 +107,15 @@ pub fn failures(report: &Report, date_times: &[&str], style: Style) -> String {
     out
 }
 
+/// `1 failed check`, `2 failed checks`.
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
 /// The summary: checks run and failed per route and kind, enum coverage, cases, seed, time,
 /// restore, and the verdict with its exit code.
 pub fn summary(report: &Report, style: Style) -> String {
@@ -165,9 +174,30 @@ pub fn summary(report: &Report, style: Style) -> String {
     for w in &report.warnings {
         let _ = writeln!(out, "  warning: {w}");
     }
+    let waived = report.waived().count();
+    for w in report.waivers.iter().filter(|w| w.waived > 0) {
+        let until = w.until.as_ref().map_or(String::new(), |u| format!(", until {u}"));
+        let _ = writeln!(
+            out,
+            "  {}: {} by waiver #{} in {} ({}): {}{until}",
+            paint(style, "33", "waived"),
+            plural(w.waived, "failed check"),
+            w.entry,
+            w.file,
+            w.pattern,
+            w.reason
+        );
+        for e in &w.examples {
+            let _ = writeln!(out, "    e.g. {e}");
+        }
+    }
+    for w in report.waiver_problems() {
+        let _ = writeln!(out, "  {}: {}", paint(style, "1;31", "error"), w.problem().unwrap_or_default());
+    }
     let total = report.checks.len();
     let failed = report.failures().count();
     let code = report.exit_code();
+    let waived_note = if waived > 0 { format!(", {waived} waived") } else { String::new() };
     let verdict = if let Some(t) = report.throttled.as_ref().filter(|_| code == crate::exit::UNREACHABLE) {
         paint(
             style,
@@ -185,14 +215,31 @@ pub fn summary(report: &Report, style: Style) -> String {
             ),
         )
     } else if code == crate::exit::OK {
-        paint(style, "1;32", &format!("result: {total} checks passed, the contract holds (exit {code})"))
+        let passed = total - waived;
+        paint(style, "1;32", &format!("result: {passed} checks passed{waived_note}, the contract holds (exit {code})"))
+    } else if failed == 0 && !report.all_restored() {
+        paint(
+            style,
+            "1;31",
+            &format!(
+                "result: {} checks passed{waived_note}, but an object was not restored (exit {code})",
+                total - waived
+            ),
+        )
     } else if failed == 0 {
-        paint(style, "1;31", &format!("result: {total} checks passed, but an object was not restored (exit {code})"))
+        paint(
+            style,
+            "1;31",
+            &format!(
+                "result: {} checks passed{waived_note}, but a waiver is no longer needed or has expired (exit {code})",
+                total - waived
+            ),
+        )
     } else {
         paint(
             style,
             "1;31",
-            &format!("result: {failed} of {total} checks failed, the contract is violated (exit {code})"),
+            &format!("result: {failed} of {total} checks failed{waived_note}, the contract is violated (exit {code})"),
         )
     };
     let _ = writeln!(out, "{verdict}");

@@ -19,6 +19,13 @@ pub fn render(report: &Report, date_times: &[&str]) -> Result<String, String> {
         for check in report.checks.iter().filter(|c| c.route == route) {
             let status = if check.passed {
                 TestCaseStatus::success()
+            } else if let Some(reason) = &check.waived {
+                // A known deviation: skipped with the waiver's reason, so viewers show it apart.
+                let mut s = TestCaseStatus::skipped();
+                s.set_message(format!("waived: {reason}"));
+                s.set_type("waived");
+                s.set_description(format!("waived ({reason}); the check found: {}", check.problems.join("; ")));
+                s
             } else {
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 s.set_message(check.problems.join("; "));
@@ -34,6 +41,26 @@ pub fn render(report: &Report, date_times: &[&str]) -> Result<String, String> {
             suite.add_test_case(case);
         }
         suite.set_time(Duration::from_millis(suite_ms));
+        junit.add_test_suite(suite);
+    }
+    if !report.waivers.is_empty() {
+        // Each waiver is a test case: a waiver no longer needed or expired fails the run, and
+        // the viewer shows why.
+        let mut suite = TestSuite::new("waivers");
+        for w in &report.waivers {
+            let status = match w.problem() {
+                None => TestCaseStatus::success(),
+                Some(p) => {
+                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    s.set_message(p);
+                    s.set_type("waiver");
+                    s
+                }
+            };
+            let mut case = TestCase::new(format!("waiver #{} · {}", w.entry, w.pattern), status);
+            case.set_classname(format!("graph-contract.waivers.{}", w.file));
+            suite.add_test_case(case);
+        }
         junit.add_test_suite(suite);
     }
     if let Some(u) = &report.unreachable {

@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::diff::Difference;
 use crate::exit;
 use crate::target::Request;
+use crate::waiver::WaiverOutcome;
 
 /// The version of the JSON report's format (bumped on any incompatible change).
 pub const REPORT_VERSION: u32 = 1;
@@ -69,6 +70,17 @@ pub struct Check {
     /// Whether the request timed out (no shrinking, the route stops).
     pub timed_out: bool,
     pub duration_ms: u64,
+    /// The reason of the waiver that waived this failure (it then does not fail the run).
+    pub waived: Option<String>,
+}
+
+impl Check {
+    /// The check's id, stable across versions and seeds (random cases aside, whose case id
+    /// counts them): `route · phase · case id · name`, as a failure block's first line shows
+    /// it and as waivers match it.
+    pub fn id(&self) -> String {
+        format!("{} · {} · {} · {}", self.route, self.phase.name(), self.case_id, self.name)
+    }
 }
 
 /// How many enum values the coverage pass sent on a route.
@@ -120,6 +132,8 @@ pub struct Report {
     /// Requests sent.
     pub requests: u64,
     pub warnings: Vec<String>,
+    /// What each waiver did (see [`crate::waiver`]).
+    pub waivers: Vec<WaiverOutcome>,
     pub started_at: String,
     pub finished_at: String,
     pub duration_ms: u64,
@@ -129,13 +143,26 @@ pub struct Report {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct Tally {
     pub run: usize,
+    /// Failed and not waived.
     pub failed: usize,
+    /// Failed, and waived.
+    pub waived: usize,
 }
 
 impl Report {
-    /// The failed checks.
+    /// The failed checks that count: every failure no waiver waived.
     pub fn failures(&self) -> impl Iterator<Item = &Check> {
-        self.checks.iter().filter(|c| !c.passed)
+        self.checks.iter().filter(|c| !c.passed && c.waived.is_none())
+    }
+
+    /// The failures a waiver waived.
+    pub fn waived(&self) -> impl Iterator<Item = &Check> {
+        self.checks.iter().filter(|c| !c.passed && c.waived.is_some())
+    }
+
+    /// The waivers that fail the run (no longer needed, or expired).
+    pub fn waiver_problems(&self) -> impl Iterator<Item = &WaiverOutcome> {
+        self.waivers.iter().filter(|w| w.fails())
     }
 
     /// The routes in the order they were checked.
@@ -151,10 +178,11 @@ impl Report {
 
     /// Checks run and failed on `route` in `phase`.
     pub fn tally(&self, route: &str, phase: Phase) -> Tally {
-        self.checks
-            .iter()
-            .filter(|c| c.route == route && c.phase == phase)
-            .fold(Tally::default(), |t, c| Tally { run: t.run + 1, failed: t.failed + usize::from(!c.passed) })
+        self.checks.iter().filter(|c| c.route == route && c.phase == phase).fold(Tally::default(), |t, c| Tally {
+            run: t.run + 1,
+            failed: t.failed + usize::from(!c.passed && c.waived.is_none()),
+            waived: t.waived + usize::from(!c.passed && c.waived.is_some()),
+        })
     }
 
     /// Whether every route's object was restored.
@@ -163,13 +191,14 @@ impl Report {
     }
 
     /// The exit code: 130 interrupted (and restored), 3 unreachable before any check or
-    /// throttled past the waits, 1 any failed check or unrestored object, else 0.
+    /// throttled past the waits, 1 any failed check no waiver waived, an unrestored object, or
+    /// a waiver no longer needed or expired, else 0.
     pub fn exit_code(&self) -> i32 {
         if self.interrupted && self.all_restored() {
             exit::INTERRUPTED
         } else if self.unreachable.is_some() || self.throttled.is_some() {
             exit::UNREACHABLE
-        } else if self.failures().next().is_some() || !self.all_restored() {
+        } else if self.failures().next().is_some() || !self.all_restored() || self.waiver_problems().next().is_some() {
             exit::VIOLATED
         } else {
             exit::OK

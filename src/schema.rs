@@ -188,7 +188,9 @@ pub fn derive(page: &Page, overlay: Option<(&str, &Overlay)>) -> Result<Derived,
         props.insert(row.name.clone(), s);
     }
     props.insert("@odata.type".into(), json!({"const": format!("#{full_type}")}));
-    let annotations = json!({"^@": {}});
+    // OData annotations: instance annotations (`@odata.etag`) and property annotations
+    // (`installState@odata.type`, as Graph writes with full metadata).
+    let annotations = json!({"@": {}});
     let all: Vec<&str> = page.properties.iter().map(|p| p.name.as_str()).collect();
 
     let mut response = json!({

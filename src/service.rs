@@ -57,6 +57,40 @@ impl RecordKey {
             RecordKey::Device { status, .. } | RecordKey::UserDevice { status, .. } => status,
         }
     }
+
+    /// The first segment of this key that names nothing the service holds, in Graph's words:
+    /// a missing app is named as the app, not as the status below it.
+    fn not_found(&self, records: &HashMap<RecordKey, Map<String, Value>>) -> String {
+        let app_known = |a: &str| {
+            records
+                .keys()
+                .any(|k| matches!(k, RecordKey::Device { app, .. } | RecordKey::UserDevice { app, .. } if app == a))
+        };
+        let (app, user) = match self {
+            RecordKey::Device { app, .. } => (app, None),
+            RecordKey::UserDevice { app, user, .. } => (app, Some(user)),
+        };
+        let path = self.path();
+        if !app_known(app) {
+            return format!(
+                "Resource not found for the segment 'mobileApps': no mobileApp with id '{app}' (the {{mobileAppId}} of {path})."
+            );
+        }
+        if let Some(u) = user {
+            let user_known = records
+                .keys()
+                .any(|k| matches!(k, RecordKey::UserDevice { app: a, user: x, .. } if a == app && x == u));
+            if !user_known {
+                return format!(
+                    "Resource not found for the segment 'userStatuses': no userAppInstallStatus with id '{u}' on mobileApp '{app}' (the {{userAppInstallStatusId}} of {path})."
+                );
+            }
+        }
+        format!(
+            "Resource not found for the segment 'deviceStatuses': no mobileAppInstallStatus with id '{}' (the {{mobileAppInstallStatusId}} of {path}).",
+            self.status_id()
+        )
+    }
 }
 
 /// A state file that cannot be loaded.
@@ -115,7 +149,7 @@ impl InitialState {
             .and_then(|p| p.examples.into_iter().find(|e| e.kind == ExampleKind::Response))
             .and_then(|e| serde_json::from_str::<Map<String, Value>>(&e.body).ok())
             .unwrap_or_default();
-        object.retain(|k, _| !k.starts_with('@'));
+        object.retain(|k, _| !crate::contract::is_annotation(k));
         object.insert("id".into(), json!(DEFAULT_STATUS_ID));
         InitialState {
             records: vec![
@@ -169,7 +203,7 @@ impl InitialState {
                     message: v.message.clone(),
                 });
             }
-            object.retain(|k, _| !k.starts_with('@'));
+            object.retain(|k, _| !crate::contract::is_annotation(k));
             let status = object.get(&contract.key).and_then(Value::as_str).unwrap_or_default().to_string();
             let key = match user {
                 None => RecordKey::Device { app, status },
@@ -272,10 +306,9 @@ async fn handle(shared: Arc<Shared>, key: RecordKey, headers: HeaderMap, body: O
             &headers,
         );
     }
-    let exists = shared.records.lock().map(|r| r.contains_key(&key)).unwrap_or(false);
-    if !exists {
+    let missing = shared.records.lock().map(|r| (!r.contains_key(&key)).then(|| key.not_found(&r))).ok().flatten();
+    if let Some(message) = missing {
         drain(body, shared.body_limit).await;
-        let message = format!("No mobileAppInstallStatus with id '{}' at {}", key.status_id(), key.path());
         return error(StatusCode::NOT_FOUND, "ResourceNotFound", &message, &shared, &headers);
     }
     let Some(body) = body else {
@@ -308,7 +341,11 @@ async fn handle(shared: Arc<Shared>, key: RecordKey, headers: HeaderMap, body: O
         return bad("The request body must be a JSON object.".into());
     };
     if let Some(v) = shared.contract.violations(Schema::Request, &update).first() {
-        return bad(format!("Invalid value for {}: {}", v.pointer, v.message));
+        return bad(if v.pointer.is_empty() {
+            format!("Invalid request body: {}", v.message)
+        } else {
+            format!("Invalid value for property '{}': {}", v.pointer, v.message)
+        });
     }
     if let Some(id) = fields.get(&shared.contract.key) {
         if id.as_str() != Some(key.status_id()) {
@@ -320,7 +357,7 @@ async fn handle(shared: Arc<Shared>, key: RecordKey, headers: HeaderMap, body: O
     };
     match records.get_mut(&key) {
         Some(object) => {
-            for (k, v) in fields.iter().filter(|(k, _)| !k.starts_with('@')) {
+            for (k, v) in fields.iter().filter(|(k, _)| !crate::contract::is_annotation(k)) {
                 object.insert(k.clone(), v.clone());
             }
             object_response(&shared, object)

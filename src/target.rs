@@ -239,13 +239,9 @@ impl Target {
         format!("{}{path}", self.base_url)
     }
 
-    /// `text` with the token replaced by `$CONTRACT_TOKEN`.
-    fn redact(&self, text: String) -> String {
-        if self.token.is_empty() || !text.contains(&self.token) {
-            text
-        } else {
-            text.replace(&self.token, "$CONTRACT_TOKEN")
-        }
+    /// What hides the token in everything shown or written (the checks are judged before).
+    pub fn redactor(&self) -> Redactor<'_> {
+        Redactor { token: &self.token }
     }
 
     /// Sends `req` and reads the whole answer (capped at [`MAX_ANSWER_BYTES`]).
@@ -266,10 +262,9 @@ impl Target {
         let tls = self.base_url.get(..8).is_some_and(|s| s.eq_ignore_ascii_case("https://"));
         let mut resp = result.map_err(|e| classify(e, self.timeout, tls))?;
         let status = resp.status().as_u16();
-        // Headers are redacted like the body: a service may echo the token anywhere.
-        let header = |name: &str| {
-            resp.headers().get(name).map(|v| self.redact(String::from_utf8_lossy(v.as_bytes()).into_owned()))
-        };
+        // What the service sent, as sent: the checks judge it raw, and the runner redacts each
+        // check when it emits it (what is shown and what is judged are different values).
+        let header = |name: &str| resp.headers().get(name).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
         let content_type = header("content-type");
         let retry_after = header("retry-after");
         let mut bytes = Vec::new();
@@ -300,10 +295,11 @@ impl Target {
             }
         };
         let json = if body_problem.is_none() { serde_json::from_str(&body).ok() } else { None };
-        // The token never travels further than this function, even when a service echoes it.
-        let mut body = self.redact(body);
+        let mut body = body;
         if body_problem.is_some() {
-            // A body cut at the cap or broken off may end in the first part of an echoed token.
+            // A body cut at the cap or broken off may end in the first part of an echoed token,
+            // which no later redaction of the whole token would find. Such a body fails its
+            // check whatever its last bytes are, so its tail is marked here.
             let cut = self
                 .token
                 .char_indices()
@@ -316,10 +312,6 @@ impl Target {
                 body.push_str("$CONTRACT_TOKEN");
             }
         }
-        let json = json.map(|mut v| {
-            redact_value(&mut v, &self.token);
-            v
-        });
         Ok(Answer {
             status,
             content_type,
@@ -332,26 +324,104 @@ impl Target {
     }
 }
 
+/// Replaces the token with `$CONTRACT_TOKEN` in what is shown and written: output, reports,
+/// reproducers, case files, saved baselines. Never applied to what a check judges: a token
+/// that occurs in the data (a short local token such as `dev`, an id equal to the token) must
+/// not turn a correct answer into a failure.
+#[derive(Clone, Copy)]
+pub struct Redactor<'a> {
+    token: &'a str,
+}
+
+impl Redactor<'_> {
+    /// `text` with the token replaced.
+    pub fn text(&self, text: &str) -> String {
+        if self.token.is_empty() || !text.contains(self.token) {
+            text.to_string()
+        } else {
+            text.replace(self.token, "$CONTRACT_TOKEN")
+        }
+    }
+
+    /// Replaces the token in `text` in place.
+    pub fn string(&self, text: &mut String) {
+        if !self.token.is_empty() && text.contains(self.token) {
+            *text = text.replace(self.token, "$CONTRACT_TOKEN");
+        }
+    }
+
+    /// Replaces the token in every string and key of `value`; returns whether it found one.
+    pub fn value(&self, value: &mut Value) -> bool {
+        redact_value(value, self.token)
+    }
+
+    /// Redacts every shown part of a check: the request, the values, the differences, the
+    /// problems and the note. Its identity (route, phase, case id, name) is the tool's own.
+    pub fn check(&self, check: &mut crate::report::Check) {
+        if self.token.is_empty() {
+            return;
+        }
+        if let Some(r) = &mut check.request {
+            self.string(&mut r.url);
+            if let Some(b) = &mut r.body {
+                self.string(b);
+            }
+            for (k, v) in &mut r.headers {
+                self.string(k);
+                self.string(v);
+            }
+        }
+        for v in [&mut check.expected, &mut check.actual].into_iter().flatten() {
+            self.value(v);
+        }
+        for d in &mut check.differences {
+            self.string(&mut d.pointer);
+            for v in [&mut d.expected, &mut d.actual].into_iter().flatten() {
+                self.value(v);
+            }
+        }
+        check.problems.iter_mut().for_each(|p| self.string(p));
+        if let Some(n) = &mut check.note {
+            self.string(n);
+        }
+    }
+}
+
 fn http_request(method: &str, url: &str) -> ureq::http::request::Builder {
     ureq::http::Request::builder().method(method).uri(url)
 }
 
 /// Replaces the token wherever it appears in a JSON value's strings and keys, in place (an
-/// object is rebuilt only when one of its keys holds the token).
-fn redact_value(v: &mut Value, token: &str) {
+/// object is rebuilt only when one of its keys holds the token). Returns whether it found one.
+fn redact_value(v: &mut Value, token: &str) -> bool {
     if token.is_empty() {
-        return;
+        return false;
     }
     match v {
-        Value::String(s) if s.contains(token) => *s = s.replace(token, "$CONTRACT_TOKEN"),
-        Value::Array(a) => a.iter_mut().for_each(|x| redact_value(x, token)),
+        Value::String(s) if s.contains(token) => {
+            *s = s.replace(token, "$CONTRACT_TOKEN");
+            true
+        }
+        Value::Array(a) => {
+            // Every item is redacted: no short circuit.
+            let mut found = false;
+            for x in a {
+                found |= redact_value(x, token);
+            }
+            found
+        }
         Value::Object(o) => {
+            let mut found = false;
             if o.keys().any(|k| k.contains(token)) {
+                found = true;
                 *o = std::mem::take(o).into_iter().map(|(k, x)| (k.replace(token, "$CONTRACT_TOKEN"), x)).collect();
             }
-            o.values_mut().for_each(|x| redact_value(x, token));
+            for x in o.values_mut() {
+                found |= redact_value(x, token);
+            }
+            found
         }
-        _ => {}
+        _ => false,
     }
 }
 

@@ -241,7 +241,7 @@ fn primitives_page_files_and_document_shape() {
     for doc in [response, patch] {
         assert_eq!(doc["x-graph-type"], "microsoft.graph.fixtures.deviceWidget");
         assert_eq!(doc["additionalProperties"], json!(false));
-        assert_eq!(doc["patternProperties"], json!({"^@": {}}));
+        assert_eq!(doc["patternProperties"], json!({"@": {}}));
         assert_eq!(doc["properties"]["@odata.type"], json!({"const": "#microsoft.graph.fixtures.deviceWidget"}));
         assert_eq!(doc["x-graph-key"], "id");
     }
@@ -314,7 +314,7 @@ fn primitives_contract_accepts_valid_bodies() {
 #[case::enum_collection_member(json!({"channels": ["stable", "Beta"]}), "/channels/1", "enum")]
 #[case::date_time_no_offset(json!({"lastModifiedDateTime": "2024-05-01T10:00:00"}), "/lastModifiedDateTime", "")]
 #[case::null_without_overlay(json!({"tags": null}), "/tags", "type")]
-#[case::undeclared(json!({"colour": "red"}), "", "additionalProperties")]
+#[case::undeclared(json!({"colour": "red"}), "/colour", "additionalProperties")]
 #[case::other_odata_type(json!({"@odata.type": "#microsoft.graph.deviceWidget"}), "/@odata.type", "const")]
 fn primitives_contract_rejects(#[case] body: Value, #[case] pointer: &str, #[case] keyword: &str) {
     let (page, derived) = derive_fixture("primitives.md");

@@ -435,8 +435,10 @@ fn semantic_violations_ignore_other_properties_and_null() {
 #[case::navigation_property("app", json!({"id": "x"}))]
 #[case::odata_without_at("odata.type", json!("#microsoft.graph.mobileAppInstallStatus"))]
 fn undeclared_property_rejected(#[case] name: &str, #[case] value: Value) {
-    assert_rejected(Body::Request, &one(name, value.clone()), "", &["additionalProperties"]);
-    assert_rejected(Body::Response, &response_with(name, value), "", &["additionalProperties"]);
+    // The violation names the undeclared property by its pointer, not the body's root.
+    let at = format!("/{name}");
+    assert_rejected(Body::Request, &one(name, value.clone()), &at, &["additionalProperties"]);
+    assert_rejected(Body::Response, &response_with(name, value), &at, &["additionalProperties"]);
 }
 
 #[rstest]
@@ -444,6 +446,9 @@ fn undeclared_property_rejected(#[case] name: &str, #[case] value: Value) {
 #[case::etag("@odata.etag", json!("W/\"1\""))]
 #[case::own_type("@odata.type", json!("#microsoft.graph.mobileAppInstallStatus"))]
 #[case::custom_annotation("@microsoft.graph.tips", json!("Use $select"))]
+#[case::property_type("installState@odata.type", json!("#microsoft.graph.resultantAppState"))]
+#[case::property_date_time("lastSyncDateTime@odata.type", json!("#DateTimeOffset"))]
+#[case::navigation_link("app@odata.navigationLink", json!("https://example/app"))]
 fn annotation_accepted_in_response(#[case] name: &str, #[case] value: Value) {
     assert_valid(Body::Response, &response_with(name, value));
 }
@@ -536,7 +541,8 @@ fn every_violation_is_reported_with_its_value() {
     };
     assert_eq!(by_pointer("/installState").value, json!("Installed"));
     assert_eq!(by_pointer("/errorCode").value, json!("9"));
-    assert_eq!(by_pointer("").keyword, "additionalProperties");
+    assert_eq!(by_pointer("/bogus").keyword, "additionalProperties");
+    assert_eq!(by_pointer("/bogus").value, json!(1));
 }
 
 // ---- the error body --------------------------------------------------------------------------------

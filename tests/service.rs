@@ -1000,7 +1000,7 @@ fn valid_object(id: &str) -> Value {
 #[case::offset_beyond_14("deviceStatuses", "lastSyncDateTime", Some(json!("2017-01-01T00:00:00+14:01")), "/lastSyncDateTime")]
 #[case::id_not_a_string("deviceStatuses", "id", Some(json!(1)), "/id")]
 #[case::wrong_odata_type("userStatuses", "@odata.type", Some(json!("#microsoft.graph.mobileApp")), "/@odata.type")]
-#[case::undeclared_property("deviceStatuses", "foo", Some(json!(1)), "")]
+#[case::undeclared_property("deviceStatuses", "foo", Some(json!(1)), "/foo")]
 #[case::missing_property("deviceStatuses", "lastSyncDateTime", None, "")]
 #[case::missing_id("userStatuses", "id", None, "")]
 fn an_invalid_state_object_is_named_by_its_pointer(

@@ -56,6 +56,7 @@ fn check(route: &str, phase: Phase, case_id: &str, name: &str, passed: bool) -> 
         note: None,
         timed_out: false,
         duration_ms: 3,
+        waived: None,
     }
 }
 
@@ -138,6 +139,7 @@ fn constructed_report(failing: bool) -> Report {
         throttled: None,
         throttle_waits: 0,
         throttle_wait_ms: 0,
+        waivers: Vec::new(),
         requests: 321,
         warnings: vec!["http://staging.example.com/beta is plain http".into()],
         started_at: "2026-11-05T10:00:00Z".into(),

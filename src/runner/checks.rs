@@ -144,10 +144,10 @@ impl Run<'_> {
             // A generator or case-file bug, not the target's: nothing is sent.
             patch.passed = false;
             patch.problems = invalid.iter().map(|v| format!("not sent: the update itself is invalid: {v}")).collect();
-            return CaseResult { checks: vec![patch], failed: true, timed_out: false };
+            return CaseResult { checks: vec![patch], failed: true, timed_out: false, no_content: false };
         }
         let mut expected = model.clone();
-        for (k, v) in update.iter().filter(|(k, _)| !k.starts_with('@')) {
+        for (k, v) in update.iter().filter(|(k, _)| !crate::contract::is_annotation(k)) {
             expected.insert(k.clone(), v.clone());
         }
         let mut req = Request::patch(self.target.url(&route.path), body.to_string());
@@ -155,8 +155,10 @@ impl Run<'_> {
             req.headers.push(("Prefer".into(), "return=minimal".into()));
         }
         patch.request = Some(req.clone());
+        let mut no_content = false;
         match self.send(&req, phase == Phase::Restore) {
             Ok(answer) if answer.status == 204 && self.options.accept_no_content => {
+                no_content = true;
                 // --accept-no-content: the GET below verifies the update.
                 if !answer.body.is_empty() {
                     patch.problems.push(format!("204 No Content with a body of {} bytes", answer.body.len()));
@@ -168,7 +170,9 @@ impl Run<'_> {
             Ok(answer) => {
                 self.object_answer(&mut patch, answer, &route.key, Some(&expected));
             }
-            Err(Failure::NotSent(_)) => return CaseResult { checks: Vec::new(), failed: false, timed_out: false },
+            Err(Failure::NotSent(_)) => {
+                return CaseResult { checks: Vec::new(), failed: false, timed_out: false, no_content: false }
+            }
             Err(f) => Self::transport_failure(&mut patch, &f),
         }
         patch.duration_ms = elapsed_ms(started);
@@ -184,7 +188,7 @@ impl Run<'_> {
         }
         let failed = checks.iter().any(|c| !c.passed);
         let timed_out = timed_out || checks.iter().any(|c| c.timed_out);
-        CaseResult { checks, failed, timed_out }
+        CaseResult { checks, failed, timed_out, no_content }
     }
 
     /// A request the target must refuse; then the object must be unchanged.
@@ -196,11 +200,15 @@ impl Run<'_> {
     ) -> Vec<Check> {
         let started = Instant::now();
         let mut check = self.check(route, Phase::Negative, &case.id, "refused");
-        let path = match case.aim {
-            Aim::Object => &route.path,
-            Aim::UnknownId => &route.unknown_path,
+        let path = match &case.aim {
+            Aim::Object => route.path.clone(),
+            Aim::Unknown(param) => route.path_with(Some(param)),
         };
-        let mut req = Request::patch(self.target.url(path), case.body.clone());
+        let mut req = if case.method == "GET" {
+            Request::get(self.target.url(&path))
+        } else {
+            Request::patch(self.target.url(&path), case.body.clone())
+        };
         if !case.auth {
             req = req.without_auth();
         }
@@ -226,8 +234,9 @@ impl Run<'_> {
                 if key_kept {
                     // Accepted, but the key did not change: allowed.
                 } else if answer.status != expected_status {
+                    let why = case.why.as_ref().map_or(String::new(), |w| format!(": {w}"));
                     check.problems.push(format!(
-                        "expected status {expected_status}, got {}{}",
+                        "expected status {expected_status}, got {}{}{why}",
                         answer.status,
                         redirect_note(answer.status)
                     ));
@@ -249,7 +258,9 @@ impl Run<'_> {
         }
         check.duration_ms = elapsed_ms(started);
         let mut out = vec![check];
-        if self.stop.is_none() {
+        // A GET changes nothing by itself; every refused PATCH is followed by a GET of the real
+        // object, which must be as it was.
+        if self.stop.is_none() && case.method != "GET" {
             let (unchanged, object) = self.get_check(route, Phase::Negative, &case.id, "unchanged", Some(model));
             if let Some(o) = object {
                 *model = o;
@@ -265,7 +276,10 @@ impl Run<'_> {
         if case.expect_status == 200 {
             if let Some(update) = parsed {
                 let mut result = self.update(route, Phase::Case, &case.id, &update, model);
-                if let (Some(subset), Some(first)) = (&case.expect_subset, result.checks.first_mut()) {
+                // The values are looked for in the object answered: the PATCH's, or under the
+                // 204 profile the GET's that follows (a 204 has no body to look in).
+                let shown = usize::from(result.no_content);
+                if let (Some(subset), Some(first)) = (&case.expect_subset, result.checks.get_mut(shown)) {
                     let actual = first.actual.clone().unwrap_or(Value::Null);
                     for (k, v) in subset {
                         let got = actual.get(k);
@@ -284,13 +298,8 @@ impl Run<'_> {
                 return result.checks;
             }
         }
-        let negative = NegativeCase {
-            id: case.id.clone(),
-            body: case.body.clone(),
-            auth: true,
-            aim: Aim::Object,
-            expect: Expect::Status(case.expect_status),
-        };
+        let mut negative = NegativeCase::bad_request(case.id.clone(), case.body.clone());
+        negative.expect = Expect::Status(case.expect_status);
         let mut checks = self.negative(route, &negative, model);
         for c in &mut checks {
             c.phase = Phase::Case;
