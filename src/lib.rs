@@ -34,3 +34,4 @@ pub mod schema;
 pub mod service;
 pub mod spec;
 pub mod target;
+pub mod tls;
