@@ -109,6 +109,9 @@ pub struct RunArgs {
     /// Write a JUnit XML report to PATH
     #[arg(long, value_name = "PATH")]
     pub junit: Option<PathBuf>,
+    /// Write a self-contained HTML report to PATH (summary, coverage matrix, failures)
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
     /// Replay the *.case.json files below DIR before generating cases [default: cases, if it exists]
     #[arg(long, value_name = "DIR")]
     pub case_dir: Option<PathBuf>,
@@ -469,6 +472,11 @@ fn write_outputs(report: &crate::report::Report, args: &RunArgs, replaying: bool
     }
     if let Some(path) = &args.junit {
         if let Err(e) = put(path, crate::junit::render(report, &date_times), "check --junit") {
+            w.problems.push(e);
+        }
+    }
+    if let Some(path) = &args.html {
+        if let Err(e) = put(path, Ok(crate::html::render(report, &date_times)), "check --html") {
             w.problems.push(e);
         }
     }

@@ -136,6 +136,8 @@ struct Run<'a> {
     next_slot: Option<Instant>,
     waits: u32,
     waited_ms: u64,
+    /// The coverage matrix, fed by `emit`.
+    matrix: crate::matrix::MatrixBuilder,
 }
 
 /// The outcome of one update case: its checks and whether one failed or timed out.
@@ -177,6 +179,7 @@ impl Run<'_> {
     fn emit(&mut self, out: &mut Vec<Check>, checks: Vec<Check>) {
         for c in checks {
             (self.observe)(&c);
+            self.matrix.observe(&c);
             out.push(c);
         }
     }
@@ -271,8 +274,19 @@ pub fn run(
 ) -> Report {
     let started = Instant::now();
     let started_at = crate::datetime::now_utc();
-    let mut run =
-        Run { contract, target, options, observe, requests: 0, stop: None, next_slot: None, waits: 0, waited_ms: 0 };
+    let matrix = crate::matrix::MatrixBuilder::new(contract);
+    let mut run = Run {
+        contract,
+        target,
+        options,
+        observe,
+        requests: 0,
+        stop: None,
+        next_slot: None,
+        waits: 0,
+        waited_ms: 0,
+        matrix,
+    };
     let mut checks = Vec::new();
     let mut coverage = Vec::new();
     let mut restore = Vec::new();
@@ -338,5 +352,6 @@ pub fn run(
         started_at,
         finished_at: crate::datetime::now_utc(),
         duration_ms: elapsed_ms(started),
+        matrix: run.matrix.finish(),
     }
 }
