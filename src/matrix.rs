@@ -160,8 +160,7 @@ impl MatrixBuilder {
         if matches!(check.phase, Phase::Baseline | Phase::Restore) {
             return;
         }
-        let same_case =
-            self.last.as_ref().is_some_and(|l| l.route == check.route && l.case_id == check.case_id);
+        let same_case = self.last.as_ref().is_some_and(|l| l.route == check.route && l.case_id == check.case_id);
         let body = check.request.as_ref().filter(|r| r.method == "PATCH").and_then(|r| r.body.as_deref());
         if let Some(body) = body.filter(|_| !same_case) {
             let r = self.route_index(&check.route);
@@ -185,8 +184,7 @@ impl MatrixBuilder {
             self.last =
                 Some(LastCase { route: check.route.clone(), case_id: check.case_id.clone(), cells, failed: false });
         }
-        let same_case =
-            self.last.as_ref().is_some_and(|l| l.route == check.route && l.case_id == check.case_id);
+        let same_case = self.last.as_ref().is_some_and(|l| l.route == check.route && l.case_id == check.case_id);
         if !check.passed && same_case {
             if let Some(last) = self.last.as_mut().filter(|l| !l.failed) {
                 last.failed = true;
@@ -240,7 +238,11 @@ mod tests {
         let mut persisted = patch("2", "", false);
         persisted.request = Some(Request::get("http://h/x".into()));
         b.observe(&persisted);
-        b.observe(&patch("3", r#"{"deviceName":null,"lastSyncDateTime":"2020-01-01T00:00:00+15:00","errorCode":"x"}"#, true));
+        b.observe(&patch(
+            "3",
+            r#"{"deviceName":null,"lastSyncDateTime":"2020-01-01T00:00:00+15:00","errorCode":"x"}"#,
+            true,
+        ));
         let m = b.finish();
         assert_eq!(cell(&m, "deviceName", "empty"), &Cell { kind: "empty".into(), sent: 1, failed: 0 });
         assert_eq!(cell(&m, "deviceName", "non-ascii"), &Cell { kind: "non-ascii".into(), sent: 1, failed: 1 });

@@ -74,8 +74,7 @@ pub const INSTANT_PATTERN: &str = "^(0*[1-9][0-9]{3}|0*0[1-9][0-9]{2}|0*00[1-9][
 /// Narrows each date-time property of an object schema to [`INSTANT_PATTERN`].
 fn instants(schema: &mut Value, date_times: &[&str]) {
     for name in date_times {
-        let Some(p) = schema.get_mut("properties").and_then(|p| p.get_mut(*name)).and_then(Value::as_object_mut)
-        else {
+        let Some(p) = schema.get_mut("properties").and_then(|p| p.get_mut(*name)).and_then(Value::as_object_mut) else {
             continue;
         };
         if p.contains_key("pattern") {
@@ -171,11 +170,8 @@ pub fn document_for(contract: &Contract, pins: &Pins) -> Value {
         }
     }
     let server = pins.base_url.as_deref().unwrap_or(DEFAULT_SERVER);
-    let server_description = if pins.base_url.is_some() {
-        "The service under test"
-    } else {
-        "The reference service (graph-contract serve)"
-    };
+    let server_description =
+        if pins.base_url.is_some() { "The service under test" } else { "The reference service (graph-contract serve)" };
     let error = |description: &str| json!({"description": description, "content": {"application/json": {"schema": schema_ref("odataError")}}});
     let base = "/deviceAppManagement/mobileApps/{mobileAppId}";
     json!({

@@ -221,11 +221,12 @@ impl Target {
         }
         use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnector};
         let ders = certs.iter().map(|c| rustls::pki_types::CertificateDer::from(c.der().to_vec())).collect();
-        let connector = ()
-            .chain(ConnectProxyConnector::default())
-            .chain(TcpConnector::default())
-            .chain(crate::tls::PinningConnector::new(crate::tls::client_config(ders)?));
-        let mut target = Target::build_with(base_url, token, timeout, ureq::tls::RootCerts::new_with_certs(&certs), connector);
+        let connector =
+            ().chain(ConnectProxyConnector::default())
+                .chain(TcpConnector::default())
+                .chain(crate::tls::PinningConnector::new(crate::tls::client_config(ders)?));
+        let mut target =
+            Target::build_with(base_url, token, timeout, ureq::tls::RootCerts::new_with_certs(&certs), connector);
         target.trust = crate::tls::Trust::CaCert;
         Ok(target)
     }

@@ -107,7 +107,8 @@ fn components_validate_like_the_contract() {
 /// tests/fixtures/openapi with its licence; compiled offline (its only outside reference is the
 /// draft 2020-12 meta-schema, which the crate holds).
 fn official_validator() -> jsonschema::Validator {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/openapi/oas-3.1-schema-2022-10-07.json");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/openapi/oas-3.1-schema-2022-10-07.json");
     let text = std::fs::read_to_string(&path).expect("the vendored OpenAPI 3.1 schema");
     let schema: Value = serde_json::from_str(&text).expect("the vendored schema is JSON");
     assert_eq!(schema["$id"], "https://spec.openapis.org/oas/3.1/schema/2022-10-07");
@@ -259,7 +260,11 @@ fn every_listed_status_is_the_one_the_service_gives() {
             let mut given = std::collections::BTreeSet::new();
             for (kind, req) in kinds {
                 let a = target.send(&req).unwrap_or_else(|f| panic!("{template} {method} {kind}: {f}"));
-                assert!(listed.contains(&a.status), "{template} {method} {kind}: {} is not listed ({listed:?})", a.status);
+                assert!(
+                    listed.contains(&a.status),
+                    "{template} {method} {kind}: {} is not listed ({listed:?})",
+                    a.status
+                );
                 let body = a.json.unwrap_or_else(|| panic!("{template} {method} {kind}: not JSON: {}", a.body));
                 let v = answer_schema(op, a.status);
                 assert!(v.is_valid(&body), "{template} {method} {kind}: {} body invalid: {body}", a.status);
@@ -276,12 +281,8 @@ fn every_listed_status_is_the_one_the_service_gives() {
 fn make_test_needs_only_cargo() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let makefile = std::fs::read_to_string(root.join("Makefile")).unwrap();
-    let recipe: Vec<&str> = makefile
-        .lines()
-        .skip_while(|l| !l.starts_with("test:"))
-        .skip(1)
-        .take_while(|l| l.starts_with('\t'))
-        .collect();
+    let recipe: Vec<&str> =
+        makefile.lines().skip_while(|l| !l.starts_with("test:")).skip(1).take_while(|l| l.starts_with('\t')).collect();
     assert_eq!(recipe, ["\t$(CARGO) test --locked"], "the test recipe");
     let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
     assert!(ci.lines().any(|l| l == "PATH=\"$stubs:$PATH\" make test"), "{ci}");

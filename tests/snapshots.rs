@@ -264,7 +264,16 @@ fn a_failing_run_as_html() {
     let out = binary(
         &dir,
         &[
-            "run", "--seed", "3", "--cases", "2", "--case-dir", "empty", "--regressions", "regressions", "--html",
+            "run",
+            "--seed",
+            "3",
+            "--cases",
+            "2",
+            "--case-dir",
+            "empty",
+            "--regressions",
+            "regressions",
+            "--html",
             "report.html",
         ],
         &target_vars(&faulty.base_url()),
