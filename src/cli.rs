@@ -52,7 +52,7 @@ pub enum Command {
         args: RunArgs,
     },
     /// Print the OpenAPI 3.1 document of the two routes, built from the derived schemas.
-    Openapi,
+    Openapi(OpenapiArgs),
     /// Serve the reference implementation of the contract (both routes, PATCH and GET).
     Serve {
         /// Address to listen on (port 0 picks a free port).
@@ -109,6 +109,9 @@ pub struct RunArgs {
     /// Write a JUnit XML report to PATH
     #[arg(long, value_name = "PATH")]
     pub junit: Option<PathBuf>,
+    /// Write a self-contained HTML report to PATH (summary, coverage matrix, failures)
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
     /// Replay the *.case.json files below DIR before generating cases [default: cases, if it exists]
     #[arg(long, value_name = "DIR")]
     pub case_dir: Option<PathBuf>,
@@ -134,6 +137,26 @@ pub struct RunArgs {
     /// default: cases/waivers.json, if it exists]
     #[arg(long, value_name = "FILE")]
     pub waivers: Option<String>,
+}
+
+/// Flags of `openapi`: the same ids (and variables) as `run`; each given id pins its path
+/// parameter, the base URL becomes the document's server.
+#[derive(Debug, Clone, clap::Args)]
+#[allow(rustdoc::bare_urls)] // The doc comments are the --help text, where a bare URL reads best.
+pub struct OpenapiArgs {
+    /// Server of the document, e.g. https://staging.example.com/beta
+    /// [env: CONTRACT_BASE_URL; default: http://127.0.0.1:8080/beta]
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Pin mobileAppId to this id [env: CONTRACT_MOBILE_APP_ID; default: any string]
+    #[arg(long, value_name = "ID")]
+    pub mobile_app_id: Option<String>,
+    /// Pin mobileAppInstallStatusId to this id [env: CONTRACT_STATUS_ID; default: any string]
+    #[arg(long, value_name = "ID")]
+    pub status_id: Option<String>,
+    /// Pin userAppInstallStatusId to this id [env: CONTRACT_USER_STATUS_ID; default: any string]
+    #[arg(long, value_name = "ID")]
+    pub user_status_id: Option<String>,
 }
 
 impl RunArgs {
@@ -188,8 +211,16 @@ fn run(cli: Cli) -> Result<i32, Failure> {
         Command::Derive { page, overlay, out } => derive(&page, overlay.as_deref(), &out),
         Command::CheckDocs { page, overlay } => check_docs(&page, overlay.as_deref()),
         Command::Run(args) => run_contract(&args, None),
-        Command::Openapi => {
-            let doc = crate::openapi::document(Contract::embedded());
+        Command::Openapi(args) => {
+            let flags = crate::config::Flags {
+                base_url: args.base_url,
+                mobile_app_id: args.mobile_app_id,
+                status_id: args.status_id,
+                user_status_id: args.user_status_id,
+                ..crate::config::Flags::default()
+            };
+            let pins = crate::config::export_pins_from_env(&flags)?;
+            let doc = crate::openapi::document_for(Contract::embedded(), &pins);
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
             Ok(exit::OK)
@@ -469,6 +500,11 @@ fn write_outputs(report: &crate::report::Report, args: &RunArgs, replaying: bool
     }
     if let Some(path) = &args.junit {
         if let Err(e) = put(path, crate::junit::render(report, &date_times), "check --junit") {
+            w.problems.push(e);
+        }
+    }
+    if let Some(path) = &args.html {
+        if let Err(e) = put(path, Ok(crate::html::render(report, &date_times)), "check --html") {
             w.problems.push(e);
         }
     }

@@ -247,6 +247,50 @@ impl Config {
     }
 }
 
+/// What `graph-contract openapi` is aimed at, from the same flags and variables as `run`:
+/// the base URL (the document's server) and the ids, each optional. A given id pins its path
+/// parameter; an id must not break the path.
+pub fn export_pins(flags: &Flags, env: impl Fn(&str) -> Option<String>) -> Result<crate::openapi::Pins, ConfigError> {
+    let pick = |flag: &Option<String>, var: &str| -> Option<(String, String)> {
+        match flag {
+            Some(v) => Some((flag_name(var), v.trim().to_string())),
+            None => env(var).filter(|v| !v.trim().is_empty()).map(|v| (var.to_string(), v.trim().to_string())),
+        }
+    };
+    let id = |flag: &Option<String>, var: &str| -> Result<Option<String>, ConfigError> {
+        match pick(flag, var) {
+            Some((name, v)) if v.is_empty() || v.contains(['/', '?', '#', ' ']) => Err(ConfigError::Invalid {
+                name,
+                value: v,
+                reason: "an id must be non-empty and must not contain '/', '?', '#' or spaces".into(),
+            }),
+            other => Ok(other.map(|(_, v)| v)),
+        }
+    };
+    let base_url = match pick(&flags.base_url, "CONTRACT_BASE_URL") {
+        Some((name, url)) if !(url.starts_with("http://") || url.starts_with("https://")) => {
+            return Err(ConfigError::Invalid {
+                name,
+                value: url,
+                reason: "expected an http:// or https:// URL with the version segment, e.g. https://staging.example.com/beta"
+                    .into(),
+            })
+        }
+        other => other.map(|(_, url)| url.trim_end_matches('/').to_string()),
+    };
+    Ok(crate::openapi::Pins {
+        base_url,
+        mobile_app_id: id(&flags.mobile_app_id, "CONTRACT_MOBILE_APP_ID")?,
+        status_id: id(&flags.status_id, "CONTRACT_STATUS_ID")?,
+        user_status_id: id(&flags.user_status_id, "CONTRACT_USER_STATUS_ID")?,
+    })
+}
+
+/// [`export_pins`] from the process environment (read here, once).
+pub fn export_pins_from_env(flags: &Flags) -> Result<crate::openapi::Pins, ConfigError> {
+    export_pins(flags, |name| std::env::var(name).ok())
+}
+
 /// `CONTRACT_MOBILE_APP_ID` → `--mobile-app-id`.
 fn flag_name(var: &str) -> String {
     format!("--{}", var.trim_start_matches("CONTRACT_").to_ascii_lowercase().replace('_', "-"))
@@ -346,6 +390,21 @@ mod tests {
     fn the_token_never_shows() {
         let c = cfg(&Flags { token: Some("s3cr3t".into()), ..Flags::default() }, &[]).unwrap();
         assert!(!format!("{c:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn export_pins_take_flags_then_variables() {
+        let map: HashMap<&str, &str> = [("CONTRACT_STATUS_ID", "s-var"), ("CONTRACT_MOBILE_APP_ID", "a-var")].into();
+        let env = |k: &str| map.get(k).map(|v| v.to_string());
+        let flags = Flags { mobile_app_id: Some("a-flag".into()), ..Flags::default() };
+        let pins = export_pins(&flags, env).unwrap();
+        assert_eq!(pins.mobile_app_id.as_deref(), Some("a-flag"));
+        assert_eq!(pins.status_id.as_deref(), Some("s-var"));
+        assert_eq!((pins.user_status_id, pins.base_url), (None, None));
+        let bad = Flags { user_status_id: Some("a/b".into()), ..Flags::default() };
+        assert!(export_pins(&bad, |_| None).unwrap_err().to_string().starts_with("--user-status-id is \"a/b\""));
+        let url = Flags { base_url: Some("ftp://x".into()), ..Flags::default() };
+        assert!(export_pins(&url, |_| None).is_err());
     }
 
     #[test]

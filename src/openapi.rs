@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 document of the two routes (GET and PATCH), built from the derived schemas
 //! so that client generators, mock servers and Schemathesis read the very same contract.
-//! No I/O.
+//! Whatever the document says, the reference service does (tests/openapi.rs checks each listed
+//! status against it). No I/O.
 
 use serde_json::{json, Map, Value};
 
@@ -37,18 +38,76 @@ fn rewrite(v: &Value) -> Value {
     }
 }
 
+/// What the document is aimed at: the server and the ids of existing objects. A given id pins
+/// its path parameter (`enum` of that one id) so that a fuzzer reaches the objects instead of
+/// a 404 on every request; an id not given stays a free string.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pins {
+    /// The service root with the version segment (default: the reference service's address).
+    pub base_url: Option<String>,
+    pub mobile_app_id: Option<String>,
+    pub status_id: Option<String>,
+    pub user_status_id: Option<String>,
+}
+
+/// The reference service's address when no base URL is given (`graph-contract serve`).
+pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080/beta";
+
+/// Marks the key `readOnly` in an object schema: it names the object and is never changed by
+/// an update (the reference service refuses a body that changes it with 400).
+fn key_read_only(schema: &mut Value, key: &str) {
+    if let Some(p) = schema.get_mut("properties").and_then(|p| p.get_mut(key)).and_then(Value::as_object_mut) {
+        p.insert("readOnly".into(), json!(true));
+        let d = p.get("description").and_then(Value::as_str).unwrap_or("").to_string();
+        let note = "Read-only: an update that changes it may be refused (the reference service answers 400).";
+        p.insert("description".into(), json!(if d.is_empty() { note.to_string() } else { format!("{d} {note}") }));
+    }
+}
+
+/// The date-time pattern of the export: the schema's shape narrowed to what the service accepts
+/// as an instant (years 1–9999 however many leading zeros, offsets within ±14:00), so that a
+/// fuzzer's schema-valid values are accepted. The one rule left in words (the description) is
+/// that the instant in UTC must also fall in years 1–9999, which only 0001-01-01 and
+/// 9999-12-31 with an offset can break.
+pub const INSTANT_PATTERN: &str = "^(0*[1-9][0-9]{3}|0*0[1-9][0-9]{2}|0*00[1-9][0-9]|0*000[1-9])-(0[1-9]|1[012])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,12})?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9]|[+-]14:00)$";
+
+/// Narrows each date-time property of an object schema to [`INSTANT_PATTERN`].
+fn instants(schema: &mut Value, date_times: &[&str]) {
+    for name in date_times {
+        let Some(p) = schema.get_mut("properties").and_then(|p| p.get_mut(*name)).and_then(Value::as_object_mut) else {
+            continue;
+        };
+        if p.contains_key("pattern") {
+            p.insert("pattern".into(), json!(INSTANT_PATTERN));
+            let d = p.get("description").and_then(Value::as_str).unwrap_or("").to_string();
+            let note = "An instant .NET's DateTimeOffset holds: years 1-9999, offset within ±14:00, and the instant in UTC in years 1-9999 too.";
+            p.insert("description".into(), json!(if d.is_empty() { note.to_string() } else { format!("{d}. {note}") }));
+        }
+    }
+}
+
 fn schema_ref(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
 
-fn path_item(contract: &Contract, nested: bool) -> Value {
+fn path_item(contract: &Contract, pins: &Pins, nested: bool) -> Value {
     let t = &contract.type_name;
-    let id_param = |name: &str, description: &str| json!({"name": name, "in": "path", "required": true, "description": description, "schema": {"type": "string"}});
-    let mut parameters = vec![id_param("mobileAppId", "The id of the mobileApp.")];
+    let id_param = |name: &str, description: &str, pin: &Option<String>| {
+        let schema = match pin {
+            Some(id) => json!({"type": "string", "enum": [id]}),
+            None => json!({"type": "string"}),
+        };
+        json!({"name": name, "in": "path", "required": true, "description": description, "schema": schema})
+    };
+    let mut parameters = vec![id_param("mobileAppId", "The id of the mobileApp.", &pins.mobile_app_id)];
     if nested {
-        parameters.push(id_param("userAppInstallStatusId", "The id of the userAppInstallStatus."));
+        parameters.push(id_param(
+            "userAppInstallStatusId",
+            "The id of the userAppInstallStatus.",
+            &pins.user_status_id,
+        ));
     }
-    parameters.push(id_param("mobileAppInstallStatusId", &format!("The key of the {t}.")));
+    parameters.push(id_param("mobileAppInstallStatusId", &format!("The key of the {t}."), &pins.status_id));
     let (get_id, patch_id) = if nested {
         ("getUserDeviceStatus", "updateUserDeviceStatus")
     } else {
@@ -57,37 +116,62 @@ fn path_item(contract: &Contract, nested: bool) -> Value {
     let object =
         json!({"description": format!("The whole {t}."), "content": {"application/json": {"schema": schema_ref(t)}}});
     let error = |what: &str| json!({"$ref": format!("#/components/responses/{what}")});
+    // The reference service answers JSON whatever `Accept` says, so the header is described
+    // as optional and free: a constant would promise a refusal that never comes.
+    let accept = json!({
+        "name": "Accept",
+        "in": "header",
+        "required": false,
+        "description": "The page sends `application/json`; the answer is JSON whatever this header says.",
+        "schema": {"type": "string"}
+    });
     json!({
         "parameters": parameters,
         "get": {
             "operationId": get_id,
             "summary": format!("Read a {t}"),
+            "parameters": [accept.clone()],
             "responses": {"200": object.clone(), "401": error("unauthorized"), "404": error("notFound")}
         },
         "patch": {
             "operationId": patch_id,
             "summary": format!("Update a {t}"),
-            "description": "Properties in the body change; every other property keeps its value. Success is 200 with the whole updated object (the page); Graph services may answer 204 to `Prefer: return=minimal`.",
-            "parameters": [{"name": "Accept", "in": "header", "schema": {"type": "string", "const": "application/json"}}],
+            "description": "Properties in the body change; every other property keeps its value. Success is 200 with the whole updated object (the page and the reference service); some Graph services answer 204 to `Prefer: return=minimal` instead (graph-contract run --accept-no-content).",
+            "parameters": [accept],
             "requestBody": {
                 "required": true,
                 "content": {"application/json": {"schema": schema_ref(&format!("{t}.patch"))}}
             },
             "responses": {
                 "200": object,
-                "204": {"description": "Updated (only with Prefer: return=minimal; not the page's default)."},
                 "400": error("badRequest"),
                 "401": error("unauthorized"),
-                "404": error("notFound")
+                "404": error("notFound"),
+                "413": error("tooLarge")
             }
         }
     })
 }
 
-/// The OpenAPI 3.1 document of the contract.
+/// The OpenAPI 3.1 document of the contract, with free path parameters, for the reference
+/// service's default address.
 pub fn document(contract: &Contract) -> Value {
-    let schemas: Map<String, Value> =
+    document_for(contract, &Pins::default())
+}
+
+/// The OpenAPI 3.1 document of the contract aimed at `pins`.
+pub fn document_for(contract: &Contract, pins: &Pins) -> Value {
+    let mut schemas: Map<String, Value> =
         contract.documents.iter().map(|(file, v)| (component(file), rewrite(v))).collect();
+    for name in [contract.type_name.clone(), format!("{}.patch", contract.type_name)] {
+        if let Some(s) = schemas.get_mut(&name) {
+            key_read_only(s, &contract.key);
+            instants(s, &contract.date_time_properties());
+        }
+    }
+    let server = pins.base_url.as_deref().unwrap_or(DEFAULT_SERVER);
+    let server_description =
+        if pins.base_url.is_some() { "The service under test" } else { "The reference service (graph-contract serve)" };
     let error = |description: &str| json!({"description": description, "content": {"application/json": {"schema": schema_ref("odataError")}}});
     let base = "/deviceAppManagement/mobileApps/{mobileAppId}";
     json!({
@@ -98,11 +182,11 @@ pub fn document(contract: &Contract) -> Value {
             "summary": "The contract graph-contract checks, derived from the Microsoft Graph docs page.",
             "description": "Schemas derived from the page \"Update mobileAppInstallStatus\" of the Microsoft Graph documentation (CC BY 4.0) and the metadata's nullability. The public Graph service no longer serves these routes; services that implement the contract do.",
         },
-        "servers": [{"url": "http://127.0.0.1:8080/beta", "description": "The reference service (graph-contract serve)"}],
+        "servers": [{"url": server, "description": server_description}],
         "security": [{"bearer": []}],
         "paths": {
-            format!("{base}/deviceStatuses/{{mobileAppInstallStatusId}}"): path_item(contract, false),
-            format!("{base}/userStatuses/{{userAppInstallStatusId}}/deviceStatuses/{{mobileAppInstallStatusId}}"): path_item(contract, true),
+            format!("{base}/deviceStatuses/{{mobileAppInstallStatusId}}"): path_item(contract, pins, false),
+            format!("{base}/userStatuses/{{userAppInstallStatusId}}/deviceStatuses/{{mobileAppInstallStatusId}}"): path_item(contract, pins, true),
         },
         "components": {
             "schemas": schemas,
@@ -110,6 +194,7 @@ pub fn document(contract: &Contract) -> Value {
                 "badRequest": error("The body is not valid for the type."),
                 "unauthorized": error("No valid bearer token."),
                 "notFound": error("No object with these ids."),
+                "tooLarge": error("The body is larger than the service accepts (the reference service: --body-limit, 1 MiB by default)."),
             },
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}
         }

@@ -137,6 +137,9 @@ pub struct Report {
     pub started_at: String,
     pub finished_at: String,
     pub duration_ms: u64,
+    /// Per route and property, the kinds of value sent and the failed cases among them
+    /// (aggregates built as checks are emitted; see `matrix`).
+    pub matrix: Vec<crate::matrix::RouteMatrix>,
 }
 
 /// Checks run and failed, for one route and phase.

@@ -163,6 +163,8 @@ pub struct Target {
     base_url: String,
     token: String,
     timeout: Duration,
+    /// Where the TLS trust comes from (for the words of a TLS failure).
+    trust: crate::tls::Trust,
 }
 
 impl std::fmt::Debug for Target {
@@ -172,20 +174,23 @@ impl std::fmt::Debug for Target {
     }
 }
 
-fn classify(e: ureq::Error, timeout: Duration, tls: bool) -> Failure {
+fn classify(e: ureq::Error, timeout: Duration, tls: bool, trust: crate::tls::Trust, host: &str) -> Failure {
     let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
     match e {
         ureq::Error::Timeout(_) => Failure::Timeout(ms),
         ureq::Error::HostNotFound => Failure::Unreachable("host not found (DNS)".into()),
         ureq::Error::ConnectionFailed => Failure::Unreachable("connection failed".into()),
         ureq::Error::Tls(m) => Failure::Unreachable(format!("TLS: {m}")),
-        ureq::Error::Rustls(e) => Failure::Unreachable(format!("TLS: {e}")),
+        ureq::Error::Rustls(e) => Failure::Unreachable(format!("TLS: {}", crate::tls::explain(&e, trust, host))),
         ureq::Error::Io(io) => match io.kind() {
             std::io::ErrorKind::ConnectionRefused => Failure::Unreachable(format!("connection refused ({io})")),
             std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => Failure::Timeout(ms),
             // rustls reports a failed handshake (an untrusted certificate, a wrong name, an
             // alert) as InvalidData wrapping its own error, and ureq passes it on as Io.
-            std::io::ErrorKind::InvalidData if tls => Failure::Unreachable(format!("TLS: {io}")),
+            std::io::ErrorKind::InvalidData if tls => Failure::Unreachable(format!(
+                "TLS: {}",
+                crate::tls::explain_io(&io, trust, host).unwrap_or_else(|| io.to_string())
+            )),
             _ => Failure::Broken(io.to_string()),
         },
         other => Failure::Broken(other.to_string()),
@@ -199,7 +204,9 @@ impl Target {
         Target::build(base_url, token, timeout, ureq::tls::RootCerts::PlatformVerifier)
     }
 
-    /// A target that trusts only the CA certificates in `ca_pem` (PEM), e.g. a staging CA.
+    /// A target that trusts only the certificates in `ca_pem` (PEM): a server whose chain ends
+    /// at one of them (a staging CA), or whose own certificate is byte for byte one of them
+    /// (pinning: a one-step self-signed certificate works, as with `curl --cacert`).
     pub fn with_ca(base_url: &str, token: String, timeout: Duration, ca_pem: &[u8]) -> Result<Target, String> {
         let mut certs = Vec::new();
         for item in ureq::tls::parse_pem(ca_pem) {
@@ -212,10 +219,29 @@ impl Target {
         if certs.is_empty() {
             return Err("holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into());
         }
-        Ok(Target::build(base_url, token, timeout, ureq::tls::RootCerts::new_with_certs(&certs)))
+        use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnector};
+        let ders = certs.iter().map(|c| rustls::pki_types::CertificateDer::from(c.der().to_vec())).collect();
+        let connector =
+            ().chain(ConnectProxyConnector::default())
+                .chain(TcpConnector::default())
+                .chain(crate::tls::PinningConnector::new(crate::tls::client_config(ders)?));
+        let mut target =
+            Target::build_with(base_url, token, timeout, ureq::tls::RootCerts::new_with_certs(&certs), connector);
+        target.trust = crate::tls::Trust::CaCert;
+        Ok(target)
     }
 
     fn build(base_url: &str, token: String, timeout: Duration, roots: ureq::tls::RootCerts) -> Target {
+        Target::build_with(base_url, token, timeout, roots, DefaultConnector::new())
+    }
+
+    fn build_with(
+        base_url: &str,
+        token: String,
+        timeout: Duration,
+        roots: ureq::tls::RootCerts,
+        connector: impl ureq::unversioned::transport::Connector,
+    ) -> Target {
         let tls = ureq::tls::TlsConfig::builder().root_certs(roots).build();
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -225,8 +251,9 @@ impl Target {
             .tls_config(tls)
             .user_agent(concat!("graph-contract/", env!("CARGO_PKG_VERSION")))
             .build();
-        let agent = ureq::Agent::with_parts(config, DefaultConnector::new(), CachingResolver::default());
-        Target { agent, base_url: base_url.trim_end_matches('/').to_string(), token, timeout }
+        let agent = ureq::Agent::with_parts(config, connector, CachingResolver::default());
+        let trust = crate::tls::Trust::Platform;
+        Target { agent, base_url: base_url.trim_end_matches('/').to_string(), token, timeout, trust }
     }
 
     /// The base URL.
@@ -260,7 +287,10 @@ impl Target {
             None => self.agent.run(builder.body(()).map_err(built)?),
         };
         let tls = self.base_url.get(..8).is_some_and(|s| s.eq_ignore_ascii_case("https://"));
-        let mut resp = result.map_err(|e| classify(e, self.timeout, tls))?;
+        let mut resp = result.map_err(|e| {
+            let host = crate::config::host_of(&self.base_url).unwrap_or_default();
+            classify(e, self.timeout, tls, self.trust, &host)
+        })?;
         let status = resp.status().as_u16();
         // What the service sent, as sent: the checks judge it raw, and the runner redacts each
         // check when it emits it (what is shown and what is judged are different values).

@@ -145,6 +145,7 @@ fn constructed_report(failing: bool) -> Report {
         started_at: "2026-11-05T10:00:00Z".into(),
         finished_at: "2026-11-05T10:00:02Z".into(),
         duration_ms: 2345,
+        matrix: Vec::new(),
     }
 }
 
@@ -187,6 +188,115 @@ fn a_failing_run_as_printed() {
     assert!(!unredacted("127.0.0.1:") && !unredacted("seed ") && !unredacted("wall time "), "{text}");
     insta::assert_snapshot!("failing_run_stdout", text);
     assert_eq!(out.stderr, "", "a failing run prints nothing to stderr");
+}
+
+/// Whether `html` is well-formed: every element closed in order (void elements written
+/// `<x ... />`), no stray `<` or `&` in text or attributes. Fails on what a browser would
+/// silently repair.
+fn well_formed(html: &str) -> Result<(), String> {
+    let body = html.strip_prefix("<!DOCTYPE html>\n").ok_or("no doctype")?;
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = body;
+    let check_text = |t: &str| -> Result<(), String> {
+        let mut s = t;
+        while let Some(at) = s.find('&') {
+            let after = &s[at + 1..];
+            let end = after.find(';').ok_or_else(|| format!("bare & in {t:?}"))?;
+            let entity = &after[..end];
+            if !(["amp", "lt", "gt", "quot", "#39"].contains(&entity)) {
+                return Err(format!("unknown entity &{entity}; in {t:?}"));
+            }
+            s = &after[end..];
+        }
+        if t.contains('>') {
+            return Err(format!("bare > in {t:?}"));
+        }
+        Ok(())
+    };
+    while let Some(open) = rest.find('<') {
+        let in_style = stack.last().is_some_and(|t| t == "style");
+        if !in_style {
+            check_text(&rest[..open])?;
+        }
+        let close = rest[open..].find('>').ok_or("unclosed tag")? + open;
+        let tag = &rest[open + 1..close];
+        rest = &rest[close + 1..];
+        if in_style && !tag.starts_with("/style") {
+            continue;
+        }
+        if let Some(name) = tag.strip_prefix('/') {
+            let top = stack.pop().ok_or_else(|| format!("</{name}> closes nothing"))?;
+            if top != name {
+                return Err(format!("</{name}> closes <{top}>"));
+            }
+        } else {
+            let name: String = tag.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+            if name.is_empty() {
+                return Err(format!("bad tag <{tag}>"));
+            }
+            if tag.contains('<') {
+                return Err(format!("< inside <{tag}>"));
+            }
+            if !tag.ends_with('/') {
+                stack.push(name);
+            }
+        }
+    }
+    if !stack.is_empty() {
+        return Err(format!("unclosed: {stack:?}"));
+    }
+    Ok(())
+}
+
+#[test]
+fn the_well_formed_check_catches_broken_html() {
+    assert!(well_formed("<!DOCTYPE html>\n<html><p>a &amp; b</p></html>\n").is_ok());
+    for bad in ["<html><p>a</html>", "<html><p>a & b</p></html>", "<html><b><i>x</b></i></html>", "<html>"] {
+        assert!(well_formed(&format!("<!DOCTYPE html>\n{bad}")).is_err(), "{bad}");
+    }
+}
+
+/// The HTML report of a real failing run (issue 13): pinned by a snapshot, well-formed,
+/// self-contained, with the failures and the coverage matrix, and no token.
+#[test]
+fn a_failing_run_as_html() {
+    let faulty = Faulty::start();
+    let dir = scratch("snapshot-html");
+    std::fs::create_dir_all(dir.join("empty")).expect("empty case dir");
+    let out = binary(
+        &dir,
+        &[
+            "run",
+            "--seed",
+            "3",
+            "--cases",
+            "2",
+            "--case-dir",
+            "empty",
+            "--regressions",
+            "regressions",
+            "--html",
+            "report.html",
+        ],
+        &target_vars(&faulty.base_url()),
+    );
+    assert_eq!(out.code, Some(exit::VIOLATED), "{}", out.shown());
+    let html = std::fs::read_to_string(dir.join("report.html")).expect("the HTML report is written");
+    well_formed(&html).unwrap_or_else(|e| panic!("{e}"));
+    for absent in ["<script", "src=", "href=", "url(", "@import", gate_support::TOKEN] {
+        assert!(!html.contains(absent), "the page holds {absent:?}");
+    }
+    assert!(html.contains("FAIL: the contract is violated"), "the verdict");
+    assert!(html.contains("<h2 id=\"coverage\">Coverage</h2>") && html.contains("userStatuses/deviceStatuses"));
+    assert!(html.contains("class=\"cell failed\">✗ "), "a failed value in the matrix");
+    assert!(html.contains("<span class=\"del\">") && html.contains("<span class=\"add\">"), "the coloured diff");
+    assert!(html.contains("$CONTRACT_TOKEN"), "the reproducer names the token by its variable");
+    // Volatile: the ports, the start time, the version.
+    let text = redact(&html);
+    let started = text.find("<th scope=\"row\">started</th><td>").expect("the start time") + 32;
+    let text = format!("{}[TIME]{}", &text[..started], &text[started + 20..]);
+    let text = text.replace(concat!("graph-contract ", env!("CARGO_PKG_VERSION")), "graph-contract [VERSION]");
+    insta::assert_snapshot!("failing_run_html", text);
 }
 
 #[test]

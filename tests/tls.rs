@@ -2,7 +2,9 @@
 //! CA. A loopback HTTPS fake (rustls, the certificates in tests/fixtures/tls) forwards to the
 //! reference service: trusted through `--ca-cert` the run holds; with the platform's roots
 //! the target is unreachable (exit 3, a TLS message); a `--ca-cert` that holds no certificate
-//! is a usage error naming the file.
+//! is a usage error naming the file. Issue 13: `--ca-cert` also pins a server's own certificate
+//! (the one-step self-signed recipe, CA:TRUE), and every TLS failure says in words what is wrong
+//! and how to fix it: a wrong host, an untrusted issuer, an expired certificate.
 
 mod fakes;
 
@@ -24,11 +26,16 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn server_config() -> Arc<rustls::ServerConfig> {
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(fixture("server.pem"))
-        .expect("server.pem")
+    server_config_of("server")
+}
+
+/// A server presenting `NAME.pem` with `NAME.key`.
+fn server_config_of(name: &str) -> Arc<rustls::ServerConfig> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(fixture(&format!("{name}.pem")))
+        .expect("the certificate file")
         .collect::<Result<_, _>>()
-        .expect("server.pem holds certificates");
-    let key = PrivateKeyDer::from_pem_file(fixture("server.key")).expect("server.key");
+        .expect("the file holds certificates");
+    let key = PrivateKeyDer::from_pem_file(fixture(&format!("{name}.key"))).expect("the key file");
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -112,5 +119,84 @@ fn a_ca_cert_that_is_not_pem_is_a_usage_error_naming_the_file() {
         assert_eq!(out.status.code(), Some(2), "{shown}\nstdout:\n{stdout}\nstderr:\n{stderr}");
         assert!(stderr.contains(&shown), "the message names {shown}: {stderr}");
         assert!(!stdout.contains("summary"), "{stdout}");
+    }
+}
+
+fn https_fake_of(name: &str) -> Fake {
+    Fake::start_tls(server_config_of(name), |req, up| Action::Reply(up.forward(req)))
+}
+
+/// Runs with `--ca-cert FILE` against a fake presenting `server`; returns exit code and stdout.
+fn run_with(server: &str, ca: &str) -> (Option<i32>, String, Fake) {
+    let fake = https_fake_of(server);
+    let dir = TempDir::new("tls-case");
+    let ca = fixture(ca).display().to_string();
+    let (out, stdout, stderr) = run_bin(
+        &["run", "--cases", "1", "--seed", "5", "--timeout-ms", "5000", "--ca-cert", &ca],
+        &target_vars(&fake.base_url(), TOKEN),
+        dir.path(),
+    );
+    (out.status.code(), format!("{stdout}\n{stderr}"), fake)
+}
+
+/// The usual one-step recipe (`openssl req -x509 … -addext subjectAltName=…`, so CA:TRUE):
+/// pinned by `--ca-cert` with the certificate itself, as curl accepts it.
+#[test]
+fn a_one_step_self_signed_certificate_is_pinned() {
+    let (code, out, fake) = run_with("selfsigned", "selfsigned.pem");
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("the contract holds"), "{out}");
+    assert!(fake.seen().len() > 50, "the run went through the HTTPS fake");
+    fake.upstream().assert_at_baseline();
+}
+
+/// A CA plus a leaf it signed: a file holding both the pinned certificate and the CA works too.
+#[test]
+fn a_file_with_a_ca_and_a_pinned_certificate_trusts_both() {
+    let dir = TempDir::new("tls-bundle");
+    let bundle = dir.path().join("bundle.pem");
+    let mut text = std::fs::read_to_string(fixture("ca.pem")).unwrap();
+    text.push_str(&std::fs::read_to_string(fixture("selfsigned.pem")).unwrap());
+    std::fs::write(&bundle, text).unwrap();
+    for server in ["server", "selfsigned"] {
+        let fake = https_fake_of(server);
+        let (out, stdout, stderr) = run_bin(
+            &["run", "--cases", "0", "--ca-cert", &bundle.display().to_string()],
+            &target_vars(&fake.base_url(), TOKEN),
+            dir.path(),
+        );
+        assert_eq!(out.status.code(), Some(0), "{server}\n{stdout}\n{stderr}");
+    }
+}
+
+/// The self-signed certificate without `--ca-cert`: exit 3, and the message says to pin it.
+#[test]
+fn a_self_signed_certificate_under_the_platform_roots_says_how_to_pin_it() {
+    let fake = https_fake_of("selfsigned");
+    let dir = TempDir::new("tls-selfsigned-platform");
+    let (out, stdout, _) =
+        run_bin(&["run", "--cases", "0", "--timeout-ms", "5000"], &target_vars(&fake.base_url(), TOKEN), dir.path());
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    assert!(stdout.contains("--ca-cert FILE"), "the fix: {stdout}");
+    assert!(!stdout.contains("OtherError") && !stdout.contains("Other("), "no debug dump: {stdout}");
+    assert!(fake.seen().is_empty());
+}
+
+/// Every failure in words, exit 3, nothing sent past the handshake.
+#[test]
+fn tls_failures_say_what_is_wrong_and_how_to_fix_it() {
+    for (server, ca, words) in [
+        // Pinned, but the certificate names another host.
+        ("othername", "othername.pem", "does not name the host 127.0.0.1"),
+        // A certificate from another CA than the one given.
+        ("server", "selfsigned.pem", "neither signed by a CA in --ca-cert nor one of its certificates"),
+        // A leaf signed by the given CA, long expired.
+        ("expired", "expired-ca.pem", "has expired; renew it"),
+    ] {
+        let (code, out, fake) = run_with(server, ca);
+        assert_eq!(code, Some(3), "{server} with {ca}: {out}");
+        assert!(out.contains(words), "{server} with {ca}: {out}");
+        assert!(!out.contains("Other(") && !out.contains("InvalidCertificate"), "no debug dump: {out}");
+        assert!(fake.seen().is_empty(), "{server}: no request may pass a failed handshake");
     }
 }

@@ -190,6 +190,8 @@ struct Run<'a> {
     next_slot: Option<Instant>,
     waits: u32,
     waited_ms: u64,
+    /// The coverage matrix, fed by `emit`.
+    matrix: crate::matrix::MatrixBuilder,
 }
 
 /// The outcome of one update case: its checks and whether one failed or timed out.
@@ -236,6 +238,7 @@ impl Run<'_> {
         let redactor = self.target.redactor();
         for mut c in checks {
             self.waivers.apply(&mut c);
+            self.matrix.observe(&c);
             redactor.check(&mut c);
             (self.observe)(&c);
             out.push(c);
@@ -358,6 +361,7 @@ pub fn run(
 ) -> Report {
     let started = Instant::now();
     let started_at = crate::datetime::now_utc();
+    let matrix = crate::matrix::MatrixBuilder::new(contract);
     let mut run = Run {
         contract,
         target,
@@ -369,6 +373,7 @@ pub fn run(
         next_slot: None,
         waits: 0,
         waited_ms: 0,
+        matrix,
     };
     let mut checks = Vec::new();
     let mut coverage = Vec::new();
@@ -442,5 +447,6 @@ pub fn run(
         started_at,
         finished_at: crate::datetime::now_utc(),
         duration_ms: elapsed_ms(started),
+        matrix: run.matrix.finish(),
     }
 }
