@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::diff::Difference;
+use crate::distinct::DistinctFailure;
 use crate::exit;
 use crate::target::Request;
 
@@ -69,6 +70,9 @@ pub struct Check {
     /// Whether the request timed out (no shrinking, the route stops).
     pub timed_out: bool,
     pub duration_ms: u64,
+    /// What failed, where and how, the same for one root cause on every case and route
+    /// ([`crate::signature`]); `None` when the check passed.
+    pub signature: Option<String>,
 }
 
 /// How many enum values the coverage pass sent on a route.
@@ -120,6 +124,8 @@ pub struct Report {
     /// Requests sent.
     pub requests: u64,
     pub warnings: Vec<String>,
+    /// Failed checks grouped by signature, in the order first seen ([`crate::distinct`]).
+    pub distinct_failures: Vec<DistinctFailure>,
     pub started_at: String,
     pub finished_at: String,
     pub duration_ms: u64,

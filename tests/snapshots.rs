@@ -56,6 +56,7 @@ fn check(route: &str, phase: Phase, case_id: &str, name: &str, passed: bool) -> 
         note: None,
         timed_out: false,
         duration_ms: 3,
+        signature: None,
     }
 }
 
@@ -140,6 +141,7 @@ fn constructed_report(failing: bool) -> Report {
         throttle_wait_ms: 0,
         requests: 321,
         warnings: vec!["http://staging.example.com/beta is plain http".into()],
+        distinct_failures: Vec::new(),
         started_at: "2026-11-05T10:00:00Z".into(),
         finished_at: "2026-11-05T10:00:02Z".into(),
         duration_ms: 2345,

@@ -11,7 +11,7 @@ mod send;
 mod shrink;
 
 pub use send::{MAX_TOTAL_WAIT_MS, MAX_WAITS_PER_REQUEST, MAX_WAIT_MS};
-pub use shrink::{seeded_rng, SHRINK_CASES, SHRINK_STEPS};
+pub use shrink::{seeded_rng, SHRINK_BUDGET, SHRINK_STEPS};
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -20,6 +20,7 @@ use std::time::Instant;
 use serde_json::{Map, Value};
 
 use crate::contract::Contract;
+use crate::distinct::Distinct;
 use crate::generate::{self, Update};
 use crate::report::{Check, Coverage, Phase, Report, Restore, REPORT_VERSION};
 use crate::target::Target;
@@ -136,6 +137,10 @@ struct Run<'a> {
     next_slot: Option<Instant>,
     waits: u32,
     waited_ms: u64,
+    /// Failed checks grouped by signature, fed by [`Run::emit`].
+    distinct: Distinct,
+    /// Shrinking steps left for this run ([`SHRINK_BUDGET`]).
+    shrink_budget: u32,
 }
 
 /// The outcome of one update case: its checks and whether one failed or timed out.
@@ -170,12 +175,16 @@ impl Run<'_> {
             note: None,
             timed_out: false,
             duration_ms: 0,
+            signature: None,
         }
     }
 
-    /// Shows each check to the observer and keeps it.
+    /// Signs each check, files it with the distinct failures, shows it to the observer and keeps it.
     fn emit(&mut self, out: &mut Vec<Check>, checks: Vec<Check>) {
-        for c in checks {
+        let date_times = self.contract.date_time_properties();
+        for mut c in checks {
+            c.signature = crate::signature::of(&c, &date_times);
+            self.distinct.observe(&c);
             (self.observe)(&c);
             out.push(c);
         }
@@ -205,6 +214,7 @@ impl Run<'_> {
                     break;
                 }
                 let r = self.update(route, Phase::Coverage, &case.id, &case.update, &mut model);
+                let r = self.shrink_coverage(route, &case.id, &case.update, r, &mut model);
                 if case.id.starts_with("enum/")
                     && !r.checks.iter().any(|c| c.problems.iter().any(|p| p.starts_with("not sent")))
                 {
@@ -271,8 +281,19 @@ pub fn run(
 ) -> Report {
     let started = Instant::now();
     let started_at = crate::datetime::now_utc();
-    let mut run =
-        Run { contract, target, options, observe, requests: 0, stop: None, next_slot: None, waits: 0, waited_ms: 0 };
+    let mut run = Run {
+        contract,
+        target,
+        options,
+        observe,
+        requests: 0,
+        stop: None,
+        next_slot: None,
+        waits: 0,
+        waited_ms: 0,
+        distinct: Distinct::default(),
+        shrink_budget: SHRINK_BUDGET,
+    };
     let mut checks = Vec::new();
     let mut coverage = Vec::new();
     let mut restore = Vec::new();
@@ -317,6 +338,7 @@ pub fn run(
         _ => None,
     };
     let interrupted = matches!(run.stop, Some(Stop::Interrupted));
+    let distinct_failures = std::mem::take(&mut run.distinct).finish();
     Report {
         version: REPORT_VERSION,
         tool: format!("graph-contract {}", env!("CARGO_PKG_VERSION")),
@@ -335,6 +357,7 @@ pub fn run(
         throttle_wait_ms: run.waited_ms,
         requests: run.requests,
         warnings: options.warnings.clone(),
+        distinct_failures,
         started_at,
         finished_at: crate::datetime::now_utc(),
         duration_ms: elapsed_ms(started),
