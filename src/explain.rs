@@ -173,11 +173,21 @@ pub fn difference(d: &Difference, date_times: &[&str]) -> Vec<String> {
             thousands(ac.len())
         ),
         Kind::WhitespaceTrimmed => {
-            let lead = ec.len() - e.trim_start().chars().count();
-            let trail = ec.len() - e.trim_end().chars().count();
-            let cut = |n: usize, side: &str| (n > 0 && ac.len() < ec.len()).then(|| format!("{n} {side}"));
-            let parts: Vec<String> = [cut(lead, "leading"), cut(trail, "trailing")].into_iter().flatten().collect();
-            format!("whitespace trimmed: actual is expected without {} whitespace characters", parts.join(" and "))
+            let chars =
+                |n: usize| if n == 1 { "1 character".to_string() } else { format!("{} characters", thousands(n)) };
+            if e.trim().is_empty() {
+                format!("whitespace trimmed: expected is {} of whitespace, actual is empty", chars(ec.len()))
+            } else {
+                let lead = ec.len() - e.trim_start().chars().count();
+                let trail = ec.len() - e.trim_end().chars().count();
+                let sides: Vec<String> = [(lead, "leading"), (trail, "trailing")]
+                    .into_iter()
+                    .filter(|(n, side)| *n > 0 && !(a.starts_with(char::is_whitespace) && *side == "leading"))
+                    .filter(|(_, side)| !(a.ends_with(char::is_whitespace) && *side == "trailing"))
+                    .map(|(n, side)| format!("{} of {side} whitespace", chars(n)))
+                    .collect();
+                format!("whitespace trimmed: actual is expected without its {}", sides.join(" and "))
+            }
         }
         Kind::CaseChanged => "case changed: the same letters in other case".into(),
         other => other.name().into(),
@@ -238,8 +248,20 @@ mod tests {
         assert_eq!(
             l,
             [
-                r#"/userName: expected " a b ", actual "a b" (whitespace trimmed: actual is expected without 1 leading and 1 trailing whitespace characters)"#
+                r#"/userName: expected " a b ", actual "a b" (whitespace trimmed: actual is expected without its 1 character of leading whitespace and 1 character of trailing whitespace)"#
             ]
+        );
+        let l = difference(&diff("/userName", json!("  "), json!("")), &[]);
+        assert_eq!(
+            l,
+            [
+                r#"/userName: expected "  ", actual "" (whitespace trimmed: expected is 2 characters of whitespace, actual is empty)"#
+            ]
+        );
+        let l = difference(&diff("/userName", json!("a  "), json!("a")), &[]);
+        assert!(
+            l[0].ends_with("(whitespace trimmed: actual is expected without its 2 characters of trailing whitespace)"),
+            "{l:?}"
         );
         let l = difference(&diff("/errorCode", json!(9), json!("9")), &[]);
         assert_eq!(l, [r#"/errorCode: expected 9, actual "9" (wrong type: expected a number, got a string)"#]);

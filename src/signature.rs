@@ -127,6 +127,12 @@ fn violation(text: &str) -> (String, String) {
     let (pointer, rest) = text.split_once(": ").unwrap_or((text, ""));
     let keyword = rest.rsplit_once(" (").map_or("", |(_, k)| k.trim_end_matches(')'));
     let mut pointer = pointer.to_string();
+    if keyword == "additionalProperties" {
+        // `Additional properties are not allowed ('x' was unexpected)`: the extra property is the place.
+        if let Some(name) = rest.split('\'').nth(1) {
+            pointer = format!("{}/{name}", pointer.trim_end_matches('/'));
+        }
+    }
     if keyword == "required" {
         // `"deviceName" is a required property`: the missing property is the place.
         if let Some(name) = rest.strip_prefix('"').and_then(|r| r.split('"').next()) {
@@ -283,6 +289,12 @@ mod tests {
             vec![],
         );
         assert_eq!(of(&typed, &[]).as_deref(), Some("PATCH answer /errorCode: wrong type"));
+        let extra = failed(
+            "PATCH answer",
+            &["not valid against the response schema: /: Additional properties are not allowed ('echo' was unexpected) (additionalProperties)"],
+            vec![],
+        );
+        assert_eq!(of(&extra, &[]).as_deref(), Some("PATCH answer /echo: extra"));
         let refused = failed("refused", &["expected status 400, got 200"], vec![]);
         assert_eq!(of(&refused, &[]).as_deref(), Some("refused status: wrong status (400 → 200)"));
         let mut timeout =

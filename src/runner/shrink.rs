@@ -19,11 +19,8 @@ pub const SHRINK_STEPS: u32 = 64;
 /// Shrinking steps per run at most, over all distinct failures: at least 16 distinct failures
 /// get the whole [`SHRINK_STEPS`]; past the budget a failure is reported as it came.
 pub const SHRINK_BUDGET: u32 = 1024;
-/// Strings in random cases longer than this are bisected.
-const BISECT_RANDOM: usize = 8;
-/// Strings in coverage cases longer than this are bisected (they are one property already;
-/// only a string too long to read is worth shrinking).
-const BISECT_COVERAGE: usize = crate::explain::SHOWN_WHOLE;
+/// Strings longer than this are bisected to the shortest prefix that still fails.
+const BISECT_OVER: usize = 8;
 
 /// A string property whose length bisection shortened: name, characters before and after.
 type Bisected = (String, usize, usize);
@@ -62,7 +59,7 @@ impl Run<'_> {
             };
             let original = start.len();
             let (mut minimal, steps, bisected) =
-                self.shrink(route, Phase::Random, &case_id, start, Some(&mut tree), first, &sig, BISECT_RANDOM, model);
+                self.shrink(route, Phase::Random, &case_id, start, Some(&mut tree), first, &sig, model);
             let size = sent_update(&minimal).map_or(original, |m| m.len());
             let note = format!(
                 "shrunk from an update of {original} properties to {size} in {steps} steps{}",
@@ -75,8 +72,8 @@ impl Run<'_> {
         }
     }
 
-    /// A failing coverage case with a new failure and a string too long to read: its strings
-    /// bisected (the case holds one property already).
+    /// A failing coverage case with a new failure and a string of more than [`BISECT_OVER`]
+    /// characters: its strings bisected (the case holds one property already).
     pub(super) fn shrink_coverage(
         &mut self,
         route: &Route,
@@ -85,14 +82,15 @@ impl Run<'_> {
         first: CaseResult,
         model: &mut Map<String, Value>,
     ) -> CaseResult {
-        if !update.values().any(|v| v.as_str().is_some_and(|s| s.chars().count() > BISECT_COVERAGE)) {
+        if !update.values().any(|v| v.as_str().is_some_and(|s| s.chars().count() > BISECT_OVER)) {
             return first;
         }
         let Some(sig) = self.new_signature(&first) else { return first };
         let (mut minimal, steps, bisected) =
-            self.shrink(route, Phase::Coverage, case_id, update.clone(), None, first, &sig, BISECT_COVERAGE, model);
+            self.shrink(route, Phase::Coverage, case_id, update.clone(), None, first, &sig, model);
         if !bisected.is_empty() {
-            let note = format!("shrunk in {steps} steps{}", bisected_note(&bisected));
+            let note =
+                format!("shrunk in {steps} step{}{}", if steps == 1 { "" } else { "s" }, bisected_note(&bisected));
             for c in &mut minimal.checks {
                 c.note = Some(note.clone());
             }
@@ -104,7 +102,7 @@ impl Run<'_> {
     /// [`SHRINK_STEPS`] and what is left of [`SHRINK_BUDGET`]. Whole properties go first:
     /// proptest's tree shrinks one property's value completely before it tries to drop the next
     /// property, and can spend the whole budget inside one string. Then strings longer than
-    /// `bisect_over` are bisected, then (with a `tree`) proptest's tree shrinks the values of the
+    /// [`BISECT_OVER`] are bisected, then (with a `tree`) proptest's tree shrinks the values of the
     /// properties left (its candidates restricted to those properties).
     #[allow(clippy::too_many_arguments)]
     fn shrink(
@@ -116,12 +114,10 @@ impl Run<'_> {
         tree: Option<&mut Box<dyn ValueTree<Value = Update>>>,
         first: CaseResult,
         sig: &str,
-        bisect_over: usize,
         model: &mut Map<String, Value>,
     ) -> (CaseResult, u32, Vec<Bisected>) {
         let limit = SHRINK_STEPS.min(self.shrink_budget);
-        let (last, steps, bisected) =
-            self.shrink_within(route, phase, case_id, start, tree, first, sig, bisect_over, limit, model);
+        let (last, steps, bisected) = self.shrink_within(route, phase, case_id, start, tree, first, sig, limit, model);
         self.shrink_budget = self.shrink_budget.saturating_sub(steps);
         (last, steps, bisected)
     }
@@ -136,7 +132,6 @@ impl Run<'_> {
         tree: Option<&mut Box<dyn ValueTree<Value = Update>>>,
         first: CaseResult,
         sig: &str,
-        bisect_over: usize,
         limit: u32,
         model: &mut Map<String, Value>,
     ) -> (CaseResult, u32, Vec<Bisected>) {
@@ -166,7 +161,7 @@ impl Run<'_> {
         let strings: Vec<String> = failing
             .iter()
             .filter(|(k, v)| {
-                v.as_str().is_some_and(|s| s.chars().count() > bisect_over)
+                v.as_str().is_some_and(|s| s.chars().count() > BISECT_OVER)
                     && self.contract.property(k).is_some_and(|p| p.kind == crate::contract::Kind::String)
             })
             .map(|(k, _)| k.clone())
