@@ -173,8 +173,8 @@ fn a_failing_run_as_printed() {
     let faulty = Faulty::start();
     let dir = scratch("snapshot-run");
     std::fs::create_dir_all(dir.join("empty")).expect("empty case dir");
-    // Seed 3 gives random failures that are shrunk (to one short osVersion) on both routes, and
-    // no long string in the page.
+    // Seed 3: the ignored osVersion fails in the coverage and random passes on both routes, one
+    // root cause printed once (its case shrunk to an empty osVersion), and no long string.
     let out = binary(
         &dir,
         &["run", "--seed", "3", "--cases", "2", "--case-dir", "empty", "--regressions", "regressions"],
