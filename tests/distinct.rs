@@ -32,6 +32,8 @@ enum Fault {
     Status201,
     /// `lastSyncDateTime` stored with at most 3 fraction digits.
     ThreeDigits,
+    /// Every string property stored cut to 255 characters (the example).
+    CutEvery255,
 }
 
 /// A PATCH body the contract accepts, as an object (the fake leaves everything else alone, so
@@ -62,6 +64,15 @@ fn bend(fault: Fault, update: &mut Map<String, Value>) {
             update.remove("osVersion");
         }
         Fault::Status201 => {}
+        Fault::CutEvery255 => {
+            let contract = Contract::embedded();
+            for (k, v) in update.iter_mut() {
+                let is_string = contract.property(k).is_some_and(|p| p.kind == graph_contract::contract::Kind::String);
+                if let (true, Value::String(s)) = (is_string, &*v) {
+                    *v = Value::String(s.chars().take(255).collect());
+                }
+            }
+        }
     }
 }
 
@@ -236,4 +247,35 @@ fn a_correct_service_gets_no_distinct_failures_and_no_files() {
     assert_eq!(report["distinct_failures"], serde_json::json!([]));
     assert!(!stdout.contains("distinct") && !stdout.contains("regression") && !stdout.contains("FAIL"), "{stdout}");
     assert!(regression_files(dir.path()).is_empty());
+}
+
+#[test]
+fn every_string_cut_is_one_distinct_failure_per_property() {
+    // The example: a service that cuts every string to 255 characters. A signature
+    // names its place, so each property the cut reaches is one distinct failure, printed once
+    // with its minimal case (one property, 256 characters) and held by one file.
+    let fake = faulty(Fault::CutEvery255);
+    let dir = TempDir::new("distinct-every");
+    let (code, stdout, report) = run(&fake, dir.path(), 5, 200);
+    assert_eq!(code, Some(exit::VIOLATED), "{stdout}");
+    let distinct = report["distinct_failures"].as_array().expect("distinct_failures");
+    let failed = report["checks"].as_array().expect("checks").iter().filter(|c| c["passed"] == false).count();
+    assert!(distinct.len() > 1 && failed > 2 * distinct.len(), "{} in {failed}", distinct.len());
+    let mut places = Vec::new();
+    for d in distinct {
+        let signature = d["signature"].as_str().unwrap_or_default();
+        let place = signature.strip_prefix("object /").and_then(|s| s.strip_suffix(": shortened"));
+        let place = place.unwrap_or_else(|| panic!("not a cut: {signature}"));
+        assert!(!places.contains(&place), "{signature} twice");
+        places.push(place);
+        let body: Map<String, Value> =
+            serde_json::from_str(d["minimal"]["request"]["body"].as_str().unwrap_or_default()).expect("a body");
+        assert_eq!(body.len(), 1, "{signature}: {body:?}");
+    }
+    let summary = format!("{} distinct failures in {failed} failed checks", distinct.len());
+    assert!(stdout.contains(&summary), "{stdout}");
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("FAIL ")).count(), distinct.len());
+    assert!(stdout.lines().all(|l| !l.starts_with("    /") || l.chars().count() < 160), "{stdout}");
+    assert_eq!(regression_files(dir.path()).len(), distinct.len());
+    eprintln!("{summary}, {} regression files, {} lines of output", distinct.len(), stdout.lines().count());
 }
