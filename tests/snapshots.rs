@@ -190,6 +190,24 @@ fn a_failing_run_as_printed() {
 }
 
 #[test]
+fn a_passing_run_as_printed() {
+    // What a run against a correct service prints, pinned: distinct failures (issue 14) add
+    // nothing to it (checked against the binary before that change: the same text).
+    let svc = gate_support::reference();
+    let dir = scratch("snapshot-passing-run");
+    std::fs::create_dir_all(dir.join("empty")).expect("empty case dir");
+    let out = binary(
+        &dir,
+        &["run", "--seed", "11", "--cases", "5", "--case-dir", "empty", "--regressions", "regressions"],
+        &target_vars(&svc.base_url()),
+    );
+    assert_eq!(out.code, Some(exit::OK), "{}", out.shown());
+    insta::assert_snapshot!("passing_run_stdout", redact(&out.stdout));
+    assert_eq!(out.stderr, "", "a passing run prints nothing to stderr");
+    assert!(!dir.join("regressions").exists(), "a passing run writes no regression case");
+}
+
+#[test]
 fn help() {
     let out = binary(&scratch("help"), &["--help"], &[]);
     assert_eq!(out.code, Some(exit::OK), "{}", out.shown());
