@@ -11,6 +11,8 @@ mod send;
 mod shrink;
 
 pub use send::{MAX_TOTAL_WAIT_MS, MAX_WAITS_PER_REQUEST, MAX_WAIT_MS};
+#[allow(deprecated)]
+pub use shrink::SHRINK_CASES;
 pub use shrink::{seeded_rng, SHRINK_BUDGET, SHRINK_STEPS};
 
 use std::sync::atomic::AtomicBool;
