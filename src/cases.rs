@@ -12,9 +12,13 @@
 //!   "body": { "installState": "failed" },     // the request body as JSON, or
 //!   "rawBody": "{\"installState\": ",          // the body sent verbatim (exactly one of the two)
 //!   "status": 200,                             // the status the target must answer
-//!   "expect": { "installState": "failed" }     // optional (status 200 only): values the answer must hold
+//!   "expect": { "installState": "failed" },    // optional (status 200 only): values the answer must hold
+//!   "signature": "object /deviceName: shortened" // optional: the distinct failure this regression case holds
 //! }
 //! ```
+//!
+//! `signature` is written into regression cases (see [`crate::signature`]): a later run whose
+//! distinct failure is already held by a file in the regressions folder writes no new file.
 
 use std::path::{Path, PathBuf};
 
@@ -48,6 +52,8 @@ pub struct CaseFile {
     pub body: String,
     pub status: u16,
     pub expect: Option<Map<String, Value>>,
+    /// The signature of the distinct failure a regression case holds.
+    pub signature: Option<String>,
 }
 
 impl CaseFile {
@@ -62,10 +68,10 @@ impl CaseFile {
             return Err(CaseError::Unreadable { file: file.into(), message: "a case file is a JSON object".into() });
         };
         for k in root.keys() {
-            if !["version", "note", "route", "body", "rawBody", "status", "expect"].contains(&k.as_str()) {
+            if !["version", "note", "route", "body", "rawBody", "status", "expect", "signature"].contains(&k.as_str()) {
                 return Err(field(
                     k,
-                    "unknown field (allowed: version, note, route, body, rawBody, status, expect)".into(),
+                    "unknown field (allowed: version, note, route, body, rawBody, status, expect, signature)".into(),
                 ));
             }
         }
@@ -138,7 +144,12 @@ impl CaseFile {
             }
             Some(v) => return Err(field("expect", format!("expected an object of property values, got {v}"))),
         };
-        Ok(CaseFile { file: file.into(), note, routes, body, status, expect })
+        let signature = match root.get("signature") {
+            None => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(v) => return Err(field("signature", format!("expected a string, got {v}"))),
+        };
+        Ok(CaseFile { file: file.into(), note, routes, body, status, expect, signature })
     }
 
     /// Reads and parses a case file.
@@ -237,6 +248,9 @@ pub fn regression(check: &Check, seed: u64) -> Option<(String, Value)> {
             }
         }
     }
+    if let Some(signature) = &check.signature {
+        case.insert("signature".into(), json!(signature));
+    }
     let slug = |s: &str| -> String {
         s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect::<String>()
     };
@@ -247,6 +261,24 @@ pub fn regression(check: &Check, seed: u64) -> Option<(String, Value)> {
         fnv(&format!("{}{raw}", check.route))
     );
     Some((name, Value::Object(case)))
+}
+
+/// The signatures held by the case files below `dir`, each with its file, sorted by path. A
+/// missing folder holds none; a file that cannot be read or holds no signature is skipped
+/// (a malformed case file is reported where it is replayed).
+pub fn held_signatures(dir: &Path) -> Vec<(String, PathBuf)> {
+    if !dir.is_dir() {
+        return Vec::new();
+    }
+    find(dir)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|path| {
+            let text = std::fs::read_to_string(&path).ok()?;
+            let v: Value = serde_json::from_str(&text).ok()?;
+            Some((v.get("signature")?.as_str()?.to_string(), path))
+        })
+        .collect()
 }
 
 /// FNV-1a, 32 bits: a stable short hash for file names.

@@ -478,6 +478,8 @@ fn progress_bar(options: &crate::runner::Options, routes: usize) -> indicatif::P
 #[derive(Default)]
 struct Written {
     regressions: Vec<PathBuf>,
+    /// Distinct failures already held by a regression case: signature and file.
+    held: Vec<(String, PathBuf)>,
     baselines: Vec<(String, PathBuf)>,
     problems: Vec<String>,
 }
@@ -509,8 +511,15 @@ fn write_outputs(report: &crate::report::Report, args: &RunArgs, replaying: bool
         }
     }
     if !replaying {
-        for check in report.failures() {
-            let Some((name, case)) = crate::cases::regression(check, report.seed) else { continue };
+        // One regression case per distinct failure (its smallest case), unless a file in the
+        // regressions folder already holds that signature.
+        let held = crate::cases::held_signatures(&args.regressions);
+        for d in &report.distinct_failures {
+            if let Some((_, path)) = held.iter().find(|(s, _)| *s == d.signature) {
+                w.held.push((d.signature.clone(), path.clone()));
+                continue;
+            }
+            let Some((name, case)) = crate::cases::regression(&d.minimal, report.seed) else { continue };
             let path = args.regressions.join(&name);
             if w.regressions.contains(&path) {
                 continue;
@@ -599,6 +608,9 @@ fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failur
     for p in &written.regressions {
         let p = p.display();
         let _ = writeln!(out, "wrote regression case {p} (replay it: graph-contract replay {p})");
+    }
+    for (signature, p) in &written.held {
+        let _ = writeln!(out, "regression case {} already holds {signature} (nothing new written)", p.display());
     }
     let _ = write!(out, "{}", crate::human::summary(&report, style));
     drop(out);

@@ -5,6 +5,7 @@
 use std::fmt::Write;
 
 use crate::diff;
+use crate::explain;
 use crate::report::{Check, Phase, Report};
 
 /// How to render.
@@ -46,48 +47,102 @@ pub fn failure(check: &Check, seed: u64, date_times: &[&str], style: Style) -> S
         check.case_id,
         check.name
     );
+    // No value longer than explain::SHOWN_WHOLE is printed whole (the JSON report keeps them).
+    let long_body = check
+        .request
+        .as_ref()
+        .and_then(|r| r.body.as_deref())
+        .and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok())
+        .filter(explain::has_long_string);
     if let Some(req) = &check.request {
         let _ = writeln!(out, "  request:   {} {}", req.method, req.url);
         if let Some(body) = &req.body {
-            let shown: String = body.chars().take(600).collect();
-            let more = if body.chars().count() > 600 { " …" } else { "" };
-            let _ = writeln!(out, "             {shown}{more}");
+            match &long_body {
+                Some(v) => {
+                    let _ = writeln!(out, "             {}", explain::elide_value(v));
+                }
+                None => {
+                    let shown: String = body.chars().take(600).collect();
+                    let more = if body.chars().count() > 600 { " …" } else { "" };
+                    let _ = writeln!(out, "             {shown}{more}");
+                }
+            }
         }
     }
     for p in &check.problems {
-        let _ = writeln!(out, "  problem:   {p}");
+        let _ = writeln!(out, "  problem:   {}", explain::elide_text(p, 2 * explain::SHOWN_WHOLE));
     }
     if let Some(note) = &check.note {
-        let _ = writeln!(out, "  note:      {note}");
+        let _ = writeln!(out, "  note:      {}", explain::elide_text(note, 2 * explain::SHOWN_WHOLE));
     }
     if !check.differences.is_empty() {
         let _ = writeln!(out, "  differences (JSON pointer: expected → actual):");
         for d in &check.differences {
-            let _ = writeln!(out, "    {d}");
+            for line in explain::difference(d, date_times) {
+                let _ = writeln!(out, "    {line}");
+            }
         }
     }
     if let (Some(e), Some(a)) = (&check.expected, &check.actual) {
         if !check.differences.is_empty() && a.is_object() {
+            let (e, a) = (explain::elide_value(e), explain::elide_value(a));
             let _ = writeln!(out, "  diff ({} expected, {} actual):", paint(style, "31", "-"), paint(style, "32", "+"));
-            out.push_str(&indent(&diff::unified(e, a, date_times, style.color), "    "));
+            out.push_str(&indent(&diff::unified(&e, &a, date_times, style.color), "    "));
         }
     }
     if matches!(check.phase, Phase::Random) {
         let _ = writeln!(out, "  rerun:     CONTRACT_SEED={seed} graph-contract run");
     }
     if let Some(req) = &check.request {
-        let _ = writeln!(out, "  reproduce: {}", req.curl());
+        match &long_body {
+            Some(v) => {
+                let mut shown = req.clone();
+                shown.body = Some(explain::elide_value(v).to_string());
+                let _ = writeln!(out, "  reproduce: {}", shown.curl());
+                let _ = writeln!(
+                    out,
+                    "             (long values are elided here: the JSON report (--json) and the regression case hold the whole body)"
+                );
+            }
+            None => {
+                let _ = writeln!(out, "  reproduce: {}", req.curl());
+            }
+        }
     }
     out
+}
+
+/// The line under a distinct failure's block: how often, where, and a few of its cases.
+fn seen_in(d: &crate::distinct::DistinctFailure) -> String {
+    let checks = if d.count == 1 { "1 failed check".to_string() } else { format!("{} failed checks", d.count) };
+    let more =
+        if d.count > d.case_ids.len() && d.case_ids.len() == crate::distinct::CASE_IDS_KEPT { ", …" } else { "" };
+    format!(
+        "  seen in {checks} on {} (cases {}{more}) · signature: {}\n",
+        d.routes.join(", "),
+        d.case_ids.join(", "),
+        d.signature
+    )
 }
 
 /// Every failure block (up to `style.max_failures`), then a count of the rest.
 pub fn failures(report: &Report, date_times: &[&str], style: Style) -> String {
     let mut out = String::new();
     let all: Vec<&Check> = report.failures().collect();
-    for c in all.iter().take(style.max_failures) {
-        out.push_str(&failure(c, report.seed, date_times, style));
-        out.push('\n');
+    let distinct = &report.distinct_failures;
+    if distinct.is_empty() {
+        // A report made without grouping (e.g. by hand): one block per failed check.
+        for c in all.iter().take(style.max_failures) {
+            out.push_str(&failure(c, report.seed, date_times, style));
+            out.push('\n');
+        }
+    } else {
+        // One block per root cause: its smallest case, then where else it was seen.
+        for d in distinct.iter().take(style.max_failures) {
+            out.push_str(&failure(&d.minimal, report.seed, date_times, style));
+            out.push_str(&seen_in(d));
+            out.push('\n');
+        }
     }
     if report.embedded && !all.is_empty() {
         let port = report.target.rsplit(':').next().and_then(|p| p.split('/').next()).unwrap_or("8080");
@@ -97,7 +152,15 @@ pub fn failures(report: &Report, date_times: &[&str], style: Style) -> String {
              `graph-contract serve --addr 127.0.0.1:{port}` and export CONTRACT_TOKEN; every run starts from the page's example)\n"
         );
     }
-    if all.len() > style.max_failures {
+    if !distinct.is_empty() {
+        if distinct.len() > style.max_failures {
+            let _ = writeln!(
+                out,
+                "… and {} more distinct failures (write them all with --json PATH)\n",
+                distinct.len() - style.max_failures
+            );
+        }
+    } else if all.len() > style.max_failures {
         let _ = writeln!(
             out,
             "… and {} more failed checks (write them all with --json PATH)\n",
@@ -196,6 +259,15 @@ pub fn summary(report: &Report, style: Style) -> String {
     }
     let total = report.checks.len();
     let failed = report.failures().count();
+    if !report.distinct_failures.is_empty() {
+        let n = report.distinct_failures.len();
+        let _ = writeln!(
+            out,
+            "  {n} distinct failure{} in {failed} failed check{}",
+            if n == 1 { "" } else { "s" },
+            if failed == 1 { "" } else { "s" }
+        );
+    }
     let code = report.exit_code();
     let waived_note = if waived > 0 { format!(", {waived} waived") } else { String::new() };
     let verdict = if let Some(t) = report.throttled.as_ref().filter(|_| code == crate::exit::UNREACHABLE) {

@@ -208,20 +208,9 @@ mod tests {
 
     fn patch(case: &str, body: &str, passed: bool) -> Check {
         Check {
-            route: "r".into(),
-            phase: Phase::Random,
-            case_id: case.into(),
-            name: "PATCH answer".into(),
             passed,
             request: Some(Request::patch("http://h/x".into(), body.into())),
-            expected: None,
-            actual: None,
-            differences: Vec::new(),
-            problems: Vec::new(),
-            note: None,
-            timed_out: false,
-            duration_ms: 0,
-            waived: None,
+            ..Check::new("r", Phase::Random, case, "PATCH answer")
         }
     }
 

@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::diff::Difference;
+use crate::distinct::DistinctFailure;
 use crate::exit;
 use crate::target::Request;
 use crate::waiver::WaiverOutcome;
@@ -72,9 +73,33 @@ pub struct Check {
     pub duration_ms: u64,
     /// The reason of the waiver that waived this failure (it then does not fail the run).
     pub waived: Option<String>,
+    /// What failed, where and how, the same for one root cause on every case and route
+    /// ([`crate::signature`]); `None` when the check passed.
+    pub signature: Option<String>,
 }
 
 impl Check {
+    /// A passing check with nothing filled in yet.
+    pub fn new(route: &str, phase: Phase, case_id: &str, name: &str) -> Check {
+        Check {
+            route: route.to_string(),
+            phase,
+            case_id: case_id.to_string(),
+            name: name.to_string(),
+            passed: true,
+            request: None,
+            expected: None,
+            actual: None,
+            differences: Vec::new(),
+            problems: Vec::new(),
+            note: None,
+            timed_out: false,
+            duration_ms: 0,
+            waived: None,
+            signature: None,
+        }
+    }
+
     /// The check's id, stable across versions and seeds (random cases aside, whose case id
     /// counts them): `route · phase · case id · name`, as a failure block's first line shows
     /// it and as waivers match it.
@@ -134,6 +159,8 @@ pub struct Report {
     pub warnings: Vec<String>,
     /// What each waiver did (see [`crate::waiver`]).
     pub waivers: Vec<WaiverOutcome>,
+    /// Failed checks grouped by signature, in the order first seen ([`crate::distinct`]).
+    pub distinct_failures: Vec<DistinctFailure>,
     pub started_at: String,
     pub finished_at: String,
     pub duration_ms: u64,

@@ -428,9 +428,11 @@ fn a_failing_run_leaves_reports_and_replayable_regressions() {
     }
     assert!(!xml.contains(TOKEN) && !report.to_string().contains(TOKEN), "the token leaked");
 
-    // The regression cases: case files `CaseFile::load` accepts, one per failing update.
+    // The regression cases: case files `CaseFile::load` accepts, one per distinct failure (one
+    // broken property, one root cause: one file).
     let written = files_in(&dir.join("regressions"));
-    assert!(!written.is_empty());
+    assert_eq!(written.len(), 1, "{written:?}");
+    assert_eq!(report["distinct_failures"].as_array().map(Vec::len), Some(1), "{}", out.stdout);
     for path in &written {
         assert!(path.to_string_lossy().ends_with(cases::SUFFIX), "{}", path.display());
         let case = CaseFile::load(path).unwrap_or_else(|e| panic!("{e}"));
@@ -459,7 +461,7 @@ fn a_failing_run_leaves_reports_and_replayable_regressions() {
     args.extend(names.iter().map(String::as_str));
     let all = binary(&dir, &args, &target_vars(&svc.base_url()));
     assert_eq!(all.code, Some(exit::OK), "{}", all.shown());
-    assert!(all.stdout.contains(&format!("replaying {} case files", written.len())), "{}", all.stdout);
+    assert!(all.stdout.contains("replaying 1 case file"), "{}", all.stdout);
     // Replay writes no regressions of its own.
     assert_eq!(files_in(&dir.join("regressions")), written);
 }

@@ -104,6 +104,8 @@ enum Fault {
     EchoAuthorization,
     /// Stores (and answers) `deviceName` cut to 10 characters.
     TruncatesDeviceName,
+    /// Stores (and answers) `deviceName` cut to 255 characters.
+    TruncatesLongDeviceName,
 }
 
 /// A small service with one injected fault, answering httpmock's requests.
@@ -236,6 +238,9 @@ impl Fake {
                 (Fault::Utc, "lastSyncDateTime", Value::String(s)) => json!(utc7(s)),
                 (Fault::TruncatesDeviceName, "deviceName", Value::String(s)) => {
                     json!(s.chars().take(10).collect::<String>())
+                }
+                (Fault::TruncatesLongDeviceName, "deviceName", Value::String(s)) => {
+                    json!(s.chars().take(255).collect::<String>())
                 }
                 _ => v,
             };
@@ -672,34 +677,68 @@ fn the_token_never_shows_even_when_echoed() {
     );
     let curl = check.request.as_ref().map(|r| r.curl()).unwrap_or_default();
     assert!(curl.contains(r#"-H "Authorization: Bearer $CONTRACT_TOKEN""#), "{curl}");
+    // The output shows each distinct failure once, with its smallest case.
+    let minimal = &report.distinct_failures.first().expect("a distinct failure").minimal;
+    let curl = minimal.request.as_ref().map(|r| r.curl()).unwrap_or_default();
+    assert!(curl.contains(r#"-H "Authorization: Bearer $CONTRACT_TOKEN""#), "{curl}");
     assert!(text.contains(&format!("reproduce: {curl}")), "{text}");
 }
 
 #[test]
-fn a_random_failure_is_shrunk_to_one_property() {
+fn a_distinct_failure_is_shrunk_to_one_property_and_its_shortest_string() {
     let (_server, base) = Fake::serve(Fault::TruncatesDeviceName);
     let report = run_with(&base, TIMEOUT, &runner::Options::new(10, SEED));
     assert_eq!(report.exit_code(), exit::VIOLATED);
-    // The first failing random cases of a route are shrunk (runner::SHRINK_CASES); the rest
-    // are reported as they came.
-    let shrunk: Vec<&Check> = report
-        .failures()
-        .filter(|c| c.phase == Phase::Random && c.name == "PATCH answer" && c.note.is_some())
-        .collect();
-    assert!(!shrunk.is_empty(), "no random case was shrunk:\n{}", rendered(&report));
-    for check in shrunk {
+    // One root cause, one distinct failure, over both routes and every kind of case.
+    let signatures: Vec<&str> = report.distinct_failures.iter().map(|d| d.signature.as_str()).collect();
+    assert_eq!(signatures, ["object /deviceName: shortened"], "{}", rendered(&report));
+    let distinct = &report.distinct_failures[0];
+    assert_eq!(distinct.count, report.failures().count());
+    assert_eq!(distinct.routes, ROUTES);
+    // The failure is shrunk once, where first seen (the coverage pass): its string bisected.
+    let shrunk: Vec<&Check> = report.failures().filter(|c| c.note.is_some() && c.name == "PATCH answer").collect();
+    assert!(!shrunk.is_empty(), "nothing was shrunk:\n{}", rendered(&report));
+    for check in shrunk.iter().copied().chain([&distinct.minimal]) {
         let note = check.note.as_deref().unwrap_or_default();
-        assert!(note.starts_with("shrunk from "), "{note}");
+        assert!(note.starts_with("shrunk "), "{note}");
         let body = check.request.as_ref().and_then(|r| r.body.as_deref()).unwrap_or("{}");
         let update: Map<String, Value> = serde_json::from_str(body).expect("the shrunk body is an object");
         assert_eq!(update.len(), 1, "{} not minimal ({note}): {body}", check.case_id);
         let name = update.get("deviceName").and_then(Value::as_str).unwrap_or_else(|| panic!("{body}"));
-        // The fake breaks names over 10 characters: bisecting the length finds exactly 11.
-        assert_eq!(name.chars().count(), 11, "{body}");
+        // The fake breaks names over 10 characters. Cut to 10, "deviceName " would read as
+        // trailing whitespace trimmed (another kind), so the shortest prefix that shows this
+        // failure is one character longer.
+        assert_eq!(name, "deviceName s", "{body}");
         assert_eq!(check.differences.len(), 1, "{:#?}", check.differences);
         assert_eq!(check.differences[0].pointer, "/deviceName");
     }
+    // Failures of a known signature are counted, not shrunk again.
+    assert!(report.failures().filter(|c| c.phase == Phase::Random).all(|c| c.note.is_none()), "{}", rendered(&report));
+    let text = rendered(&report);
+    assert!(text.contains("note:      shrunk in "), "{text}");
+    assert!(text.contains("deviceName bisected from 32 to 12 characters"), "{text}");
+    assert!(text.contains("actual is expected cut to 10 characters: 12 → 10"), "{text}");
+    assert!(text.contains("1 distinct failure in "), "{text}");
+}
+
+#[test]
+fn a_random_failure_is_shrunk_when_its_signature_is_new() {
+    // Only long strings are cut, so the coverage pass passes and the random pass finds it.
+    let (_server, base) = Fake::serve(Fault::TruncatesLongDeviceName);
+    let report = run_with(&base, TIMEOUT, &runner::Options::new(40, SEED));
+    assert_eq!(report.exit_code(), exit::VIOLATED, "{}", rendered(&report));
+    let signatures: Vec<&str> = report.distinct_failures.iter().map(|d| d.signature.as_str()).collect();
+    assert_eq!(signatures, ["object /deviceName: shortened"], "{}", rendered(&report));
+    let minimal = &report.distinct_failures[0].minimal;
+    assert_eq!(minimal.phase, Phase::Random);
+    let note = minimal.note.as_deref().unwrap_or_default();
+    assert!(note.starts_with("shrunk from an update of "), "{note}");
+    let body = minimal.request.as_ref().and_then(|r| r.body.as_deref()).unwrap_or("{}");
+    let update: Map<String, Value> = serde_json::from_str(body).expect("an object");
+    assert_eq!(update.len(), 1, "{body}");
+    assert_eq!(update["deviceName"].as_str().map(|s| s.chars().count()), Some(256), "{body}");
     let text = rendered(&report);
     assert!(text.contains(&format!("rerun:     CONTRACT_SEED={SEED} graph-contract run")), "{text}");
-    assert!(text.contains("note:      shrunk from "), "{text}");
+    assert!(text.contains("actual is expected cut to 255 characters: 256 → 255"), "{text}");
+    assert_eq!(text.matches("FAIL ").count(), 1, "one block for one root cause:\n{text}");
 }

@@ -11,7 +11,9 @@ mod send;
 mod shrink;
 
 pub use send::{MAX_TOTAL_WAIT_MS, MAX_WAITS_PER_REQUEST, MAX_WAIT_MS};
-pub use shrink::{seeded_rng, SHRINK_CASES, SHRINK_STEPS};
+#[allow(deprecated)]
+pub use shrink::SHRINK_CASES;
+pub use shrink::{seeded_rng, SHRINK_BUDGET, SHRINK_STEPS};
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -20,6 +22,7 @@ use std::time::Instant;
 use serde_json::{Map, Value};
 
 use crate::contract::Contract;
+use crate::distinct::Distinct;
 use crate::generate::{self, Update};
 use crate::report::{Check, Coverage, Phase, Report, Restore, REPORT_VERSION};
 use crate::target::Target;
@@ -192,6 +195,10 @@ struct Run<'a> {
     waited_ms: u64,
     /// The coverage matrix, fed by `emit`.
     matrix: crate::matrix::MatrixBuilder,
+    /// Failed checks grouped by signature, fed by [`Run::emit`].
+    distinct: Distinct,
+    /// Shrinking steps left for this run ([`SHRINK_BUDGET`]).
+    shrink_budget: u32,
 }
 
 /// The outcome of one update case: its checks and whether one failed or timed out.
@@ -214,32 +221,21 @@ fn strip_annotations(m: &Map<String, Value>) -> Map<String, Value> {
 impl Run<'_> {
     /// A passing check with nothing filled in yet.
     fn check(&self, route: &Route, phase: Phase, case_id: &str, name: &str) -> Check {
-        Check {
-            route: route.name.clone(),
-            phase,
-            case_id: case_id.to_string(),
-            name: name.to_string(),
-            passed: true,
-            request: None,
-            expected: None,
-            actual: None,
-            differences: Vec::new(),
-            problems: Vec::new(),
-            note: None,
-            timed_out: false,
-            duration_ms: 0,
-            waived: None,
-        }
+        Check::new(&route.name, phase, case_id, name)
     }
 
-    /// Hands over judged checks: the waivers mark the failures they name, then the check is
-    /// redacted (from here on it is only shown and written), shown to the observer and kept.
+    /// Hands over judged checks: each is signed, the waivers mark the failures they name, the
+    /// coverage matrix counts it; then it is redacted (from here on it is only shown and
+    /// written), filed with the distinct failures unless waived, shown to the observer and kept.
     fn emit(&mut self, out: &mut Vec<Check>, checks: Vec<Check>) {
         let redactor = self.target.redactor();
+        let date_times = self.contract.date_time_properties();
         for mut c in checks {
+            c.signature = crate::signature::of(&c, &date_times);
             self.waivers.apply(&mut c);
             self.matrix.observe(&c);
             redactor.check(&mut c);
+            self.distinct.observe(&c);
             (self.observe)(&c);
             out.push(c);
         }
@@ -269,6 +265,7 @@ impl Run<'_> {
                     break;
                 }
                 let r = self.update(route, Phase::Coverage, &case.id, &case.update, &mut model);
+                let r = self.shrink_coverage(route, &case.id, &case.update, r, &mut model);
                 if case.id.starts_with("enum/")
                     && !r.checks.iter().any(|c| c.problems.iter().any(|p| p.starts_with("not sent")))
                 {
@@ -374,6 +371,8 @@ pub fn run(
         waits: 0,
         waited_ms: 0,
         matrix,
+        distinct: Distinct::default(),
+        shrink_budget: SHRINK_BUDGET,
     };
     let mut checks = Vec::new();
     let mut coverage = Vec::new();
@@ -425,6 +424,7 @@ pub fn run(
         stopped.map(|m| redactor.text(&m)),
         throttled.map(|m| redactor.text(&m)),
     );
+    let distinct_failures = std::mem::take(&mut run.distinct).finish();
     Report {
         version: REPORT_VERSION,
         tool: format!("graph-contract {}", env!("CARGO_PKG_VERSION")),
@@ -444,6 +444,7 @@ pub fn run(
         requests: run.requests,
         warnings: options.warnings.clone(),
         waivers: run.waivers.outcomes(),
+        distinct_failures,
         started_at,
         finished_at: crate::datetime::now_utc(),
         duration_ms: elapsed_ms(started),
