@@ -11,6 +11,8 @@ use crate::report::Check;
 
 /// Case ids kept per distinct failure (the count covers all of them).
 pub const CASE_IDS_KEPT: usize = 5;
+/// Pointers kept per distinct failure.
+pub const POINTERS_KEPT: usize = 16;
 
 /// Failed checks that share one signature: one root cause.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -23,6 +25,9 @@ pub struct DistinctFailure {
     pub routes: Vec<String>,
     /// The first few case ids it was seen in ([`CASE_IDS_KEPT`]), in the order seen.
     pub case_ids: Vec<String>,
+    /// Where it was seen: the JSON pointers of the first differences (a signature such as
+    /// `object string values: shortened` covers several properties), in the order seen.
+    pub pointers: Vec<String>,
     /// Every check with this signature, as its index in the order checks completed (the index
     /// into the report's `checks`).
     pub check_ids: Vec<usize>,
@@ -68,6 +73,11 @@ impl Distinct {
                 if f.case_ids.len() < CASE_IDS_KEPT && !f.case_ids.contains(&check.case_id) {
                     f.case_ids.push(check.case_id.clone());
                 }
+                if let Some(p) = check.differences.first().map(|d| &d.pointer) {
+                    if f.pointers.len() < POINTERS_KEPT && !f.pointers.contains(p) {
+                        f.pointers.push(p.clone());
+                    }
+                }
                 if size(check) < size(&f.minimal) {
                     f.minimal = check.clone();
                 }
@@ -79,6 +89,7 @@ impl Distinct {
                     count: 1,
                     routes: vec![check.route.clone()],
                     case_ids: vec![check.case_id.clone()],
+                    pointers: check.differences.first().map(|d| d.pointer.clone()).into_iter().collect(),
                     check_ids: vec![id],
                     minimal: check.clone(),
                 });

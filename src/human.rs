@@ -117,8 +117,10 @@ fn seen_in(d: &crate::distinct::DistinctFailure) -> String {
     let checks = if d.count == 1 { "1 failed check".to_string() } else { format!("{} failed checks", d.count) };
     let more =
         if d.count > d.case_ids.len() && d.case_ids.len() == crate::distinct::CASE_IDS_KEPT { ", …" } else { "" };
+    // The places, when the signature covers more than the one its block shows.
+    let at = if d.pointers.len() > 1 { format!(" at {}", d.pointers.join(", ")) } else { String::new() };
     format!(
-        "  seen in {checks} on {} (cases {}{more}) · signature: {}\n",
+        "  seen in {checks}{at} on {} (cases {}{more}) · signature: {}\n",
         d.routes.join(", "),
         d.case_ids.join(", "),
         d.signature

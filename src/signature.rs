@@ -127,12 +127,7 @@ fn violation(text: &str) -> (String, String) {
     let (pointer, rest) = text.split_once(": ").unwrap_or((text, ""));
     let keyword = rest.rsplit_once(" (").map_or("", |(_, k)| k.trim_end_matches(')'));
     let mut pointer = pointer.to_string();
-    if keyword == "additionalProperties" {
-        // `Additional properties are not allowed ('x' was unexpected)`: the extra property is the place.
-        if let Some(name) = rest.split('\'').nth(1) {
-            pointer = format!("{}/{name}", pointer.trim_end_matches('/'));
-        }
-    }
+    // An undeclared property's violation already stands at the property's own pointer.
     if keyword == "required" {
         // `"deviceName" is a required property`: the missing property is the place.
         if let Some(name) = rest.strip_prefix('"').and_then(|r| r.split('"').next()) {
@@ -168,7 +163,16 @@ pub fn of(check: &Check, date_times: &[&str]) -> Option<String> {
         (name, "header Content-Type".into(), "changed".into())
     } else if problem.starts_with("the object differs from the expected one at") {
         match check.differences.first() {
-            Some(d) => (object, d.pointer.clone(), kind_of(d, date_times).name().into()),
+            // A transformation of values (cut, trimmed, recased, rounded) is one root cause in
+            // the service's storage or serialisation, whichever property it hits: one
+            // signature for all of them (the distinct failure lists the pointers).
+            Some(d) => match kind_of(d, date_times) {
+                k @ (Kind::Shortened | Kind::WhitespaceTrimmed | Kind::CaseChanged) => {
+                    (object, "string values".into(), k.name().into())
+                }
+                k @ Kind::PrecisionLost => (object, "date-time values".into(), k.name().into()),
+                k => (object, d.pointer.clone(), k.name().into()),
+            },
             None => (object, "body".into(), "changed".into()),
         }
     } else if let Some(rest) = problem
@@ -263,7 +267,10 @@ mod tests {
         let problem = ["the object differs from the expected one at /deviceName"];
         let a = of(&failed("PATCH answer", &problem, vec![cut("abcdefgh", "abcd")]), &[]);
         let b = of(&failed("persisted", &problem, vec![cut("xyz12345678", "xyz")]), &[]);
-        assert_eq!(a.as_deref(), Some("object /deviceName: shortened"));
+        assert_eq!(a.as_deref(), Some("object string values: shortened"));
+        let other = Difference { pointer: "/deviceName".into(), expected: Some(json!("a")), actual: Some(json!("b")) };
+        let changed = of(&failed("persisted", &problem, vec![other]), &[]);
+        assert_eq!(changed.as_deref(), Some("object /deviceName: changed"), "a change is one property's");
         assert_eq!(a, b, "one root cause, one signature, whatever the values and the check");
         let status = failed("PATCH answer", &["expected status 200, got 201"], vec![]);
         assert_eq!(of(&status, &[]).as_deref(), Some("PATCH answer status: wrong status (200 → 201)"));
@@ -281,7 +288,7 @@ mod tests {
         assert_eq!(of(&typed, &[]).as_deref(), Some("PATCH answer /errorCode: wrong type"));
         let extra = failed(
             "PATCH answer",
-            &["not valid against the response schema: /: Additional properties are not allowed ('echo' was unexpected) (additionalProperties)"],
+            &["not valid against the response schema: /echo: The property 'echo' does not exist on type 'microsoft.graph.mobileAppInstallStatus'. Make sure to only use property names that are defined by the type. (additionalProperties)"],
             vec![],
         );
         assert_eq!(of(&extra, &[]).as_deref(), Some("PATCH answer /echo: extra"));

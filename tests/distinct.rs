@@ -193,7 +193,7 @@ fn strings_cut_to_255_characters() {
         Fault::Cut255,
         (5, 6),
         60,
-        "object /deviceName: shortened",
+        "object string values: shortened",
         "actual is expected cut to 255 characters",
     );
     // Bisected to the shortest string that still fails.
@@ -204,7 +204,7 @@ fn strings_cut_to_255_characters() {
 #[test]
 fn strings_trimmed() {
     let block =
-        one_root_cause(Fault::Trimmed, (5, 6), 200, "object /userName: whitespace trimmed", "(whitespace trimmed: ");
+        one_root_cause(Fault::Trimmed, (5, 6), 200, "object string values: whitespace trimmed", "(whitespace trimmed: ");
     insta::assert_snapshot!("trimmed", block);
 }
 
@@ -232,7 +232,7 @@ fn date_times_losing_digits() {
         Fault::ThreeDigits,
         (5, 6),
         10,
-        "object /lastSyncDateTime: precision lost",
+        "object date-time values: precision lost",
         "(precision lost: instants ",
     );
     insta::assert_snapshot!("three_digits", block);
@@ -250,32 +250,32 @@ fn a_correct_service_gets_no_distinct_failures_and_no_files() {
 }
 
 #[test]
-fn every_string_cut_is_one_distinct_failure_per_property() {
-    // The example: a service that cuts every string to 255 characters. A signature
-    // names its place, so each property the cut reaches is one distinct failure, printed once
-    // with its minimal case (one property, 256 characters) and held by one file.
+fn every_string_cut_is_one_distinct_failure() {
+    // The example: a service that cuts every string to 255 characters. One root cause
+    // (a column width), whichever property it reaches: one distinct failure that names every
+    // place it was seen, printed once with its minimal case (one property, 256 characters)
+    // and held by one file.
     let fake = faulty(Fault::CutEvery255);
     let dir = TempDir::new("distinct-every");
     let (code, stdout, report) = run(&fake, dir.path(), 5, 200);
     assert_eq!(code, Some(exit::VIOLATED), "{stdout}");
     let distinct = report["distinct_failures"].as_array().expect("distinct_failures");
     let failed = report["checks"].as_array().expect("checks").iter().filter(|c| c["passed"] == false).count();
-    assert!(distinct.len() > 1 && failed > 2 * distinct.len(), "{} in {failed}", distinct.len());
-    let mut places = Vec::new();
-    for d in distinct {
-        let signature = d["signature"].as_str().unwrap_or_default();
-        let place = signature.strip_prefix("object /").and_then(|s| s.strip_suffix(": shortened"));
-        let place = place.unwrap_or_else(|| panic!("not a cut: {signature}"));
-        assert!(!places.contains(&place), "{signature} twice");
-        places.push(place);
-        let body: Map<String, Value> =
-            serde_json::from_str(d["minimal"]["request"]["body"].as_str().unwrap_or_default()).expect("a body");
-        assert_eq!(body.len(), 1, "{signature}: {body:?}");
-    }
-    let summary = format!("{} distinct failures in {failed} failed checks", distinct.len());
+    let signatures: Vec<&str> = distinct.iter().map(|d| d["signature"].as_str().unwrap_or_default()).collect();
+    assert_eq!(signatures, ["object string values: shortened"], "{stdout}");
+    let d = &distinct[0];
+    let pointers: Vec<&str> = d["pointers"].as_array().expect("pointers").iter().filter_map(Value::as_str).collect();
+    assert!(pointers.len() > 1 && pointers.contains(&"/deviceName"), "{pointers:?}");
+    let body: Map<String, Value> =
+        serde_json::from_str(d["minimal"]["request"]["body"].as_str().unwrap_or_default()).expect("a body");
+    assert_eq!(body.len(), 1, "{body:?}");
+    assert_eq!(body.values().next().and_then(Value::as_str).map(|s| s.chars().count()), Some(256), "{body:?}");
+    let summary = format!("1 distinct failure in {failed} failed checks");
     assert!(stdout.contains(&summary), "{stdout}");
-    assert_eq!(stdout.lines().filter(|l| l.starts_with("FAIL ")).count(), distinct.len());
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("FAIL ")).count(), 1, "{stdout}");
+    let seen = stdout.lines().find(|l| l.starts_with("  seen in ")).unwrap_or_default();
+    assert!(seen.contains(" at /") && seen.contains("/deviceName"), "{seen}");
     assert!(stdout.lines().all(|l| !l.starts_with("    /") || l.chars().count() < 160), "{stdout}");
-    assert_eq!(regression_files(dir.path()).len(), distinct.len());
-    eprintln!("{summary}, {} regression files, {} lines of output", distinct.len(), stdout.lines().count());
+    assert_eq!(regression_files(dir.path()).len(), 1);
+    assert!(stdout.lines().count() < 60, "{stdout}");
 }

@@ -691,7 +691,7 @@ fn a_distinct_failure_is_shrunk_to_one_property_and_its_shortest_string() {
     assert_eq!(report.exit_code(), exit::VIOLATED);
     // One root cause, one distinct failure, over both routes and every kind of case.
     let signatures: Vec<&str> = report.distinct_failures.iter().map(|d| d.signature.as_str()).collect();
-    assert_eq!(signatures, ["object /deviceName: shortened"], "{}", rendered(&report));
+    assert_eq!(signatures, ["object string values: shortened"], "{}", rendered(&report));
     let distinct = &report.distinct_failures[0];
     assert_eq!(distinct.count, report.failures().count());
     assert_eq!(distinct.routes, ROUTES);
@@ -728,7 +728,7 @@ fn a_random_failure_is_shrunk_when_its_signature_is_new() {
     let report = run_with(&base, TIMEOUT, &runner::Options::new(40, SEED));
     assert_eq!(report.exit_code(), exit::VIOLATED, "{}", rendered(&report));
     let signatures: Vec<&str> = report.distinct_failures.iter().map(|d| d.signature.as_str()).collect();
-    assert_eq!(signatures, ["object /deviceName: shortened"], "{}", rendered(&report));
+    assert_eq!(signatures, ["object string values: shortened"], "{}", rendered(&report));
     let minimal = &report.distinct_failures[0].minimal;
     assert_eq!(minimal.phase, Phase::Random);
     let note = minimal.note.as_deref().unwrap_or_default();
