@@ -183,6 +183,8 @@ pub fn of(check: &Check, date_times: &[&str]) -> Option<String> {
         (name, place, kind)
     } else if let Some(rest) = problem.strip_prefix("not a valid instant: ") {
         (name, violation(rest).0, "invalid instant".into())
+    } else if let Some(rest) = problem.strip_prefix("not an integer literal: ") {
+        (name, violation(rest).0, "not an integer literal".into())
     } else if problem.starts_with("expected a JSON object, got") {
         (name, "body".into(), "wrong type".into())
     } else if problem.starts_with("expected the whole object in the body") {

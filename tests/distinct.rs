@@ -203,8 +203,13 @@ fn strings_cut_to_255_characters() {
 
 #[test]
 fn strings_trimmed() {
-    let block =
-        one_root_cause(Fault::Trimmed, (5, 6), 200, "object string values: whitespace trimmed", "(whitespace trimmed: ");
+    let block = one_root_cause(
+        Fault::Trimmed,
+        (5, 6),
+        200,
+        "object string values: whitespace trimmed",
+        "(whitespace trimmed: ",
+    );
     insta::assert_snapshot!("trimmed", block);
 }
 

@@ -64,7 +64,8 @@ impl Run<'_> {
             check.problems.push(format!("not valid against the response schema: {v}"));
         }
         for v in self.contract.semantic_violations(&value) {
-            check.problems.push(format!("not a valid instant: {v}"));
+            let what = if v.keyword == "integer-literal" { "not an integer literal" } else { "not a valid instant" };
+            check.problems.push(format!("{what}: {v}"));
         }
         match value.get(&self.contract.key) {
             Some(Value::String(k)) if k == key => {}
