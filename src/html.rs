@@ -220,6 +220,49 @@ fn failure(out: &mut String, n: usize, c: &Check, seed: u64, date_times: &[&str]
 }
 
 /// The whole page.
+/// Known deviations: each waiver with what it did, then the failures it waived.
+fn waivers(out: &mut String, report: &Report) {
+    if report.waivers.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "<h2 id=\"waivers\">Waivers ({})</h2>", report.waivers.len());
+    let _ = writeln!(
+        out,
+        "<table>\n<tr><th scope=\"col\">waiver</th><th scope=\"col\">checks</th><th scope=\"col\">reason</th><th scope=\"col\">until</th><th scope=\"col\">outcome</th></tr>"
+    );
+    for w in &report.waivers {
+        let (class, outcome) = match w.problem() {
+            Some(p) => ("bad", format!("FAILS THE RUN: {p}")),
+            None => ("", format!("{:?}: waived {} of {} checks it names", w.state, w.waived, w.reached)),
+        };
+        let _ = writeln!(
+            out,
+            "<tr><th scope=\"row\">#{} in {}</th><td><code>{}</code></td><td>{}</td><td>{}</td><td class=\"{class}\">{}</td></tr>",
+            w.entry,
+            escape(&w.file),
+            escape(&w.pattern),
+            escape(&w.reason),
+            escape(w.until.as_deref().unwrap_or("–")),
+            escape(&outcome)
+        );
+    }
+    let _ = writeln!(out, "</table>");
+    let waived: Vec<&Check> = report.waived().collect();
+    if !waived.is_empty() {
+        let _ = writeln!(out, "<h3>Waived failures ({})</h3>\n<ul>", waived.len());
+        for c in waived {
+            let _ = writeln!(
+                out,
+                "<li>WAIVED <code>{}</code>: {} <em>({})</em></li>",
+                escape(&c.id()),
+                escape(&c.problems.join("; ")),
+                escape(c.waived.as_deref().unwrap_or(""))
+            );
+        }
+        let _ = writeln!(out, "</ul>");
+    }
+}
+
 pub fn render(report: &Report, date_times: &[&str]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\" />");
@@ -237,6 +280,7 @@ pub fn render(report: &Report, date_times: &[&str]) -> String {
     for (i, c) in failures.iter().enumerate() {
         failure(&mut out, i + 1, c, report.seed, date_times);
     }
+    waivers(&mut out, report);
     let _ = writeln!(out, "</body>\n</html>");
     out
 }

@@ -440,7 +440,7 @@ fn a_waived_failure_passes_the_gate_and_shows_as_waived_everywhere() {
         dir.path(),
         &json!([{"case": "*enum-case/*", "reason": "our OData stack accepts enum names in any case (TICKET-7)", "until": "2999-12-31"}]),
     );
-    let args = ["run", "--cases", "5", "--waivers", &file, "--json", "r.json", "--junit", "r.xml"];
+    let args = ["run", "--cases", "5", "--waivers", &file, "--json", "r.json", "--junit", "r.xml", "--html", "r.html"];
     let (out, stdout, stderr) = run_bin(&args, &target_vars(&fake.base_url(), TOKEN), dir.path());
     assert_eq!(out.status.code(), Some(exit::OK), "{stdout}\n{stderr}");
     assert!(stdout.contains("waived: "), "{stdout}");
@@ -459,6 +459,11 @@ fn a_waived_failure_passes_the_gate_and_shows_as_waived_everywhere() {
     assert_eq!(report["distinct_failures"], json!([]));
     let junit = std::fs::read_to_string(dir.path().join("r.xml")).expect("junit");
     assert!(junit.contains("<skipped") && junit.contains("waived: our OData stack"), "{junit}");
+    let html = std::fs::read_to_string(dir.path().join("r.html")).expect("html");
+    assert!(
+        html.contains("<h2 id=\"waivers\">") && html.contains("WAIVED <code>") && html.contains("TICKET-7"),
+        "{html}"
+    );
     // Nothing to commit for a known deviation.
     assert!(!dir.path().join("cases").exists());
 
