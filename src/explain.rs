@@ -93,7 +93,8 @@ fn window(s: &[char], at: usize) -> String {
     format!("{before}{}{after}", Value::String(part))
 }
 
-fn json_type(v: &Value) -> &'static str {
+/// The JSON type of `v` in words (`a string`, `null`, …).
+pub fn json_type(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

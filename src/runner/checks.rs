@@ -39,7 +39,7 @@ impl Run<'_> {
             Some(value @ Value::Object(_)) => value,
             other => {
                 check.problems.push(match &other {
-                    Some(v) => format!("expected a JSON object, got {}", kind_name(v)),
+                    Some(v) => format!("expected a JSON object, got {}", crate::explain::json_type(v)),
                     None if answer.body.trim().is_empty() => {
                         "expected the whole object in the body, got an empty body".to_string()
                     }
@@ -315,16 +315,5 @@ fn redirect_note(status: u16) -> &'static str {
         " (a redirect: not followed, so the token never leaves the target's origin)"
     } else {
         ""
-    }
-}
-
-fn kind_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
