@@ -68,6 +68,9 @@ pub enum Command {
         /// Largest request body accepted, in bytes (larger ones get 413).
         #[arg(long, value_name = "BYTES", default_value_t = crate::service::DEFAULT_BODY_LIMIT)]
         body_limit: usize,
+        /// Delay every answer by MS milliseconds (a stand-in for a remote service)
+        #[arg(long, value_name = "MS", default_value_t = 0)]
+        latency_ms: u64,
     },
 }
 
@@ -121,6 +124,9 @@ pub struct RunArgs {
     /// Stop cleanly after N requests (restoring the baseline comes on top) and report what ran
     #[arg(long, value_name = "N")]
     pub max_requests: Option<u64>,
+    /// Stop after N failed checks (restoring the baseline first) and report what ran
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_failures: Option<u64>,
     /// Send at most R requests per second
     #[arg(long, value_name = "R")]
     pub rate: Option<f64>,
@@ -226,7 +232,9 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             Ok(exit::OK)
         }
         Command::Replay { files, args } => run_contract(&args, Some(&files)),
-        Command::Serve { addr, state, token, body_limit } => serve(&addr, state.as_deref(), token, body_limit),
+        Command::Serve { addr, state, token, body_limit, latency_ms } => {
+            serve(&addr, state.as_deref(), token, body_limit, std::time::Duration::from_millis(latency_ms))
+        }
     }
 }
 
@@ -303,7 +311,13 @@ fn check_docs(page_path: &Path, overlay: Option<&Path>) -> Result<i32, Failure> 
     }
 }
 
-fn serve(addr: &str, state: Option<&Path>, token: Option<String>, body_limit: usize) -> Result<i32, Failure> {
+fn serve(
+    addr: &str,
+    state: Option<&Path>,
+    token: Option<String>,
+    body_limit: usize,
+    latency: std::time::Duration,
+) -> Result<i32, Failure> {
     use crate::service::{InitialState, ServiceConfig};
     let state = match state {
         Some(p) => InitialState::parse(&p.display().to_string(), &read(p, "give the path of a state file")?)?,
@@ -315,7 +329,7 @@ fn serve(addr: &str, state: Option<&Path>, token: Option<String>, body_limit: us
             message: "--token is empty (omit it to accept any non-empty token)".into(),
         });
     }
-    let config = ServiceConfig { token, state, body_limit };
+    let config = ServiceConfig { token, state, body_limit, latency };
     crate::service::serve_until_signal(addr, config, |bound| {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "listening on http://{bound}{}", crate::service::BASE);
@@ -560,6 +574,7 @@ fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failur
     let target = client(args, &config, &under.base_url)?;
     let mut options = crate::runner::Options::new(config.cases, config.seed);
     options.max_requests = args.max_requests;
+    options.max_failures = args.max_failures;
     options.rate = args.rate;
     options.accept_no_content = args.accept_no_content;
     options.warnings = config.warnings.clone();

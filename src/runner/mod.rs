@@ -137,6 +137,8 @@ pub struct Options {
     pub interrupt: Arc<AtomicBool>,
     /// Stop cleanly after this many requests (restore requests come on top).
     pub max_requests: Option<u64>,
+    /// Stop after this many failed checks (not waived), restoring first (`--max-failures`).
+    pub max_failures: Option<u64>,
     /// Requests per second at most (`--rate`).
     pub rate: Option<f64>,
     /// Accept `204 No Content` to a PATCH (sent with `Prefer: return=minimal`) and verify the
@@ -160,6 +162,7 @@ impl Options {
             replay_only: false,
             interrupt: Arc::new(AtomicBool::new(false)),
             max_requests: None,
+            max_failures: None,
             rate: None,
             accept_no_content: false,
             warnings: Vec::new(),
@@ -176,6 +179,8 @@ enum Stop {
     Target(String),
     Interrupted,
     Budget(u64),
+    /// `--max-failures`: this many checks failed.
+    MaxFailures(u64),
     /// 429/503 past the allowed waits.
     Throttled(String),
 }
@@ -189,6 +194,8 @@ struct Run<'a> {
     observe: &'a mut dyn FnMut(&Check),
     waivers: Tracker,
     requests: u64,
+    /// Failed checks no waiver waived, for `--max-failures`.
+    failures: u64,
     stop: Option<Stop>,
     next_slot: Option<Instant>,
     waits: u32,
@@ -236,6 +243,13 @@ impl Run<'_> {
             self.matrix.observe(&c);
             redactor.check(&mut c);
             self.distinct.observe(&c);
+            if !c.passed && c.waived.is_none() {
+                self.failures += 1;
+                if let Some(max) = self.options.max_failures.filter(|max| self.failures >= *max) {
+                    // The case under way is complete; what follows (the route's restore aside) is not sent.
+                    self.stop.get_or_insert(Stop::MaxFailures(max));
+                }
+            }
             (self.observe)(&c);
             out.push(c);
         }
@@ -343,6 +357,12 @@ fn stop_message(stop: &Stop) -> String {
         Stop::Target(m) => format!("the target stopped answering ({m}); the rest of this route was skipped"),
         Stop::Interrupted => "interrupted by a signal; the baseline was restored".into(),
         Stop::Budget(n) => format!("the request budget of {n} (--max-requests) is spent"),
+        Stop::MaxFailures(n) => {
+            format!(
+                "{n} failed check{} reached --max-failures; the baseline was restored",
+                if *n == 1 { "" } else { "s" }
+            )
+        }
         Stop::Throttled(m) => format!("the service is throttling: {m}"),
     }
 }
@@ -366,6 +386,7 @@ pub fn run(
         observe,
         waivers: Tracker::new(options.waivers.clone(), &options.today),
         requests: 0,
+        failures: 0,
         stop: None,
         next_slot: None,
         waits: 0,
@@ -380,7 +401,7 @@ pub fn run(
     let mut unreachable = None;
     let mut stopped = None;
     for route in routes {
-        if matches!(run.stop, Some(Stop::Interrupted | Stop::Budget(_) | Stop::Throttled(_))) {
+        if matches!(run.stop, Some(Stop::Interrupted | Stop::Budget(_) | Stop::MaxFailures(_) | Stop::Throttled(_))) {
             break;
         }
         if options.replay_only && !options.replay.iter().any(|c| c.route == route.name) {
@@ -410,7 +431,7 @@ pub fn run(
             run.stop = None;
         }
     }
-    if let Some(s @ (Stop::Interrupted | Stop::Budget(_) | Stop::Throttled(_))) = &run.stop {
+    if let Some(s @ (Stop::Interrupted | Stop::Budget(_) | Stop::MaxFailures(_) | Stop::Throttled(_))) = &run.stop {
         stopped = Some(stop_message(s));
     }
     let throttled = match &run.stop {
