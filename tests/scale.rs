@@ -180,3 +180,61 @@ fn latency_delays_every_answer() {
     }
     assert!(started.elapsed() < latency, "5 answers without latency took {:?}", started.elapsed());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Shards
+
+/// What a run sent, case by case: route, phase, case id, check name, and the body of the
+/// request where it is fixed by the seed (coverage, random and negative cases; a mixed case's
+/// companion value is picked against the object as the run found it).
+fn sent(report: &Report) -> Vec<(String, &'static str, String, String, Option<String>)> {
+    report
+        .checks
+        .iter()
+        .filter(|c| !matches!(c.phase, Phase::Baseline | Phase::Restore))
+        .map(|c| {
+            let fixed = !c.case_id.starts_with("mixed/");
+            let body = c.request.as_ref().and_then(|r| r.body.clone()).filter(|_| fixed);
+            (c.route.clone(), c.phase.name(), c.case_id.clone(), c.name.clone(), body)
+        })
+        .collect()
+}
+
+fn embedded_run(options: &Options) -> Report {
+    use graph_contract::service::{self, ServiceConfig};
+    let svc = service::start(ServiceConfig { token: Some(TOKEN.into()), ..ServiceConfig::default() }).expect("starts");
+    run_library(&svc.base_url(), options)
+}
+
+/// The union of the N shards is exactly the unsharded run's cases, each in one shard, and
+/// every shard reads and restores every object.
+#[test]
+fn shards_together_send_exactly_the_unsharded_cases() {
+    use graph_contract::runner::Shard;
+    use std::collections::BTreeSet;
+    let whole = embedded_run(&Options::new(30, 11));
+    assert_eq!(whole.exit_code(), 0);
+    let expected: BTreeSet<_> = sent(&whole).into_iter().collect();
+    assert_eq!(expected.len(), sent(&whole).len(), "a case twice in one run");
+    let total = 3;
+    let mut union = BTreeSet::new();
+    for index in 1..=total {
+        let mut options = Options::new(30, 11);
+        options.shard = Some(Shard { index, total });
+        let part = embedded_run(&options);
+        assert_eq!(part.exit_code(), 0, "shard {index}/{total}");
+        assert_eq!(part.shard.as_deref(), Some(format!("{index}/{total}").as_str()));
+        for route in ["deviceStatuses", "userStatuses/deviceStatuses"] {
+            for phase in [Phase::Baseline, Phase::Restore] {
+                assert!(part.checks.iter().any(|c| c.route == route && c.phase == phase), "{route} {phase:?}");
+            }
+        }
+        assert!(part.restore.iter().all(|r| r.restored) && part.restore.len() == 2);
+        let cases = sent(&part);
+        assert!(!cases.is_empty() && cases.len() < expected.len(), "shard {index}: {} checks", cases.len());
+        for case in cases {
+            assert!(union.insert(case.clone()), "{case:?} is in two shards");
+        }
+    }
+    assert_eq!(union, expected);
+}
