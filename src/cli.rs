@@ -68,6 +68,9 @@ pub enum Command {
         /// Largest request body accepted, in bytes (larger ones get 413).
         #[arg(long, value_name = "BYTES", default_value_t = crate::service::DEFAULT_BODY_LIMIT)]
         body_limit: usize,
+        /// Delay every answer by MS milliseconds (a stand-in for a remote service)
+        #[arg(long, value_name = "MS", default_value_t = 0)]
+        latency_ms: u64,
     },
 }
 
@@ -121,6 +124,13 @@ pub struct RunArgs {
     /// Stop cleanly after N requests (restoring the baseline comes on top) and report what ran
     #[arg(long, value_name = "N")]
     pub max_requests: Option<u64>,
+    /// Run the K-th of N deterministic slices of the cases (baseline and restore in each)
+    /// [env: CONTRACT_SHARD; else GitLab's CI_NODE_INDEX/CI_NODE_TOTAL]
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Stop after N failed checks (restoring the baseline first) and report what ran
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_failures: Option<u64>,
     /// Send at most R requests per second
     #[arg(long, value_name = "R")]
     pub rate: Option<f64>,
@@ -172,6 +182,7 @@ impl RunArgs {
             timeout_ms: self.timeout_ms.clone(),
             allow_production: self.allow_production,
             waivers: self.waivers.clone(),
+            shard: self.shard.clone(),
         }
     }
 }
@@ -226,7 +237,9 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             Ok(exit::OK)
         }
         Command::Replay { files, args } => run_contract(&args, Some(&files)),
-        Command::Serve { addr, state, token, body_limit } => serve(&addr, state.as_deref(), token, body_limit),
+        Command::Serve { addr, state, token, body_limit, latency_ms } => {
+            serve(&addr, state.as_deref(), token, body_limit, std::time::Duration::from_millis(latency_ms))
+        }
     }
 }
 
@@ -303,7 +316,13 @@ fn check_docs(page_path: &Path, overlay: Option<&Path>) -> Result<i32, Failure> 
     }
 }
 
-fn serve(addr: &str, state: Option<&Path>, token: Option<String>, body_limit: usize) -> Result<i32, Failure> {
+fn serve(
+    addr: &str,
+    state: Option<&Path>,
+    token: Option<String>,
+    body_limit: usize,
+    latency: std::time::Duration,
+) -> Result<i32, Failure> {
     use crate::service::{InitialState, ServiceConfig};
     let state = match state {
         Some(p) => InitialState::parse(&p.display().to_string(), &read(p, "give the path of a state file")?)?,
@@ -315,7 +334,7 @@ fn serve(addr: &str, state: Option<&Path>, token: Option<String>, body_limit: us
             message: "--token is empty (omit it to accept any non-empty token)".into(),
         });
     }
-    let config = ServiceConfig { token, state, body_limit };
+    let config = ServiceConfig { token, state, body_limit, latency };
     crate::service::serve_until_signal(addr, config, |bound| {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "listening on http://{bound}{}", crate::service::BASE);
@@ -467,6 +486,8 @@ fn progress_bar(options: &crate::runner::Options, routes: usize) -> indicatif::P
         let generated = crate::generate::coverage(contract).len() + 2 * negatives.len();
         3 + 2 * (generated + options.cases as usize + replays)
     };
+    // A shard sends about 1/N of the cases (baseline and restore in full).
+    let per_route = options.shard.map_or(per_route, |s| 3 + (per_route - 3).div_ceil(s.total.max(1) as usize));
     let bar = indicatif::ProgressBar::new((per_route * routes) as u64);
     if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} checks · {msg} · {elapsed}") {
         bar.set_style(style);
@@ -560,6 +581,8 @@ fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failur
     let target = client(args, &config, &under.base_url)?;
     let mut options = crate::runner::Options::new(config.cases, config.seed);
     options.max_requests = args.max_requests;
+    options.max_failures = args.max_failures;
+    options.shard = config.shard;
     options.rate = args.rate;
     options.accept_no_content = args.accept_no_content;
     options.warnings = config.warnings.clone();
@@ -577,7 +600,9 @@ fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failur
     {
         let mut out = std::io::stdout().lock();
         let shown = if embedded { " (embedded reference service)" } else { "" };
-        let _ = writeln!(out, "graph-contract: checking {}{shown} · seed {} · {what}", under.base_url, config.seed);
+        let shard = config.shard.map_or(String::new(), |s| format!(" · shard {s}"));
+        let _ =
+            writeln!(out, "graph-contract: checking {}{shown} · seed {} · {what}{shard}", under.base_url, config.seed);
         let _ = out.flush();
     }
     let progress = progress_bar(&options, under.routes.len());

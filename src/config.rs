@@ -33,6 +33,8 @@ pub struct Flags {
     pub allow_production: bool,
     /// `--waivers FILE`.
     pub waivers: Option<String>,
+    /// `--shard K/N`.
+    pub shard: Option<String>,
 }
 
 /// Which objects the run updates.
@@ -72,6 +74,9 @@ pub struct Config {
     /// The waiver file: `--waivers` or `CONTRACT_WAIVERS` (which must exist), else
     /// [`DEFAULT_WAIVERS`] when it exists (decided by the CLI, which reads files).
     pub waivers: Option<WaiverSource>,
+    /// The slice of the cases to run: `--shard K/N`, `CONTRACT_SHARD`, else GitLab's
+    /// `CI_NODE_INDEX`/`CI_NODE_TOTAL` (`parallel:`); `None` runs every case.
+    pub shard: Option<crate::runner::Shard>,
 }
 
 /// The waiver file read when none is named, if it exists.
@@ -165,6 +170,7 @@ impl Config {
         let token = pick(&flags.token, "CONTRACT_TOKEN").map(|(_, t)| t.trim().to_string());
         let waivers = pick(&flags.waivers, "CONTRACT_WAIVERS")
             .map(|(named_by, path)| WaiverSource { path: path.trim().to_string(), named_by });
+        let shard = shard(pick(&flags.shard, "CONTRACT_SHARD"), &env)?;
         let mut warnings = Vec::new();
 
         let target = match pick(&flags.base_url, "CONTRACT_BASE_URL") {
@@ -238,6 +244,7 @@ impl Config {
             color: env("NO_COLOR").is_none_or(|v| v.is_empty()),
             github_actions: env("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
             waivers,
+            shard,
         })
     }
 
@@ -291,6 +298,34 @@ pub fn export_pins_from_env(flags: &Flags) -> Result<crate::openapi::Pins, Confi
     export_pins(flags, |name| std::env::var(name).ok())
 }
 
+/// The shard from `--shard`/`CONTRACT_SHARD` (`K/N`), else from GitLab's `CI_NODE_INDEX` and
+/// `CI_NODE_TOTAL` (1-based, as `parallel:` sets them), else none.
+fn shard(
+    given: Option<(String, String)>,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<crate::runner::Shard>, ConfigError> {
+    let invalid = |name: &str, value: &str| ConfigError::Invalid {
+        name: name.to_string(),
+        value: value.to_string(),
+        reason: "expected K/N with 1 <= K <= N, e.g. 2/4 (the second of four slices)".into(),
+    };
+    let make = |k: &str, n: &str| -> Option<crate::runner::Shard> {
+        let (index, total) = (k.trim().parse::<u32>().ok()?, n.trim().parse::<u32>().ok()?);
+        (1..=total).contains(&index).then_some(crate::runner::Shard { index, total })
+    };
+    if let Some((name, raw)) = given {
+        let (k, n) = raw.split_once('/').ok_or_else(|| invalid(&name, &raw))?;
+        return make(k, n).map(Some).ok_or_else(|| invalid(&name, &raw));
+    }
+    let var = |v: &str| env(v).filter(|x| !x.trim().is_empty());
+    match (var("CI_NODE_INDEX"), var("CI_NODE_TOTAL")) {
+        (Some(k), Some(n)) => make(&k, &n)
+            .map(Some)
+            .ok_or_else(|| invalid("CI_NODE_INDEX/CI_NODE_TOTAL", &format!("{}/{}", k.trim(), n.trim()))),
+        _ => Ok(None),
+    }
+}
+
 /// `CONTRACT_MOBILE_APP_ID` → `--mobile-app-id`.
 fn flag_name(var: &str) -> String {
     format!("--{}", var.trim_start_matches("CONTRACT_").to_ascii_lowercase().replace('_', "-"))
@@ -330,6 +365,29 @@ mod tests {
             "{msg}"
         );
         assert!(!msg.contains("CONTRACT_STATUS_ID (or"), "{msg}");
+    }
+
+    #[test]
+    fn shard_from_flag_variable_or_gitlab() {
+        use crate::runner::Shard;
+        let flags = Flags { shard: Some("2/4".into()), ..Flags::default() };
+        assert_eq!(cfg(&flags, &[("CONTRACT_SHARD", "1/2")]).unwrap().shard, Some(Shard { index: 2, total: 4 }));
+        assert_eq!(
+            cfg(&Flags::default(), &[("CONTRACT_SHARD", "1/2")]).unwrap().shard,
+            Some(Shard { index: 1, total: 2 })
+        );
+        let gitlab = [("CI_NODE_INDEX", "3"), ("CI_NODE_TOTAL", "5")];
+        assert_eq!(cfg(&Flags::default(), &gitlab).unwrap().shard, Some(Shard { index: 3, total: 5 }));
+        // A given shard wins over GitLab's.
+        assert_eq!(cfg(&flags, &gitlab).unwrap().shard, Some(Shard { index: 2, total: 4 }));
+        assert_eq!(cfg(&Flags::default(), &[("CI_NODE_TOTAL", "5")]).unwrap().shard, None);
+        assert_eq!(cfg(&Flags::default(), &[]).unwrap().shard, None);
+        for bad in ["0/4", "5/4", "4", "a/b", "1/0", "-1/2"] {
+            let e = cfg(&Flags { shard: Some(bad.into()), ..Flags::default() }, &[]).unwrap_err();
+            assert!(e.to_string().starts_with(&format!("--shard is {bad:?}")), "{e}");
+        }
+        let e = cfg(&Flags::default(), &[("CI_NODE_INDEX", "0"), ("CI_NODE_TOTAL", "2")]).unwrap_err();
+        assert!(e.to_string().starts_with("CI_NODE_INDEX/CI_NODE_TOTAL is \"0/2\""), "{e}");
     }
 
     #[test]

@@ -217,8 +217,10 @@ pub fn summary(report: &Report, style: Style) -> String {
     } else {
         let _ = writeln!(
             out,
-            "  random cases: {} per route · seed {} · wall time {seconds:.2} s",
-            report.cases, report.seed
+            "  random cases: {} per route{} · seed {} · wall time {seconds:.2} s",
+            report.cases,
+            report.shard.as_ref().map_or(String::new(), |s| format!(" · shard {s}")),
+            report.seed
         );
     }
     for r in &report.restore {

@@ -40,4 +40,5 @@ pub mod signature;
 pub mod spec;
 pub mod target;
 pub mod tls;
+pub mod transport;
 pub mod waiver;

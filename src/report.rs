@@ -140,6 +140,8 @@ pub struct Report {
     pub seed: u64,
     /// Random cases per route.
     pub cases: u32,
+    /// The slice of the cases this run sent (`--shard K/N`, e.g. `"2/4"`); `None`: all of them.
+    pub shard: Option<String>,
     pub checks: Vec<Check>,
     pub coverage: Vec<Coverage>,
     pub restore: Vec<Restore>,

@@ -230,11 +230,19 @@ pub struct ServiceConfig {
     pub state: InitialState,
     /// Request bodies above this many bytes get 413.
     pub body_limit: usize,
+    /// Every answer waits this long before it is sent (`serve --latency-ms`): a stand-in for a
+    /// remote staging service in benchmarks and tests.
+    pub latency: std::time::Duration,
 }
 
 impl Default for ServiceConfig {
     fn default() -> ServiceConfig {
-        ServiceConfig { token: None, state: InitialState::page_example(), body_limit: DEFAULT_BODY_LIMIT }
+        ServiceConfig {
+            token: None,
+            state: InitialState::page_example(),
+            body_limit: DEFAULT_BODY_LIMIT,
+            latency: std::time::Duration::ZERO,
+        }
     }
 }
 
@@ -394,7 +402,8 @@ pub fn router(config: ServiceConfig) -> Router {
     });
     let device = format!("{BASE}/deviceAppManagement/mobileApps/{{app}}/deviceStatuses/{{status}}");
     let user = format!("{BASE}/deviceAppManagement/mobileApps/{{app}}/userStatuses/{{user}}/deviceStatuses/{{status}}");
-    Router::new()
+    let latency = config.latency;
+    let router = Router::new()
         .route(
             &device,
             get(|State(s): State<Arc<Shared>>, Path((app, status)): Path<(String, String)>, h: HeaderMap| {
@@ -423,7 +432,18 @@ pub fn router(config: ServiceConfig) -> Router {
             .fallback(not_allowed),
         )
         .fallback(no_route)
-        .with_state(shared)
+        .with_state(shared);
+    if latency.is_zero() {
+        return router;
+    }
+    // After the handler, before the answer is written: every answer, refusals included, pays it.
+    router.layer(axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| async move {
+            let response = next.run(req).await;
+            tokio::time::sleep(latency).await;
+            response
+        },
+    ))
 }
 
 /// A service running on its own thread; dropping it stops it.

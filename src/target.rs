@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde_json::Value;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+use ureq::unversioned::transport::NextTimeout;
 
 /// Bodies larger than this are cut off and reported as a violation (a hostile answer must not
 /// exhaust memory).
@@ -219,11 +219,11 @@ impl Target {
         if certs.is_empty() {
             return Err("holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into());
         }
-        use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnector};
+        use ureq::unversioned::transport::{ConnectProxyConnector, Connector};
         let ders = certs.iter().map(|c| rustls::pki_types::CertificateDer::from(c.der().to_vec())).collect();
         let connector =
             ().chain(ConnectProxyConnector::default())
-                .chain(TcpConnector::default())
+                .chain(crate::transport::QuickAckConnector)
                 .chain(crate::tls::PinningConnector::new(crate::tls::client_config(ders)?));
         let mut target =
             Target::build_with(base_url, token, timeout, ureq::tls::RootCerts::new_with_certs(&certs), connector);
@@ -232,7 +232,14 @@ impl Target {
     }
 
     fn build(base_url: &str, token: String, timeout: Duration, roots: ureq::tls::RootCerts) -> Target {
-        Target::build_with(base_url, token, timeout, roots, DefaultConnector::new())
+        use ureq::unversioned::transport::{ConnectProxyConnector, Connector, RustlsConnector};
+        // ureq's default chain, with its TCP connector replaced by one that does not stall on
+        // delayed acknowledgements (src/transport.rs).
+        let connector =
+            ().chain(ConnectProxyConnector::default())
+                .chain(crate::transport::QuickAckConnector)
+                .chain(RustlsConnector::default());
+        Target::build_with(base_url, token, timeout, roots, connector)
     }
 
     fn build_with(

@@ -104,6 +104,7 @@ fn constructed_report(failing: bool) -> Report {
         embedded: false,
         seed: 42,
         cases: 10,
+        shard: None,
         checks,
         coverage: ["deviceStatuses", "userStatuses/deviceStatuses"]
             .iter()

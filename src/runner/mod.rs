@@ -110,6 +110,32 @@ pub fn routes(mobile_app_id: &str, status_id: &str, user_status_id: &str) -> Vec
     ]
 }
 
+/// One of N deterministic slices of a run's cases (`--shard K/N`): case i of each pass
+/// (replayed, coverage, random, negative; a mixed case goes with the negative it comes from)
+/// belongs to shard `i mod N + 1`. Baseline and restore run in every shard, so the N shards
+/// together send exactly the cases of the unsharded run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Shard {
+    /// 1-based: `1..=total`.
+    pub index: u32,
+    pub total: u32,
+}
+
+impl Shard {
+    /// Whether case `i` of a pass is in this shard.
+    pub fn contains(&self, i: usize) -> bool {
+        let total = usize::try_from(self.total.max(1)).unwrap_or(1);
+        let index = usize::try_from(self.index).unwrap_or(1);
+        i % total + 1 == index
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.total)
+    }
+}
+
 /// A case replayed before generation (from a case file).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReplayCase {
@@ -137,6 +163,10 @@ pub struct Options {
     pub interrupt: Arc<AtomicBool>,
     /// Stop cleanly after this many requests (restore requests come on top).
     pub max_requests: Option<u64>,
+    /// Stop after this many failed checks (not waived), restoring first (`--max-failures`).
+    pub max_failures: Option<u64>,
+    /// Run only this slice of the cases (`--shard K/N`); `None` runs them all.
+    pub shard: Option<Shard>,
     /// Requests per second at most (`--rate`).
     pub rate: Option<f64>,
     /// Accept `204 No Content` to a PATCH (sent with `Prefer: return=minimal`) and verify the
@@ -160,6 +190,8 @@ impl Options {
             replay_only: false,
             interrupt: Arc::new(AtomicBool::new(false)),
             max_requests: None,
+            max_failures: None,
+            shard: None,
             rate: None,
             accept_no_content: false,
             warnings: Vec::new(),
@@ -176,6 +208,8 @@ enum Stop {
     Target(String),
     Interrupted,
     Budget(u64),
+    /// `--max-failures`: this many checks failed.
+    MaxFailures(u64),
     /// 429/503 past the allowed waits.
     Throttled(String),
 }
@@ -189,6 +223,8 @@ struct Run<'a> {
     observe: &'a mut dyn FnMut(&Check),
     waivers: Tracker,
     requests: u64,
+    /// Failed checks no waiver waived, for `--max-failures`.
+    failures: u64,
     stop: Option<Stop>,
     next_slot: Option<Instant>,
     waits: u32,
@@ -219,6 +255,11 @@ fn strip_annotations(m: &Map<String, Value>) -> Map<String, Value> {
 }
 
 impl Run<'_> {
+    /// Whether case `i` of a pass is this run's to send (always, unsharded).
+    fn mine(&self, i: usize) -> bool {
+        self.options.shard.is_none_or(|s| s.contains(i))
+    }
+
     /// A passing check with nothing filled in yet.
     fn check(&self, route: &Route, phase: Phase, case_id: &str, name: &str) -> Check {
         Check::new(&route.name, phase, case_id, name)
@@ -236,6 +277,13 @@ impl Run<'_> {
             self.matrix.observe(&c);
             redactor.check(&mut c);
             self.distinct.observe(&c);
+            if !c.passed && c.waived.is_none() {
+                self.failures += 1;
+                if let Some(max) = self.options.max_failures.filter(|max| self.failures >= *max) {
+                    // The case under way is complete; what follows (the route's restore aside) is not sent.
+                    self.stop.get_or_insert(Stop::MaxFailures(max));
+                }
+            }
             (self.observe)(&c);
             out.push(c);
         }
@@ -252,17 +300,24 @@ impl Run<'_> {
         let mut model = baseline.clone();
         let mut enum_sent = 0;
 
-        for case in self.options.replay.iter().filter(|c| c.route == route.name).cloned().collect::<Vec<_>>() {
+        let replays: Vec<ReplayCase> = self.options.replay.iter().filter(|c| c.route == route.name).cloned().collect();
+        for (i, case) in replays.into_iter().enumerate() {
             if self.stop.is_some() {
                 break;
+            }
+            if !self.mine(i) {
+                continue;
             }
             let checks = self.replay(route, &case, &mut model);
             self.emit(out, checks);
         }
         if !self.options.replay_only {
-            for case in generate::coverage(self.contract) {
+            for (i, case) in generate::coverage(self.contract).into_iter().enumerate() {
                 if self.stop.is_some() {
                     break;
+                }
+                if !self.mine(i) {
+                    continue;
                 }
                 let r = self.update(route, Phase::Coverage, &case.id, &case.update, &mut model);
                 let r = self.shrink_coverage(route, &case.id, &case.update, r, &mut model);
@@ -275,9 +330,12 @@ impl Run<'_> {
             }
             self.random_pass(route, &mut model, out);
             let negatives = generate::negatives(self.contract, route.params(), &route.key_param);
-            for case in &negatives {
+            for (i, case) in negatives.iter().enumerate() {
                 if self.stop.is_some() {
                     break;
+                }
+                if !self.mine(i) {
+                    continue;
                 }
                 let checks = self.negative(route, case, &mut model);
                 self.emit(out, checks);
@@ -286,6 +344,11 @@ impl Run<'_> {
             for case in generate::mixed(self.contract, &negatives, &model, self.options.seed) {
                 if self.stop.is_some() {
                     break;
+                }
+                // A mixed case goes to the shard of the negative case it comes from.
+                let from = case.id.strip_prefix("mixed/").and_then(|id| negatives.iter().position(|n| n.id == id));
+                if !from.is_none_or(|i| self.mine(i)) {
+                    continue;
                 }
                 let checks = self.negative(route, &case, &mut model);
                 self.emit(out, checks);
@@ -343,6 +406,12 @@ fn stop_message(stop: &Stop) -> String {
         Stop::Target(m) => format!("the target stopped answering ({m}); the rest of this route was skipped"),
         Stop::Interrupted => "interrupted by a signal; the baseline was restored".into(),
         Stop::Budget(n) => format!("the request budget of {n} (--max-requests) is spent"),
+        Stop::MaxFailures(n) => {
+            format!(
+                "{n} failed check{} reached --max-failures; the baseline was restored",
+                if *n == 1 { "" } else { "s" }
+            )
+        }
         Stop::Throttled(m) => format!("the service is throttling: {m}"),
     }
 }
@@ -366,6 +435,7 @@ pub fn run(
         observe,
         waivers: Tracker::new(options.waivers.clone(), &options.today),
         requests: 0,
+        failures: 0,
         stop: None,
         next_slot: None,
         waits: 0,
@@ -380,7 +450,7 @@ pub fn run(
     let mut unreachable = None;
     let mut stopped = None;
     for route in routes {
-        if matches!(run.stop, Some(Stop::Interrupted | Stop::Budget(_) | Stop::Throttled(_))) {
+        if matches!(run.stop, Some(Stop::Interrupted | Stop::Budget(_) | Stop::MaxFailures(_) | Stop::Throttled(_))) {
             break;
         }
         if options.replay_only && !options.replay.iter().any(|c| c.route == route.name) {
@@ -410,7 +480,7 @@ pub fn run(
             run.stop = None;
         }
     }
-    if let Some(s @ (Stop::Interrupted | Stop::Budget(_) | Stop::Throttled(_))) = &run.stop {
+    if let Some(s @ (Stop::Interrupted | Stop::Budget(_) | Stop::MaxFailures(_) | Stop::Throttled(_))) = &run.stop {
         stopped = Some(stop_message(s));
     }
     let throttled = match &run.stop {
@@ -432,6 +502,7 @@ pub fn run(
         embedded,
         seed: options.seed,
         cases: options.cases,
+        shard: options.shard.map(|s| s.to_string()),
         checks,
         coverage,
         restore,

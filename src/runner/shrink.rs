@@ -53,7 +53,12 @@ impl Run<'_> {
             if self.stop.is_some() {
                 return;
             }
+            // Every tree is drawn, also in a shard, so that case i is the same case in every run
+            // of this seed.
             let Ok(mut tree) = strategy.new_tree(&mut runner) else { continue };
+            if !self.mine(i as usize) {
+                continue;
+            }
             let case_id = format!("random/{i}");
             let start = tree.current();
             let first = self.update(route, Phase::Random, &case_id, &start, model);
