@@ -334,7 +334,7 @@ fn serve(
             message: "--token is empty (omit it to accept any non-empty token)".into(),
         });
     }
-    let config = ServiceConfig { token, state, body_limit, latency };
+    let config = ServiceConfig { token, state, body_limit, latency, ..ServiceConfig::default() };
     crate::service::serve_until_signal(addr, config, |bound| {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "listening on http://{bound}{}", crate::service::BASE);

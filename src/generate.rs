@@ -84,7 +84,7 @@ impl NegativeCase {
 
 /// A value for `p` that differs from the page's example, for the "each property on its own"
 /// cases.
-fn sample(p: &Property) -> Option<Value> {
+pub fn sample(p: &Property) -> Option<Value> {
     Some(match &p.kind {
         Kind::String => json!(format!("{} set by graph-contract", p.name)),
         Kind::Boolean => json!(true),

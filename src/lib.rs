@@ -32,6 +32,7 @@ pub mod human;
 pub mod junit;
 pub mod matrix;
 pub mod openapi;
+pub mod page;
 pub mod report;
 pub mod runner;
 pub mod schema;

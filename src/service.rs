@@ -20,6 +20,7 @@ use serde_json::{json, Map, Value};
 use thiserror::Error;
 
 use crate::contract::{Body as Schema, Contract};
+use crate::page::{Api, RouteTemplate, Success};
 use crate::spec::{self, ExampleKind};
 
 /// The version segment every route starts with.
@@ -51,45 +52,6 @@ impl RecordKey {
                 format!("/deviceAppManagement/mobileApps/{app}/userStatuses/{user}/deviceStatuses/{status}")
             }
         }
-    }
-    fn status_id(&self) -> &str {
-        match self {
-            RecordKey::Device { status, .. } | RecordKey::UserDevice { status, .. } => status,
-        }
-    }
-
-    /// The first segment of this key that names nothing the service holds, in Graph's words:
-    /// a missing app is named as the app, not as the status below it.
-    fn not_found(&self, records: &HashMap<RecordKey, Map<String, Value>>) -> String {
-        let app_known = |a: &str| {
-            records
-                .keys()
-                .any(|k| matches!(k, RecordKey::Device { app, .. } | RecordKey::UserDevice { app, .. } if app == a))
-        };
-        let (app, user) = match self {
-            RecordKey::Device { app, .. } => (app, None),
-            RecordKey::UserDevice { app, user, .. } => (app, Some(user)),
-        };
-        let path = self.path();
-        if !app_known(app) {
-            return format!(
-                "Resource not found for the segment 'mobileApps': no mobileApp with id '{app}' (the {{mobileAppId}} of {path})."
-            );
-        }
-        if let Some(u) = user {
-            let user_known = records
-                .keys()
-                .any(|k| matches!(k, RecordKey::UserDevice { app: a, user: x, .. } if a == app && x == u));
-            if !user_known {
-                return format!(
-                    "Resource not found for the segment 'userStatuses': no userAppInstallStatus with id '{u}' on mobileApp '{app}' (the {{userAppInstallStatusId}} of {path})."
-                );
-            }
-        }
-        format!(
-            "Resource not found for the segment 'deviceStatuses': no mobileAppInstallStatus with id '{}' (the {{mobileAppInstallStatusId}} of {path}).",
-            self.status_id()
-        )
     }
 }
 
@@ -233,6 +195,9 @@ pub struct ServiceConfig {
     /// Every answer waits this long before it is sent (`serve --latency-ms`): a stand-in for a
     /// remote staging service in benchmarks and tests.
     pub latency: std::time::Duration,
+    /// The pages served (default: the built-in page). The built-in page's records come from
+    /// `state`; every other page holds one object per route, under its default ids.
+    pub apis: Vec<&'static Api>,
 }
 
 impl Default for ServiceConfig {
@@ -242,16 +207,71 @@ impl Default for ServiceConfig {
             state: InitialState::page_example(),
             body_limit: DEFAULT_BODY_LIMIT,
             latency: std::time::Duration::ZERO,
+            apis: vec![Api::embedded()],
         }
     }
 }
 
+/// One route served: its page and its template.
+struct Served {
+    api: &'static Api,
+    route: RouteTemplate,
+}
+
+/// A record: the route it lives on (index into `Shared::routes`) and the ids of its placeholders.
+type Key = (usize, Vec<String>);
+
 struct Shared {
-    contract: &'static Contract,
+    routes: Vec<Served>,
     token: Option<String>,
     body_limit: usize,
-    records: Mutex<HashMap<RecordKey, Map<String, Value>>>,
+    records: Mutex<HashMap<Key, Map<String, Value>>>,
     requests: AtomicU64,
+}
+
+impl Shared {
+    /// The first placeholder of `key` whose id names nothing this service holds, in Graph's
+    /// words: a missing app is named as the app, not as the status below it.
+    fn not_found(&self, key: &Key, records: &HashMap<Key, Map<String, Value>>) -> String {
+        let served = &self.routes[key.0];
+        let path =
+            served.route.fill(&served.route.params.iter().cloned().zip(key.1.iter().cloned()).collect::<Vec<_>>());
+        // The template up to and with placeholder `i`, unnamed: the routes that share it share
+        // that parent.
+        let prefix = |r: &RouteTemplate, i: usize| -> Option<String> {
+            let p = r.params.get(i)?;
+            let end = r.template.find(&format!("{{{p}}}"))?;
+            let mut head = r.template[..end].to_string();
+            for q in &r.params[..i] {
+                head = head.replace(&format!("{{{q}}}"), "{}");
+            }
+            Some(head)
+        };
+        for (i, param) in served.route.params.iter().enumerate() {
+            let mine = prefix(&served.route, i);
+            let known = records.keys().any(|(r, ids)| {
+                let other = &self.routes[*r];
+                std::ptr::eq(other.api, served.api)
+                    && prefix(&other.route, i) == mine
+                    && ids.len() > i
+                    && ids[..=i] == key.1[..=i]
+            });
+            if !known {
+                let head = mine.unwrap_or_default();
+                let segment = head.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string();
+                let noun = if served.route.key_param.as_deref() == Some(param.as_str()) {
+                    served.api.type_name.clone()
+                } else {
+                    param.strip_suffix("Id").filter(|s| !s.is_empty()).unwrap_or(param).to_string()
+                };
+                return format!(
+                    "Resource not found for the segment '{segment}': no {noun} with id '{}' (the {{{param}}} of {path}).",
+                    key.1[i]
+                );
+            }
+        }
+        format!("Resource not found: {path}.")
+    }
 }
 
 fn error(status: StatusCode, code: &str, message: &str, shared: &Shared, headers: &HeaderMap) -> Response {
@@ -271,9 +291,9 @@ fn error(status: StatusCode, code: &str, message: &str, shared: &Shared, headers
     (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
 
-fn object_response(shared: &Shared, object: &Map<String, Value>) -> Response {
+fn object_response(contract: &Contract, object: &Map<String, Value>) -> Response {
     let mut out = Map::new();
-    out.insert("@odata.type".into(), json!(shared.contract.odata_type));
+    out.insert("@odata.type".into(), json!(contract.odata_type));
     out.extend(object.iter().map(|(k, v)| (k.clone(), v.clone())));
     (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], Value::Object(out).to_string()).into_response()
 }
@@ -303,7 +323,7 @@ async fn drain(body: Option<Body>, limit: usize) {
     }
 }
 
-async fn handle(shared: Arc<Shared>, key: RecordKey, headers: HeaderMap, body: Option<Body>) -> Response {
+async fn handle(shared: Arc<Shared>, key: Key, headers: HeaderMap, body: Option<Body>) -> Response {
     if !authorized(&shared, &headers) {
         drain(body, shared.body_limit).await;
         return error(
@@ -314,7 +334,10 @@ async fn handle(shared: Arc<Shared>, key: RecordKey, headers: HeaderMap, body: O
             &headers,
         );
     }
-    let missing = shared.records.lock().map(|r| (!r.contains_key(&key)).then(|| key.not_found(&r))).ok().flatten();
+    let served = &shared.routes[key.0];
+    let contract = served.api.contract;
+    let missing =
+        shared.records.lock().map(|r| (!r.contains_key(&key)).then(|| shared.not_found(&key, &r))).ok().flatten();
     if let Some(message) = missing {
         drain(body, shared.body_limit).await;
         return error(StatusCode::NOT_FOUND, "ResourceNotFound", &message, &shared, &headers);
@@ -322,7 +345,7 @@ async fn handle(shared: Arc<Shared>, key: RecordKey, headers: HeaderMap, body: O
     let Some(body) = body else {
         let records = shared.records.lock();
         return match records.as_ref().ok().and_then(|r| r.get(&key)) {
-            Some(object) => object_response(&shared, object),
+            Some(object) => object_response(contract, object),
             None => {
                 error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", "state unavailable", &shared, &headers)
             }
@@ -348,27 +371,30 @@ async fn handle(shared: Arc<Shared>, key: RecordKey, headers: HeaderMap, body: O
     let Value::Object(fields) = &update else {
         return bad("The request body must be a JSON object.".into());
     };
-    if let Some(v) = shared.contract.violations(Schema::Request, &update).first() {
+    if let Some(v) = contract.violations(Schema::Request, &update).first() {
         return bad(if v.pointer.is_empty() {
             format!("Invalid request body: {}", v.message)
         } else {
             format!("Invalid value for property '{}': {}", v.pointer, v.message)
         });
     }
-    if let Some(id) = fields.get(&shared.contract.key) {
-        if id.as_str() != Some(key.status_id()) {
-            return bad(format!("The key property '{}' cannot be changed.", shared.contract.key));
-        }
-    }
     let Ok(mut records) = shared.records.lock() else {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", "state unavailable", &shared, &headers);
     };
     match records.get_mut(&key) {
         Some(object) => {
+            if let Some(id) = fields.get(&contract.key) {
+                if Some(id) != object.get(&contract.key) {
+                    return bad(format!("The key property '{}' cannot be changed.", contract.key));
+                }
+            }
             for (k, v) in fields.iter().filter(|(k, _)| !crate::contract::is_annotation(k)) {
                 object.insert(k.clone(), v.clone());
             }
-            object_response(&shared, object)
+            match served.api.success {
+                Success::Object => object_response(contract, object),
+                Success::NoContent => StatusCode::NO_CONTENT.into_response(),
+            }
         }
         None => error(StatusCode::NOT_FOUND, "ResourceNotFound", "The object was deleted.", &shared, &headers),
     }
@@ -386,53 +412,93 @@ async fn not_allowed(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> R
 }
 
 async fn no_route(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    let message = "No such route: this service serves /beta/deviceAppManagement/mobileApps/{id}/deviceStatuses/{id} \
-                   and /beta/deviceAppManagement/mobileApps/{id}/userStatuses/{id}/deviceStatuses/{id}.";
-    error(StatusCode::NOT_FOUND, "ResourceNotFound", message, &shared, &headers)
+    let served: Vec<String> = shared.routes.iter().map(|r| format!("{BASE}{}", r.route.template)).collect();
+    let message = format!("No such route: this service serves {}.", served.join(" and "));
+    error(StatusCode::NOT_FOUND, "ResourceNotFound", &message, &shared, &headers)
+}
+
+/// The records a service starts with: the built-in page's from `state`, every other page's one
+/// object per route under its default ids.
+fn records(config: &ServiceConfig, routes: &[Served]) -> HashMap<Key, Map<String, Value>> {
+    let mut out = HashMap::new();
+    for (i, served) in routes.iter().enumerate() {
+        if served.api.builtin {
+            for (key, object) in &config.state.records {
+                let (template, ids) = match key {
+                    RecordKey::Device { app, status } => {
+                        (crate::runner::DEVICE_TEMPLATE, vec![app.clone(), status.clone()])
+                    }
+                    RecordKey::UserDevice { app, user, status } => {
+                        (crate::runner::USER_DEVICE_TEMPLATE, vec![app.clone(), user.clone(), status.clone()])
+                    }
+                };
+                if served.route.template == template {
+                    out.insert((i, ids), object.clone());
+                }
+            }
+            continue;
+        }
+        let ids: Vec<String> =
+            served.route.params.iter().map(|p| served.api.default_id(p).unwrap_or_default().to_string()).collect();
+        let mut object = served.api.seed.clone();
+        if let Some(k) = &served.route.key_param {
+            object.insert(served.api.contract.key.clone(), json!(served.api.default_id(k).unwrap_or_default()));
+        }
+        out.insert((i, ids), object);
+    }
+    out
+}
+
+/// The full URL of each object a service over `config` holds at the start, under `base`.
+pub fn object_urls(config: &ServiceConfig, base: &str) -> Vec<String> {
+    let routes = served(config);
+    let mut urls: Vec<String> = records(config, &routes)
+        .keys()
+        .map(|(r, ids)| {
+            let route = &routes[*r].route;
+            format!("{base}{}", route.fill(&route.params.iter().cloned().zip(ids.iter().cloned()).collect::<Vec<_>>()))
+        })
+        .collect();
+    urls.sort();
+    urls
+}
+
+fn served(config: &ServiceConfig) -> Vec<Served> {
+    config
+        .apis
+        .iter()
+        .flat_map(|api| api.routes.iter().map(move |route| Served { api, route: route.clone() }))
+        .collect()
 }
 
 /// The service's routes over the given configuration.
 pub fn router(config: ServiceConfig) -> Router {
+    let routes = served(&config);
+    let records = records(&config, &routes);
+    let templates: Vec<String> = routes.iter().map(|r| format!("{BASE}{}", r.route.template)).collect();
     let shared = Arc::new(Shared {
-        contract: Contract::embedded(),
+        routes,
         token: config.token,
         body_limit: config.body_limit,
-        records: Mutex::new(config.state.records.into_iter().collect()),
+        records: Mutex::new(records),
         requests: AtomicU64::new(0),
     });
-    let device = format!("{BASE}/deviceAppManagement/mobileApps/{{app}}/deviceStatuses/{{status}}");
-    let user = format!("{BASE}/deviceAppManagement/mobileApps/{{app}}/userStatuses/{{user}}/deviceStatuses/{{status}}");
     let latency = config.latency;
-    let router = Router::new()
-        .route(
-            &device,
-            get(|State(s): State<Arc<Shared>>, Path((app, status)): Path<(String, String)>, h: HeaderMap| {
-                handle(s, RecordKey::Device { app, status }, h, None)
+    let mut router = Router::new();
+    for (i, template) in templates.iter().enumerate() {
+        let ids = |Path(params): Path<Vec<(String, String)>>| params.into_iter().map(|(_, v)| v).collect::<Vec<_>>();
+        router = router.route(
+            template,
+            get(move |State(s): State<Arc<Shared>>, p: Path<Vec<(String, String)>>, h: HeaderMap| {
+                handle(s, (i, ids(p)), h, None)
             })
-            .patch(
-                |State(s): State<Arc<Shared>>, Path((app, status)): Path<(String, String)>, h: HeaderMap, b: Body| {
-                    handle(s, RecordKey::Device { app, status }, h, Some(b))
-                },
-            )
+            .patch(move |State(s): State<Arc<Shared>>, p: Path<Vec<(String, String)>>, h: HeaderMap, b: Body| {
+                handle(s, (i, ids(p)), h, Some(b))
+            })
             .fallback(not_allowed),
-        )
-        .route(
-            &user,
-            get(
-                |State(s): State<Arc<Shared>>,
-                 Path((app, user, status)): Path<(String, String, String)>,
-                 h: HeaderMap| { handle(s, RecordKey::UserDevice { app, user, status }, h, None) },
-            )
-            .patch(
-                |State(s): State<Arc<Shared>>,
-                 Path((app, user, status)): Path<(String, String, String)>,
-                 h: HeaderMap,
-                 b: Body| { handle(s, RecordKey::UserDevice { app, user, status }, h, Some(b)) },
-            )
-            .fallback(not_allowed),
-        )
-        .fallback(no_route)
-        .with_state(shared);
+        );
+    }
+    let router = router.fallback(no_route).with_state(shared);
     if latency.is_zero() {
         return router;
     }
