@@ -57,8 +57,24 @@ pub struct CaseFile {
 }
 
 impl CaseFile {
-    /// Parses a case file's text; `file` names it in errors.
+    /// Parses a case file of the built-in page; `file` names it in errors.
     pub fn parse(file: &str, text: &str) -> Result<CaseFile, CaseError> {
+        let apis = [crate::page::Api::embedded()];
+        match CaseFile::parse_for(file, text, &apis)? {
+            Some(c) => Ok(c),
+            None => Err(CaseError::Field {
+                file: file.into(),
+                field: "page".into(),
+                message: "names a page this run does not check (give it with --page)".into(),
+            }),
+        }
+    }
+
+    /// Parses a case file for a run over `apis`: `None` when the file belongs to a page the run
+    /// does not check (its `page` field names another type; a file without one is the built-in
+    /// page's). Its route names become the run's (prefixed with the type when the run checks
+    /// several pages), and a 200 body is checked against its page's contract.
+    pub fn parse_for(file: &str, text: &str, apis: &[&crate::page::Api]) -> Result<Option<CaseFile>, CaseError> {
         let field = |field: &str, message: String| CaseError::Field { file: file.into(), field: field.into(), message };
         let root: Value = serde_json::from_str(text).map_err(|e| CaseError::Unreadable {
             file: file.into(),
@@ -68,10 +84,13 @@ impl CaseFile {
             return Err(CaseError::Unreadable { file: file.into(), message: "a case file is a JSON object".into() });
         };
         for k in root.keys() {
-            if !["version", "note", "route", "body", "rawBody", "status", "expect", "signature"].contains(&k.as_str()) {
+            if !["version", "note", "page", "route", "body", "rawBody", "status", "expect", "signature"]
+                .contains(&k.as_str())
+            {
                 return Err(field(
                     k,
-                    "unknown field (allowed: version, note, route, body, rawBody, status, expect, signature)".into(),
+                    "unknown field (allowed: version, note, page, route, body, rawBody, status, expect, signature)"
+                        .into(),
                 ));
             }
         }
@@ -85,22 +104,26 @@ impl CaseFile {
             Some(Value::String(s)) => Some(s.clone()),
             Some(v) => return Err(field("note", format!("expected a string, got {v}"))),
         };
-        let routes = match root.get("route").and_then(Value::as_str) {
-            Some("both") => ROUTES.iter().map(|r| r.to_string()).collect(),
-            Some(r) if ROUTES.contains(&r) => vec![r.to_string()],
-            Some(r) => {
-                return Err(field(
-                    "route",
-                    format!("{r:?} is not a route (deviceStatuses, userStatuses/deviceStatuses or both)"),
-                ))
-            }
-            None => {
-                return Err(field(
-                    "route",
-                    "missing or not a string (deviceStatuses, userStatuses/deviceStatuses or both)".into(),
-                ))
-            }
+        let api = match root.get("page") {
+            None => apis.iter().find(|a| a.builtin),
+            Some(Value::String(t)) => apis.iter().find(|a| a.type_name == *t),
+            Some(v) => return Err(field("page", format!("expected the type the page updates (a string), got {v}"))),
         };
+        let Some(api) = api.copied() else { return Ok(None) };
+        let names: Vec<&str> = api.routes.iter().map(|r| r.name.as_str()).collect();
+        let listed = if names.len() == 2 {
+            format!("{}, {} or both", names[0], names[1])
+        } else {
+            format!("{} or all", names.join(", "))
+        };
+        let bare = match root.get("route").and_then(Value::as_str) {
+            Some("both" | "all") => names.iter().map(|r| r.to_string()).collect(),
+            Some(r) if names.contains(&r) => vec![r.to_string()],
+            Some(r) => return Err(field("route", format!("{r:?} is not a route ({listed})"))),
+            None => return Err(field("route", format!("missing or not a string ({listed})"))),
+        };
+        let routes: Vec<String> =
+            if apis.len() > 1 { bare.iter().map(|r| format!("{}: {r}", api.type_name)).collect() } else { bare };
         let body = match (root.get("body"), root.get("rawBody")) {
             (Some(b), None) => b.to_string(),
             (None, Some(Value::String(raw))) => raw.clone(),
@@ -126,7 +149,7 @@ impl CaseFile {
             let Some(sent) = sent else {
                 return Err(field("rawBody", "a body that is not JSON cannot expect status 200 (expect 400)".into()));
             };
-            let contract = crate::contract::Contract::embedded();
+            let contract = api.contract;
             let refused = contract.violations(crate::contract::Body::Request, &sent);
             if let Some(v) = refused.first() {
                 let name = if root.contains_key("body") { "body" } else { "rawBody" };
@@ -149,15 +172,23 @@ impl CaseFile {
             Some(Value::String(s)) => Some(s.clone()),
             Some(v) => return Err(field("signature", format!("expected a string, got {v}"))),
         };
-        Ok(CaseFile { file: file.into(), note, routes, body, status, expect, signature })
+        Ok(Some(CaseFile { file: file.into(), note, routes, body, status, expect, signature }))
     }
 
-    /// Reads and parses a case file.
+    /// Reads and parses a case file of the built-in page.
     pub fn load(path: &Path) -> Result<CaseFile, CaseError> {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path)
             .map_err(|e| CaseError::Unreadable { file: file.clone(), message: format!("cannot be read: {e}") })?;
         CaseFile::parse(&file, &text)
+    }
+
+    /// Reads and parses a case file for a run over `apis` (see [`CaseFile::parse_for`]).
+    pub fn load_for(path: &Path, apis: &[&crate::page::Api]) -> Result<Option<CaseFile>, CaseError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| CaseError::Unreadable { file: file.clone(), message: format!("cannot be read: {e}") })?;
+        CaseFile::parse_for(&file, &text, apis)
     }
 
     /// The cases the runner replays (one per route).
@@ -266,7 +297,7 @@ pub fn regression(check: &Check, seed: u64) -> Option<(String, Value)> {
 /// The signatures held by the case files below `dir`, each with its file, sorted by path. A
 /// missing folder holds none; a file that cannot be read or holds no signature is skipped
 /// (a malformed case file is reported where it is replayed).
-pub fn held_signatures(dir: &Path) -> Vec<(String, PathBuf)> {
+pub fn held_signatures(dir: &Path) -> Vec<(Option<String>, String, PathBuf)> {
     if !dir.is_dir() {
         return Vec::new();
     }
@@ -276,7 +307,8 @@ pub fn held_signatures(dir: &Path) -> Vec<(String, PathBuf)> {
         .filter_map(|path| {
             let text = std::fs::read_to_string(&path).ok()?;
             let v: Value = serde_json::from_str(&text).ok()?;
-            Some((v.get("signature")?.as_str()?.to_string(), path))
+            let page = v.get("page").and_then(Value::as_str).map(str::to_string);
+            Some((page, v.get("signature")?.as_str()?.to_string(), path))
         })
         .collect()
 }

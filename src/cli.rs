@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use crate::contract::Contract;
 use crate::error::IoError;
 use crate::exit;
+use crate::page::Api;
 use crate::schema::{self, Derived, Overlay};
 use crate::spec;
 
@@ -71,7 +72,22 @@ pub enum Command {
         /// Delay every answer by MS milliseconds (a stand-in for a remote service)
         #[arg(long, value_name = "MS", default_value_t = 0)]
         latency_ms: u64,
+        #[command(flatten)]
+        pages: PageArgs,
     },
+}
+
+/// The pages a command works on: any Graph "Update X" page, read and derived at run time.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct PageArgs {
+    /// A Graph "Update X" docs page to check instead of the built-in one (repeatable)
+    /// [env: CONTRACT_PAGES=a.md,b.md; default: the built-in page]
+    #[arg(long, value_name = "PAGE.md")]
+    pub page: Vec<PathBuf>,
+    /// The overlay of the page, when one page is given [default: PAGE.overlay.json beside the
+    /// page, if it exists]
+    #[arg(long, value_name = "FILE")]
+    pub overlay: Option<PathBuf>,
 }
 
 /// Flags of `run`. Each has a `CONTRACT_*` variable; the flag wins.
@@ -128,6 +144,12 @@ pub struct RunArgs {
     /// [env: CONTRACT_SHARD; else GitLab's CI_NODE_INDEX/CI_NODE_TOTAL]
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
+    #[command(flatten)]
+    pub pages: PageArgs,
+    /// The id of a placeholder of the page's routes, named as the page writes it, e.g.
+    /// --id managedDeviceId=abc (repeatable) [env: CONTRACT_IDS=name=value,name=value]
+    #[arg(long = "id", value_name = "NAME=VALUE")]
+    pub ids: Vec<String>,
     /// Stop after N failed checks (restoring the baseline first) and report what ran
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_failures: Option<u64>,
@@ -183,6 +205,8 @@ impl RunArgs {
             allow_production: self.allow_production,
             waivers: self.waivers.clone(),
             shard: self.shard.clone(),
+            pages: self.pages.page.iter().map(|p| p.display().to_string()).collect(),
+            ids: self.ids.clone(),
         }
     }
 }
@@ -237,8 +261,11 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             Ok(exit::OK)
         }
         Command::Replay { files, args } => run_contract(&args, Some(&files)),
-        Command::Serve { addr, state, token, body_limit, latency_ms } => {
-            serve(&addr, state.as_deref(), token, body_limit, std::time::Duration::from_millis(latency_ms))
+        Command::Serve { addr, state, token, body_limit, latency_ms, pages } => {
+            let latency = std::time::Duration::from_millis(latency_ms);
+            let given: Vec<String> = pages.page.iter().map(|p| p.display().to_string()).collect();
+            let apis = load_apis(&crate::config::pages_from_env(&given), pages.overlay.as_deref())?;
+            serve(&addr, state.as_deref(), token, body_limit, latency, apis)
         }
     }
 }
@@ -322,6 +349,7 @@ fn serve(
     token: Option<String>,
     body_limit: usize,
     latency: std::time::Duration,
+    apis: Vec<&'static Api>,
 ) -> Result<i32, Failure> {
     use crate::service::{InitialState, ServiceConfig};
     let state = match state {
@@ -334,10 +362,15 @@ fn serve(
             message: "--token is empty (omit it to accept any non-empty token)".into(),
         });
     }
-    let config = ServiceConfig { token, state, body_limit, latency, ..ServiceConfig::default() };
+    let config = ServiceConfig { token, state, body_limit, latency, apis };
+    let shown = crate::service::object_urls(&config, "");
     crate::service::serve_until_signal(addr, config, |bound| {
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "listening on http://{bound}{}", crate::service::BASE);
+        let base = format!("http://{bound}{}", crate::service::BASE);
+        let _ = writeln!(out, "listening on {base}");
+        for path in &shown {
+            let _ = writeln!(out, "  object: {base}{path}");
+        }
         let _ = out.flush();
     })?;
     Ok(exit::OK)
@@ -351,7 +384,11 @@ fn use_color() -> bool {
 
 /// Loads the case files to replay: the given files, or every case file below the case
 /// directory (the default `cases` only when it exists).
-fn load_cases(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<Vec<crate::cases::CaseFile>, Failure> {
+fn load_cases(
+    args: &RunArgs,
+    files: Option<&[PathBuf]>,
+    apis: &[&'static Api],
+) -> Result<Vec<crate::cases::CaseFile>, Failure> {
     use crate::cases::{self, CaseFile};
     let paths = match (files, &args.case_dir) {
         (Some(files), _) => files.to_vec(),
@@ -359,7 +396,21 @@ fn load_cases(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<Vec<crate::ca
         (None, None) if Path::new("cases").is_dir() => cases::find(Path::new("cases"))?,
         (None, None) => Vec::new(),
     };
-    paths.iter().map(|p| CaseFile::load(p).map_err(Failure::from)).collect()
+    let mut out = Vec::new();
+    for p in &paths {
+        match CaseFile::load_for(p, apis)? {
+            Some(c) => out.push(c),
+            // A case directory may hold the cases of several pages: each run takes its own.
+            None if files.is_none() => {}
+            None => {
+                return Err(Failure::from(format!(
+                    "case file {}: page: names a page this run does not check (give that page with --page)",
+                    p.display()
+                )))
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The waivers of the run: the named file (which must exist), else the default file when it
@@ -381,6 +432,29 @@ fn load_waivers(config: &crate::config::Config) -> Result<crate::waiver::Waivers
     };
     let text = read(&path, fix)?;
     Ok(Waivers::parse(&path.display().to_string(), &text)?)
+}
+
+/// The page of a route of the run, and the route's name on its page.
+fn page_of(apis: &[&'static Api], route: &str) -> Option<(&'static Api, String)> {
+    apis.iter().find_map(|a| {
+        a.routes.iter().find_map(|r| {
+            let name = if apis.len() > 1 { format!("{}: {}", a.type_name, r.name) } else { r.name.clone() };
+            (name == route).then(|| (*a, r.name.clone()))
+        })
+    })
+}
+
+/// The date-time properties of every page of the run (rendering compares them as instants).
+fn date_times(apis: &[&'static Api]) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for a in apis {
+        for n in a.contract.date_time_properties() {
+            if !out.contains(&n) {
+                out.push(n);
+            }
+        }
+    }
+    out
 }
 
 /// `1 case file`, `2 case files`.
@@ -433,27 +507,134 @@ struct Under {
     service: Option<crate::service::RunningService>,
     base_url: String,
     routes: Vec<crate::runner::Route>,
+    /// Routes skipped for want of ids, in words.
+    skipped: Vec<String>,
 }
 
-fn start_target(config: &crate::config::Config) -> Result<Under, Failure> {
+fn start_target(config: &crate::config::Config, apis: &[&'static Api]) -> Result<Under, Failure> {
     use crate::config::TargetSpec;
     use crate::service::{self, ServiceConfig};
+    let builtin_only = config.pages.is_empty();
     Ok(match &config.target {
         TargetSpec::Embedded => {
-            let svc = service::start(ServiceConfig { token: Some(config.token.clone()), ..ServiceConfig::default() })?;
-            let routes = crate::runner::routes(
-                service::DEFAULT_MOBILE_APP_ID,
-                service::DEFAULT_STATUS_ID,
-                service::DEFAULT_USER_STATUS_ID,
-            );
-            Under { base_url: svc.base_url(), service: Some(svc), routes }
+            let svc = service::start(ServiceConfig {
+                token: Some(config.token.clone()),
+                apis: apis.to_vec(),
+                ..ServiceConfig::default()
+            })?;
+            let (routes, skipped) = if builtin_only {
+                let routes = crate::runner::routes(
+                    service::DEFAULT_MOBILE_APP_ID,
+                    service::DEFAULT_STATUS_ID,
+                    service::DEFAULT_USER_STATUS_ID,
+                );
+                (routes, Vec::new())
+            } else {
+                page_routes(apis, &|api, param| api.default_id(param).map(str::to_string))
+            };
+            Under { base_url: svc.base_url(), service: Some(svc), routes, skipped }
         }
-        TargetSpec::Remote { base_url, ids } => Under {
+        TargetSpec::Remote { base_url, ids } if builtin_only => Under {
             service: None,
             base_url: base_url.clone(),
             routes: crate::runner::routes(&ids.mobile_app_id, &ids.status_id, &ids.user_status_id),
+            skipped: Vec::new(),
         },
+        TargetSpec::Remote { base_url, .. } => {
+            let given = |_: &Api, param: &str| config.ids.iter().find(|(p, _)| p == param).map(|(_, v)| v.clone());
+            let (routes, skipped) = page_routes(apis, &given);
+            if routes.is_empty() {
+                let mut missing: Vec<String> = Vec::new();
+                for r in apis.iter().flat_map(|a| a.routes.iter()) {
+                    for p in &r.params {
+                        if !config.ids.iter().any(|(n, _)| n == p) && !missing.contains(p) {
+                            missing.push(p.clone());
+                        }
+                    }
+                }
+                return Err(Failure::from(format!(
+                    "no route of the given pages can run: no id for {} (give each with --id NAME=VALUE, or CONTRACT_IDS=name=value,name=value)",
+                    missing.iter().map(|p| format!("{{{p}}}")).collect::<Vec<_>>().join(", ")
+                )));
+            }
+            Under { service: None, base_url: base_url.clone(), routes, skipped }
+        }
     })
+}
+
+/// The routes of `apis` whose every placeholder has an id (`id_of`), and the ones skipped for
+/// want of ids, in words. With several pages, a route's name starts with its page's type.
+fn page_routes(
+    apis: &[&'static Api],
+    id_of: &dyn Fn(&Api, &str) -> Option<String>,
+) -> (Vec<crate::runner::Route>, Vec<String>) {
+    let mut routes = Vec::new();
+    let mut skipped = Vec::new();
+    for (i, api) in apis.iter().enumerate() {
+        for r in &api.routes {
+            let name = if apis.len() > 1 { format!("{}: {}", api.type_name, r.name) } else { r.name.clone() };
+            let mut ids = Vec::new();
+            let mut missing = Vec::new();
+            for p in &r.params {
+                match id_of(api, p) {
+                    Some(v) => ids.push((p.clone(), v)),
+                    None => missing.push(format!("{{{p}}}")),
+                }
+            }
+            if !missing.is_empty() {
+                skipped.push(format!(
+                    "route {name} ({}) of {} skipped: no id for {} (give --id NAME=VALUE or CONTRACT_IDS)",
+                    r.template,
+                    api.path,
+                    missing.join(", ")
+                ));
+                continue;
+            }
+            let mut route = crate::runner::Route::new(&name, &r.template, ids, r.key_param.as_deref().unwrap_or(""));
+            route.page = i;
+            route.no_content = api.success == crate::page::Success::NoContent;
+            routes.push(route);
+        }
+    }
+    (routes, skipped)
+}
+
+/// The pages of the run: the built-in one, or each `--page` / `CONTRACT_PAGES` file read and
+/// derived with the same code as `derive` (kept for the life of the process).
+fn load_apis(pages: &[String], overlay: Option<&Path>) -> Result<Vec<&'static Api>, Failure> {
+    if pages.is_empty() {
+        if let Some(o) = overlay {
+            return Err(Failure::from(format!(
+                "--overlay {} goes with --page (the built-in page has its own)",
+                o.display()
+            )));
+        }
+        return Ok(vec![Api::embedded()]);
+    }
+    if overlay.is_some() && pages.len() > 1 {
+        return Err(Failure::from(
+            "--overlay goes with one --page; with several pages, put PAGE.overlay.json beside each page".to_string(),
+        ));
+    }
+    let mut apis: Vec<&'static Api> = Vec::new();
+    for page_path in pages {
+        let path = Path::new(page_path);
+        let beside = [path.with_extension("overlay.json"), PathBuf::from(format!("{page_path}.overlay.json"))];
+        let overlay = overlay.map(Path::to_path_buf).or_else(|| beside.into_iter().find(|p| p.is_file()));
+        let (page, derived) = derive_page(path, overlay.as_deref())?;
+        let texts: Vec<(String, String)> = derived.files.iter().map(|(f, v)| (f.clone(), Derived::render(v))).collect();
+        let refs: Vec<(&str, &str)> = texts.iter().map(|(f, t)| (f.as_str(), t.as_str())).collect();
+        let contract =
+            Contract::from_documents(&page.type_name, &refs).map_err(|e| Failure::from(format!("{page_path}: {e}")))?;
+        let contract: &'static Contract = Box::leak(Box::new(contract));
+        let api: &'static Api = Box::leak(Box::new(Api::new(page_path, &page, contract)?));
+        for w in &derived.warnings {
+            eprintln!("warning: {page_path}: {w}");
+        }
+        apis.push(api);
+    }
+    crate::page::check_clashes(&apis)?;
+    Ok(apis)
 }
 
 /// The HTTP client, trusting the platform's roots or only `--ca-cert`.
@@ -506,9 +687,9 @@ struct Written {
 }
 
 /// Writes the JSON and JUnit reports, the regression case files and unrestored baselines.
-fn write_outputs(report: &crate::report::Report, args: &RunArgs, replaying: bool) -> Written {
+fn write_outputs(report: &crate::report::Report, args: &RunArgs, replaying: bool, apis: &[&'static Api]) -> Written {
     let mut w = Written::default();
-    let date_times = Contract::embedded().date_time_properties();
+    let date_times = date_times(apis);
     let put = |path: &Path, text: Result<String, String>, what: &'static str| match text {
         Ok(text) => write_file(path, &text, what).map_err(|e| e.to_string()),
         Err(e) => Err(e),
@@ -536,11 +717,23 @@ fn write_outputs(report: &crate::report::Report, args: &RunArgs, replaying: bool
         // regressions folder already holds that signature.
         let held = crate::cases::held_signatures(&args.regressions);
         for d in &report.distinct_failures {
-            if let Some((_, path)) = held.iter().find(|(s, _)| *s == d.signature) {
+            // The page a case file names (none: the built-in page), and the route as it names it.
+            let (page, bare) = match page_of(apis, &d.minimal.route) {
+                Some((api, bare)) if !api.builtin => (Some(api.type_name.clone()), bare),
+                Some((_, bare)) => (None, bare),
+                None => (None, d.minimal.route.clone()),
+            };
+            if let Some((_, _, path)) = held.iter().find(|(p, s, _)| *s == d.signature && *p == page) {
                 w.held.push((d.signature.clone(), path.clone()));
                 continue;
             }
-            let Some((name, case)) = crate::cases::regression(&d.minimal, report.seed) else { continue };
+            let Some((name, mut case)) = crate::cases::regression(&d.minimal, report.seed) else { continue };
+            if let Some(m) = case.as_object_mut() {
+                m.insert("route".into(), serde_json::json!(bare));
+                if let Some(p) = &page {
+                    m.insert("page".into(), serde_json::json!(p));
+                }
+            }
             let path = args.regressions.join(&name);
             if w.regressions.contains(&path) {
                 continue;
@@ -572,12 +765,13 @@ fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failur
     if let Some(rate) = args.rate.filter(|r| !(r.is_finite() && *r > 0.0)) {
         return Err(Failure::from(format!("--rate is {rate}: expected a number of requests per second above 0")));
     }
-    let case_files = load_cases(args, files)?;
+    let apis = load_apis(&config.pages, args.pages.overlay.as_deref())?;
+    let case_files = load_cases(args, files, &apis)?;
     let waivers = load_waivers(&config)?;
     for w in &config.warnings {
         eprintln!("warning: {w}");
     }
-    let under = start_target(&config)?;
+    let under = start_target(&config, &apis)?;
     let target = client(args, &config, &under.base_url)?;
     let mut options = crate::runner::Options::new(config.cases, config.seed);
     options.max_requests = args.max_requests;
@@ -585,7 +779,7 @@ fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failur
     options.shard = config.shard;
     options.rate = args.rate;
     options.accept_no_content = args.accept_no_content;
-    options.warnings = config.warnings.clone();
+    options.warnings = config.warnings.iter().chain(&under.skipped).cloned().collect();
     options.replay = case_files.iter().flat_map(|c| c.replay_cases()).collect();
     options.replay_only = files.is_some();
     options.waivers = waivers;
@@ -607,8 +801,8 @@ fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failur
     }
     let progress = progress_bar(&options, under.routes.len());
     let mut failed = 0usize;
-    let contract = Contract::embedded();
-    let report = crate::runner::run(contract, &target, &under.routes, &options, embedded, &mut |check| {
+    let contracts: Vec<&Contract> = apis.iter().map(|a| a.contract).collect();
+    let report = crate::runner::run_pages(&contracts, &target, &under.routes, &options, embedded, &mut |check| {
         failed += usize::from(!check.passed);
         progress.inc(1);
         progress.set_message(format!("{} · {failed} failed", check.route));
@@ -616,7 +810,7 @@ fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failur
     progress.finish_and_clear();
     drop(under);
 
-    let written = write_outputs(&report, args, files.is_some());
+    let written = write_outputs(&report, args, files.is_some(), &apis);
     let style = crate::human::Style { color: config.color && use_color(), ..crate::human::Style::default() };
     let mut out = std::io::stdout().lock();
     if config.github_actions {
@@ -629,7 +823,7 @@ fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failur
             let _ = writeln!(out, "::error title={title}::{}", github_escape(&w.problem().unwrap_or_default()));
         }
     }
-    let _ = write!(out, "{}", crate::human::failures(&report, &contract.date_time_properties(), style));
+    let _ = write!(out, "{}", crate::human::failures(&report, &date_times(&apis), style));
     for p in &written.regressions {
         let p = p.display();
         let _ = writeln!(out, "wrote regression case {p} (replay it: graph-contract replay {p})");

@@ -35,6 +35,10 @@ pub struct Flags {
     pub waivers: Option<String>,
     /// `--shard K/N`.
     pub shard: Option<String>,
+    /// `--page PAGE.md`, repeatable.
+    pub pages: Vec<String>,
+    /// `--id NAME=VALUE`, repeatable.
+    pub ids: Vec<String>,
 }
 
 /// Which objects the run updates.
@@ -74,6 +78,11 @@ pub struct Config {
     /// The waiver file: `--waivers` or `CONTRACT_WAIVERS` (which must exist), else
     /// [`DEFAULT_WAIVERS`] when it exists (decided by the CLI, which reads files).
     pub waivers: Option<WaiverSource>,
+    /// The pages to check (`--page`, else `CONTRACT_PAGES`); empty: the built-in page.
+    pub pages: Vec<String>,
+    /// The ids of the placeholders, by placeholder name (`--id`, `CONTRACT_IDS`, and the
+    /// built-in page's aliases `--mobile-app-id`, `--status-id`, `--user-status-id`).
+    pub ids: Vec<(String, String)>,
     /// The slice of the cases to run: `--shard K/N`, `CONTRACT_SHARD`, else GitLab's
     /// `CI_NODE_INDEX`/`CI_NODE_TOTAL` (`parallel:`); `None` runs every case.
     pub shard: Option<crate::runner::Shard>,
@@ -171,6 +180,14 @@ impl Config {
         let waivers = pick(&flags.waivers, "CONTRACT_WAIVERS")
             .map(|(named_by, path)| WaiverSource { path: path.trim().to_string(), named_by });
         let shard = shard(pick(&flags.shard, "CONTRACT_SHARD"), &env)?;
+        let pages: Vec<String> = if flags.pages.is_empty() {
+            env("CONTRACT_PAGES")
+                .map(|v| v.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect())
+                .unwrap_or_default()
+        } else {
+            flags.pages.clone()
+        };
+        let ids = ids(flags, &env, &pick)?;
         let mut warnings = Vec::new();
 
         let target = match pick(&flags.base_url, "CONTRACT_BASE_URL") {
@@ -214,6 +231,11 @@ impl Config {
                 if token.is_none() {
                     missing.push("CONTRACT_TOKEN (or --token)".to_string());
                 }
+                // Pages given at run time name their own placeholders: which routes can run is
+                // decided once the pages are read (a route without all its ids is skipped).
+                if !pages.is_empty() {
+                    missing.retain(|m| m.starts_with("CONTRACT_TOKEN"));
+                }
                 if !missing.is_empty() {
                     return Err(ConfigError::Missing(missing));
                 }
@@ -245,6 +267,8 @@ impl Config {
             github_actions: env("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
             waivers,
             shard,
+            pages,
+            ids,
         })
     }
 
@@ -324,6 +348,70 @@ fn shard(
             .ok_or_else(|| invalid("CI_NODE_INDEX/CI_NODE_TOTAL", &format!("{}/{}", k.trim(), n.trim()))),
         _ => Ok(None),
     }
+}
+
+/// The pages given: `--page` flags, else `CONTRACT_PAGES` (comma-separated), read here.
+pub fn pages_from_env(flags: &[String]) -> Vec<String> {
+    if !flags.is_empty() {
+        return flags.to_vec();
+    }
+    std::env::var("CONTRACT_PAGES")
+        .map(|v| v.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect())
+        .unwrap_or_default()
+}
+
+/// The built-in page's id flags and variables, and the placeholders they fill.
+pub const ID_ALIASES: &[(&str, &str)] = &[
+    ("CONTRACT_MOBILE_APP_ID", "mobileAppId"),
+    ("CONTRACT_STATUS_ID", "mobileAppInstallStatusId"),
+    ("CONTRACT_USER_STATUS_ID", "userAppInstallStatusId"),
+];
+
+/// The ids by placeholder: `--id NAME=VALUE` first, then `CONTRACT_IDS` (`name=value,…`), then
+/// the aliases; the first source to name a placeholder wins.
+fn ids(
+    flags: &Flags,
+    env: &impl Fn(&str) -> Option<String>,
+    pick: &impl Fn(&Option<String>, &str) -> Option<(String, String)>,
+) -> Result<Vec<(String, String)>, ConfigError> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut add = |source: &str, pair: &str| -> Result<(), ConfigError> {
+        let invalid = |reason: &str| ConfigError::Invalid {
+            name: source.to_string(),
+            value: pair.to_string(),
+            reason: reason.to_string(),
+        };
+        let (name, value) = pair.split_once('=').ok_or_else(|| {
+            invalid("expected NAME=VALUE, the placeholder as the page writes it, e.g. managedDeviceId=abc")
+        })?;
+        let (name, value) = (name.trim().trim_start_matches('{').trim_end_matches('}'), value.trim());
+        if name.is_empty() || value.is_empty() {
+            return Err(invalid("expected NAME=VALUE with both parts, e.g. managedDeviceId=abc"));
+        }
+        if value.contains(['/', '?', '#', ' ']) {
+            return Err(invalid("an id must not contain '/', '?', '#' or spaces"));
+        }
+        if !out.iter().any(|(n, _)| n == name) {
+            out.push((name.to_string(), value.to_string()));
+        }
+        Ok(())
+    };
+    for pair in &flags.ids {
+        add("--id", pair)?;
+    }
+    if let Some(list) = env("CONTRACT_IDS").filter(|v| !v.trim().is_empty()) {
+        for pair in list.split(',').filter(|p| !p.trim().is_empty()) {
+            add("CONTRACT_IDS", pair)?;
+        }
+    }
+    let alias_flags = [&flags.mobile_app_id, &flags.status_id, &flags.user_status_id];
+    for ((var, param), flag) in ID_ALIASES.iter().zip(alias_flags) {
+        // A malformed alias is refused below with its own name, as before.
+        if let Some((name, v)) = pick(flag, var).filter(|(_, v)| !v.trim().contains(['/', '?', '#', ' '])) {
+            add(&name, &format!("{param}={}", v.trim()))?;
+        }
+    }
+    Ok(out)
 }
 
 /// `CONTRACT_MOBILE_APP_ID` → `--mobile-app-id`.

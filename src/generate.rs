@@ -279,7 +279,9 @@ pub fn unknown_ids<'a>(params: impl IntoIterator<Item = &'a str>, key: &str, bod
             parents.push(param.to_string());
         }
     }
-    for (param, own) in std::iter::once((key.to_string(), true)).chain(parents.into_iter().map(|p| (p, false))) {
+    // A route without a key placeholder (a singleton such as /me/settings) has no own id.
+    let own = (!key.is_empty()).then(|| (key.to_string(), true));
+    for (param, own) in own.into_iter().chain(parents.into_iter().map(|p| (p, false))) {
         for method in ["PATCH", "GET"] {
             let base = if own { "unknown-id".to_string() } else { format!("unknown-parent/{param}") };
             let id = if method == "GET" { format!("{base}/get") } else { base };
@@ -357,8 +359,17 @@ pub fn negatives<'a>(contract: &Contract, params: impl IntoIterator<Item = &'a s
             }
             Kind::Integer { min, max } => {
                 let group = format!("out-of-range/{n}");
-                out.push(bad(format!("out-of-range/{n}/below"), group.clone(), n, json!(i128::from(*min) - 1)));
-                out.push(bad(format!("out-of-range/{n}/above"), group, n, json!(i128::from(*max) + 1)));
+                // One beyond each bound, written as the literal (beyond Int64 no JSON number type
+                // of serde_json holds it, so the body is the text itself).
+                for (label, beyond) in [("below", i128::from(*min) - 1), ("above", i128::from(*max) + 1)] {
+                    let value = i64::try_from(beyond)
+                        .map(Value::from)
+                        .or_else(|_| u64::try_from(beyond).map(Value::from))
+                        .unwrap_or_else(|_| json!(beyond as f64));
+                    let mut case = bad(format!("out-of-range/{n}/{label}"), group.clone(), n, value);
+                    case.body = format!("{{{}:{beyond}}}", json!(n));
+                    out.push(case);
+                }
                 // 9.0 and 9e0 are integers to JSON Schema, not to an Int32 reader (System.Text.Json).
                 let mut fraction =
                     bad(format!("integer-form/{n}/fraction"), format!("integer-form/{n}"), n, json!(9.0));

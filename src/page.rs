@@ -147,20 +147,49 @@ fn default_id(param: &str, type_name: &str) -> String {
     }
 }
 
-/// A valid value of `p`'s type, for a seed object the example does not complete.
-fn seed_value(p: &Property) -> Value {
-    if let Some(v) = crate::generate::sample(p) {
+/// A valid value of `p`'s type, for a seed object the example does not complete: the
+/// generator's sample when the contract accepts it, else one made from the property's schema.
+fn seed_value(contract: &Contract, p: &Property) -> Value {
+    let accepted = |v: &Value| contract.violations(Body::Request, &json!({ p.name.clone(): v.clone() })).is_empty();
+    if let Some(v) = crate::generate::sample(p).filter(|v| accepted(v)) {
         return v;
     }
-    if p.nullable {
-        return Value::Null;
+    let schema = match &p.kind {
+        Kind::Other(schema) => Some(schema.clone()),
+        _ => contract
+            .documents
+            .iter()
+            .find(|(f, _)| *f == crate::schema::response_file(&contract.type_name))
+            .and_then(|(_, d)| d.pointer(&format!("/properties/{}", p.name)).cloned()),
+    };
+    match schema.map(|s| value_of_schema(&s)) {
+        Some(v) if accepted(&v) => v,
+        _ => Value::Null,
     }
-    match &p.kind {
-        Kind::Other(schema) => match schema.get("type").and_then(Value::as_str) {
-            Some("array") => json!([]),
-            Some("object") => json!({}),
-            _ => Value::Null,
-        },
+}
+
+/// A value valid against one of the deriver's schemas (see `schema::primitive`): the formats
+/// and patterns it writes for Guid, Date, TimeOfDay, Duration and Binary.
+fn value_of_schema(schema: &Value) -> Value {
+    let schema = schema.get("anyOf").and_then(Value::as_array).and_then(|a| a.first()).unwrap_or(schema);
+    let ty = match schema.get("type") {
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).find(|t| *t != "null").unwrap_or("null"),
+        Some(Value::String(t)) => t.as_str(),
+        _ => "",
+    };
+    let pattern = schema.get("pattern").and_then(Value::as_str).unwrap_or_default();
+    match (ty, schema.get("format").and_then(Value::as_str)) {
+        ("array", _) => json!([]),
+        ("object", _) => json!({}),
+        ("string", Some("uuid")) => json!("00000000-0000-4000-8000-000000000001"),
+        ("string", Some("date")) => json!("2024-01-01"),
+        ("string", Some("base64url")) => json!("AAAA"),
+        ("string", _) if pattern.starts_with("^([01]") => json!("08:30:00"),
+        ("string", _) if pattern.contains('P') => json!("PT1H"),
+        ("string", _) => json!(""),
+        ("integer", _) => json!(0),
+        ("number", _) => json!(0.5),
+        ("boolean", _) => json!(false),
         _ => Value::Null,
     }
 }
@@ -226,7 +255,7 @@ impl Api {
         seed.retain(|k, _| !crate::contract::is_annotation(k) && contract.property(k).is_some());
         for p in &contract.properties {
             if !seed.contains_key(&p.name) {
-                seed.insert(p.name.clone(), seed_value(p));
+                seed.insert(p.name.clone(), seed_value(contract, p));
             }
         }
         let key_id = routes

@@ -68,6 +68,8 @@ impl Run<'_> {
             check.problems.push(format!("{what}: {v}"));
         }
         match value.get(&self.contract.key) {
+            // A route without a key placeholder names no key to hold.
+            _ if key.is_empty() => {}
             Some(Value::String(k)) if k == key => {}
             other => check.problems.push(format!(
                 "expected {} {key:?} (the key), got {}",
@@ -158,7 +160,7 @@ impl Run<'_> {
         patch.request = Some(req.clone());
         let mut no_content = false;
         match self.send(&req, phase == Phase::Restore) {
-            Ok(answer) if answer.status == 204 && self.options.accept_no_content => {
+            Ok(answer) if answer.status == 204 && (self.options.accept_no_content || route.no_content) => {
                 no_content = true;
                 // --accept-no-content: the GET below verifies the update.
                 if !answer.body.is_empty() {
@@ -167,6 +169,17 @@ impl Run<'_> {
                 patch.expected = Some(json!({"status": "200 with the object, or 204 with no body"}));
                 patch.actual = Some(json!({"status": 204}));
                 patch.passed = patch.problems.is_empty();
+            }
+            Ok(answer) if route.no_content && !self.options.accept_no_content => {
+                // The page says 204 No Content: another success answer is not the contract.
+                patch.problems.push(format!(
+                    "expected status 204 (the page's success answer, No Content), got {}{}",
+                    answer.status,
+                    redirect_note(answer.status)
+                ));
+                patch.expected = Some(json!({"status": 204}));
+                patch.actual = Some(answer.json.clone().unwrap_or_else(|| json!({"status": answer.status})));
+                patch.passed = false;
             }
             Ok(answer) => {
                 self.object_answer(&mut patch, answer, &route.key, Some(&expected));
@@ -228,10 +241,13 @@ impl Run<'_> {
             Ok(answer) => {
                 let code = answer.json.as_ref().and_then(|j| j.pointer("/error/code")).cloned();
                 check.actual = Some(json!({"status": answer.status, "error.code": code}));
+                // Accepted with the key unchanged: the answer shows it, or (204) the GET after it.
+                let no_content_ok = answer.status == 204 && (route.no_content || self.options.accept_no_content);
                 let key_kept = case.expect == Expect::RejectedOrKeyKept
-                    && answer.status == 200
-                    && answer.json.as_ref().and_then(|j| j.get(&self.contract.key)).and_then(Value::as_str)
-                        == Some(route.key.as_str());
+                    && (no_content_ok
+                        || answer.status == 200
+                            && answer.json.as_ref().and_then(|j| j.get(&self.contract.key)).and_then(Value::as_str)
+                                == Some(route.key.as_str()));
                 if key_kept {
                     // Accepted, but the key did not change: allowed.
                 } else if answer.status != expected_status {

@@ -44,6 +44,11 @@ pub struct Route {
     pub path: String,
     /// The object's key (its `id`): the key placeholder's id.
     pub key: String,
+    /// Which of the run's pages (contracts) the route belongs to.
+    pub page: usize,
+    /// The page's success answer is `204 No Content`: a PATCH must answer 204 and the GET that
+    /// follows shows the update.
+    pub no_content: bool,
 }
 
 /// The prefix of the ids a run makes up for objects no target holds.
@@ -60,6 +65,8 @@ impl Route {
             key_param: key_param.to_string(),
             path: String::new(),
             key,
+            page: 0,
+            no_content: false,
         };
         route.path = route.path_with(None);
         route
@@ -217,6 +224,7 @@ enum Stop {
 /// One run under way: what it checks against, the requests sent, why it stops (if it does),
 /// and the pacing and throttling state.
 struct Run<'a> {
+    /// The contract of the route under way (its page's).
     contract: &'a Contract,
     target: &'a Target,
     options: &'a Options,
@@ -229,8 +237,10 @@ struct Run<'a> {
     next_slot: Option<Instant>,
     waits: u32,
     waited_ms: u64,
-    /// The coverage matrix, fed by `emit`.
-    matrix: crate::matrix::MatrixBuilder,
+    /// The coverage matrix of each page, fed by `emit`.
+    matrices: Vec<crate::matrix::MatrixBuilder>,
+    /// The page of the route under way.
+    page: usize,
     /// Failed checks grouped by signature, fed by [`Run::emit`].
     distinct: Distinct,
     /// Shrinking steps left for this run ([`SHRINK_BUDGET`]).
@@ -274,7 +284,9 @@ impl Run<'_> {
         for mut c in checks {
             c.signature = crate::signature::of(&c, &date_times);
             self.waivers.apply(&mut c);
-            self.matrix.observe(&c);
+            if let Some(m) = self.matrices.get_mut(self.page) {
+                m.observe(&c);
+            }
             redactor.check(&mut c);
             self.distinct.observe(&c);
             if !c.passed && c.waived.is_none() {
@@ -425,11 +437,28 @@ pub fn run(
     embedded: bool,
     observe: &mut dyn FnMut(&Check),
 ) -> Report {
+    run_pages(&[contract], target, routes, options, embedded, observe)
+}
+
+/// Runs every pass on every route of several pages (each route names its page, an index into
+/// `contracts`) against `target`: one run, one report.
+pub fn run_pages(
+    contracts: &[&Contract],
+    target: &Target,
+    routes: &[Route],
+    options: &Options,
+    embedded: bool,
+    observe: &mut dyn FnMut(&Check),
+) -> Report {
     let started = Instant::now();
     let started_at = crate::datetime::now_utc();
-    let matrix = crate::matrix::MatrixBuilder::new(contract);
+    let Some(&first) = contracts.first() else {
+        panic!("runner::run_pages needs at least one contract");
+    };
     let mut run = Run {
-        contract,
+        contract: first,
+        page: 0,
+        matrices: contracts.iter().map(|c| crate::matrix::MatrixBuilder::new(c)).collect(),
         target,
         options,
         observe,
@@ -440,7 +469,6 @@ pub fn run(
         next_slot: None,
         waits: 0,
         waited_ms: 0,
-        matrix,
         distinct: Distinct::default(),
         shrink_budget: SHRINK_BUDGET,
     };
@@ -457,6 +485,9 @@ pub fn run(
             // Nothing to replay here: no need to touch this route's object.
             continue;
         }
+        let Some(&contract) = contracts.get(route.page) else { continue };
+        run.contract = contract;
+        run.page = route.page;
         let first = checks.is_empty();
         let before = checks.len();
         let (restored, enum_sent) = run.route(route, &mut checks);
@@ -519,6 +550,6 @@ pub fn run(
         started_at,
         finished_at: crate::datetime::now_utc(),
         duration_ms: elapsed_ms(started),
-        matrix: run.matrix.finish(),
+        matrix: run.matrices.into_iter().flat_map(|m| m.finish()).collect(),
     }
 }
