@@ -189,6 +189,11 @@ pub struct OpenapiArgs {
     /// Pin userAppInstallStatusId to this id [env: CONTRACT_USER_STATUS_ID; default: any string]
     #[arg(long, value_name = "ID")]
     pub user_status_id: Option<String>,
+    #[command(flatten)]
+    pub pages: PageArgs,
+    /// Pin a placeholder of a page's routes to this id (repeatable) [env: CONTRACT_IDS]
+    #[arg(long = "id", value_name = "NAME=VALUE")]
+    pub ids: Vec<String>,
 }
 
 impl RunArgs {
@@ -254,8 +259,11 @@ fn run(cli: Cli) -> Result<i32, Failure> {
                 user_status_id: args.user_status_id,
                 ..crate::config::Flags::default()
             };
+            let flags = crate::config::Flags { ids: args.ids, ..flags };
             let pins = crate::config::export_pins_from_env(&flags)?;
-            let doc = crate::openapi::document_for(Contract::embedded(), &pins);
+            let given: Vec<String> = args.pages.page.iter().map(|p| p.display().to_string()).collect();
+            let apis = load_apis(&crate::config::pages_from_env(&given), args.pages.overlay.as_deref())?;
+            let doc = crate::openapi::document_for_pages(&apis, &pins);
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
             Ok(exit::OK)

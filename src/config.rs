@@ -309,12 +309,11 @@ pub fn export_pins(flags: &Flags, env: impl Fn(&str) -> Option<String>) -> Resul
         }
         other => other.map(|(_, url)| url.trim_end_matches('/').to_string()),
     };
-    Ok(crate::openapi::Pins {
-        base_url,
-        mobile_app_id: id(&flags.mobile_app_id, "CONTRACT_MOBILE_APP_ID")?,
-        status_id: id(&flags.status_id, "CONTRACT_STATUS_ID")?,
-        user_status_id: id(&flags.user_status_id, "CONTRACT_USER_STATUS_ID")?,
-    })
+    let mobile_app_id = id(&flags.mobile_app_id, "CONTRACT_MOBILE_APP_ID")?;
+    let status_id = id(&flags.status_id, "CONTRACT_STATUS_ID")?;
+    let user_status_id = id(&flags.user_status_id, "CONTRACT_USER_STATUS_ID")?;
+    let ids = ids(flags, &env, &pick)?;
+    Ok(crate::openapi::Pins { base_url, mobile_app_id, status_id, user_status_id, ids })
 }
 
 /// [`export_pins`] from the process environment (read here, once).

@@ -48,6 +48,8 @@ pub struct Pins {
     pub mobile_app_id: Option<String>,
     pub status_id: Option<String>,
     pub user_status_id: Option<String>,
+    /// Any page's ids by placeholder (`--id`, `CONTRACT_IDS`, and the aliases above).
+    pub ids: Vec<(String, String)>,
 }
 
 /// The reference service's address when no base URL is given (`graph-contract serve`).
@@ -199,4 +201,129 @@ pub fn document_for(contract: &Contract, pins: &Pins) -> Value {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}
         }
     })
+}
+
+/// A name usable in an operation id (`userStatuses/deviceStatuses` → `userStatusesDeviceStatuses`).
+fn camel(text: &str) -> String {
+    let mut out = String::new();
+    let mut up = false;
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(if up { c.to_ascii_uppercase() } else { c });
+            up = false;
+        } else {
+            up = !out.is_empty();
+        }
+    }
+    out
+}
+
+/// The OpenAPI 3.1 document of any pages' routes (`graph-contract openapi --page …`): for the
+/// built-in page alone, [`document_for`]; else every PATCH route of every page with its GET, the
+/// path parameters pinned to the ids given, the key read-only, and the success answer the page
+/// names (200 with the object, or 204 No Content).
+pub fn document_for_pages(apis: &[&crate::page::Api], pins: &Pins) -> Value {
+    if let [only] = apis {
+        if only.builtin {
+            return document_for(only.contract, pins);
+        }
+    }
+    let mut schemas = Map::new();
+    let mut paths = Map::new();
+    for api in apis {
+        let contract = api.contract;
+        for (file, v) in &contract.documents {
+            schemas.insert(component(file), rewrite(v));
+        }
+        for name in [contract.type_name.clone(), format!("{}.patch", contract.type_name)] {
+            if let Some(s) = schemas.get_mut(&name) {
+                key_read_only(s, &contract.key);
+                instants(s, &contract.date_time_properties());
+            }
+        }
+        let t = &contract.type_name;
+        for r in &api.routes {
+            let parameters: Vec<Value> = r
+                .params
+                .iter()
+                .map(|p| {
+                    let schema = match pins.ids.iter().find(|(n, _)| n == p) {
+                        Some((_, id)) => json!({"type": "string", "enum": [id]}),
+                        None => json!({"type": "string"}),
+                    };
+                    let description = if r.key_param.as_deref() == Some(p.as_str()) {
+                        format!("The key of the {t}.")
+                    } else {
+                        format!("The {{{p}}} segment of the route.")
+                    };
+                    json!({"name": p, "in": "path", "required": true, "description": description, "schema": schema})
+                })
+                .collect();
+            let object = json!({"description": format!("The whole {t}."), "content": {"application/json": {"schema": schema_ref(t)}}});
+            let error = |what: &str| json!({"$ref": format!("#/components/responses/{what}")});
+            let success = match api.success {
+                crate::page::Success::Object => ("200", object.clone()),
+                crate::page::Success::NoContent => ("204", json!({"description": "Updated; the GET that follows shows the object."})),
+            };
+            let mut patch_responses = Map::new();
+            patch_responses.insert(success.0.into(), success.1);
+            for (code, what) in [("400", "badRequest"), ("401", "unauthorized"), ("404", "notFound"), ("413", "tooLarge")] {
+                patch_responses.insert(code.into(), error(what));
+            }
+            let op = camel(&format!("{t} {}", r.name));
+            paths.insert(
+                r.template.clone(),
+                json!({
+                    "parameters": parameters,
+                    "get": {
+                        "operationId": format!("get{}", capitalized(&op)),
+                        "summary": format!("Read a {t}"),
+                        "responses": {"200": object, "401": error("unauthorized"), "404": error("notFound")}
+                    },
+                    "patch": {
+                        "operationId": format!("update{}", capitalized(&op)),
+                        "summary": format!("Update a {t}"),
+                        "description": "Properties in the body change; every other property keeps its value.",
+                        "requestBody": {
+                            "required": true,
+                            "content": {"application/json": {"schema": schema_ref(&format!("{t}.patch"))}}
+                        },
+                        "responses": patch_responses
+                    }
+                }),
+            );
+        }
+    }
+    let server = pins.base_url.as_deref().unwrap_or(DEFAULT_SERVER);
+    let server_description =
+        if pins.base_url.is_some() { "The service under test" } else { "The reference service (graph-contract serve)" };
+    let error = |description: &str| json!({"description": description, "content": {"application/json": {"schema": schema_ref("odataError")}}});
+    let types: Vec<&str> = apis.iter().map(|a| a.type_name.as_str()).collect();
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": format!("Update {} (Microsoft Graph)", types.join(", ")),
+            "version": env!("CARGO_PKG_VERSION"),
+            "summary": "The contract graph-contract checks, derived from Microsoft Graph docs pages.",
+            "description": format!("Schemas derived from the pages {} of the Microsoft Graph documentation (CC BY 4.0).", apis.iter().map(|a| a.path.as_str()).collect::<Vec<_>>().join(", ")),
+        },
+        "servers": [{"url": server, "description": server_description}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "responses": {
+                "badRequest": error("The body is not valid for the type."),
+                "unauthorized": error("No valid bearer token."),
+                "notFound": error("No object with these ids."),
+                "tooLarge": error("The body is larger than the service accepts (the reference service: --body-limit, 1 MiB by default)."),
+            },
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}
+        }
+    })
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map_or(String::new(), |f| f.to_ascii_uppercase().to_string() + c.as_str())
 }
