@@ -626,17 +626,8 @@ fn load_apis(pages: &[String], overlay: Option<&Path>) -> Result<Vec<&'static Ap
     }
     let mut apis: Vec<&'static Api> = Vec::new();
     for page_path in pages {
-        let path = Path::new(page_path);
-        let beside = [path.with_extension("overlay.json"), PathBuf::from(format!("{page_path}.overlay.json"))];
-        let overlay = overlay.map(Path::to_path_buf).or_else(|| beside.into_iter().find(|p| p.is_file()));
-        let (page, derived) = derive_page(path, overlay.as_deref())?;
-        let texts: Vec<(String, String)> = derived.files.iter().map(|(f, v)| (f.clone(), Derived::render(v))).collect();
-        let refs: Vec<(&str, &str)> = texts.iter().map(|(f, t)| (f.as_str(), t.as_str())).collect();
-        let contract =
-            Contract::from_documents(&page.type_name, &refs).map_err(|e| Failure::from(format!("{page_path}: {e}")))?;
-        let contract: &'static Contract = Box::leak(Box::new(contract));
-        let api: &'static Api = Box::leak(Box::new(Api::new(page_path, &page, contract)?));
-        for w in &derived.warnings {
+        let (api, warnings) = crate::page::load(page_path, overlay)?;
+        for w in &warnings {
             eprintln!("warning: {page_path}: {w}");
         }
         apis.push(api);

@@ -263,11 +263,15 @@ pub fn document_for_pages(apis: &[&crate::page::Api], pins: &Pins) -> Value {
             let error = |what: &str| json!({"$ref": format!("#/components/responses/{what}")});
             let success = match api.success {
                 crate::page::Success::Object => ("200", object.clone()),
-                crate::page::Success::NoContent => ("204", json!({"description": "Updated; the GET that follows shows the object."})),
+                crate::page::Success::NoContent => {
+                    ("204", json!({"description": "Updated; the GET that follows shows the object."}))
+                }
             };
             let mut patch_responses = Map::new();
             patch_responses.insert(success.0.into(), success.1);
-            for (code, what) in [("400", "badRequest"), ("401", "unauthorized"), ("404", "notFound"), ("413", "tooLarge")] {
+            for (code, what) in
+                [("400", "badRequest"), ("401", "unauthorized"), ("404", "notFound"), ("413", "tooLarge")]
+            {
                 patch_responses.insert(code.into(), error(what));
             }
             let op = camel(&format!("{t} {}", r.name));

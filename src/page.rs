@@ -2,7 +2,8 @@
 //! contract, the PATCH routes of its "HTTP request" block (path templates with placeholders),
 //! its success answer (200 with the object, or 204 No Content), the ids each placeholder holds by
 //! default, and the object a reference service starts with. The built-in page is one such page,
-//! embedded; a page given at run time is read and derived by the same code as `derive`. No I/O.
+//! embedded; a page given at run time is read and derived by the same code as `derive`. Only
+//! [`load`] reads files (the page and its overlay); the rest does no I/O.
 
 use serde_json::{json, Map, Value};
 use thiserror::Error;
@@ -225,10 +226,18 @@ impl Api {
         if routes.is_empty() {
             return Err(PageError::NoRoute { path: path.into() });
         }
-        // Names stay unique within a page.
+        // Names stay unique within a page: a name another route has already becomes the route's
+        // literal segments after the ones it shares with that route (`owners/gadgets`).
+        let literal = |r: &RouteTemplate| -> Vec<String> {
+            r.template.split('/').filter(|s| !s.is_empty() && !s.starts_with('{')).map(str::to_string).collect()
+        };
         for i in 1..routes.len() {
-            if routes[..i].iter().any(|o| o.name == routes[i].name) {
-                routes[i].name = format!("{}#{}", routes[i].name, i + 1);
+            if let Some(other) = routes[..i].iter().find(|o| o.name == routes[i].name) {
+                let (mine, theirs) = (literal(&routes[i]), literal(other));
+                let shared = mine.iter().zip(&theirs).take_while(|(a, b)| a == b).count();
+                let name = mine[shared.min(mine.len().saturating_sub(1))..].join("/");
+                routes[i].name =
+                    if routes[..i].iter().any(|o| o.name == name) { format!("{name}#{}", i + 1) } else { name };
             }
         }
         let response = page.examples.iter().find(|e| e.kind == ExampleKind::Response);
@@ -263,7 +272,7 @@ impl Api {
             .find_map(|r| r.key_param.as_ref())
             .and_then(|k| default_ids.iter().find(|(p, _)| p == k))
             .map(|(_, v)| v.clone());
-        if let Some(id) = key_id {
+        if let Some(id) = key_id.filter(|_| contract.property(&contract.key).is_some()) {
             seed.insert(contract.key.clone(), json!(id));
         }
         let api = Api {
@@ -286,6 +295,39 @@ impl Api {
     pub fn default_id(&self, param: &str) -> Option<&str> {
         self.default_ids.iter().find(|(p, _)| p == param).map(|(_, v)| v.as_str())
     }
+}
+
+/// Reads the page at `path` and its overlay (`overlay`, else `PAGE.overlay.json` beside the page
+/// when it exists), derives its schemas with the same code as `derive`, compiles them and keeps
+/// the result for the life of the process. Returns the page and the deriver's warnings; an error
+/// names the file, the line where there is one, and the fix.
+pub fn load(path: &str, overlay: Option<&std::path::Path>) -> Result<(&'static Api, Vec<String>), String> {
+    use std::path::{Path, PathBuf};
+    let read = |p: &Path, fix: &str| {
+        std::fs::read_to_string(p).map_err(|e| format!("failed to read {}: {e} ({fix})", p.display()))
+    };
+    let text = read(Path::new(path), "give the path of a Graph docs page in Markdown")?;
+    let page = crate::spec::parse(path, &text).map_err(|e| e.to_string())?;
+    let beside = [Path::new(path).with_extension("overlay.json"), PathBuf::from(format!("{path}.overlay.json"))];
+    let overlay = overlay.map(Path::to_path_buf).or_else(|| beside.into_iter().find(|p| p.is_file()));
+    let overlay = match overlay {
+        Some(p) => {
+            let shown = p.display().to_string();
+            let o = crate::schema::Overlay::parse(&shown, &read(&p, "give the path of an overlay JSON file")?)
+                .map_err(|e| e.to_string())?;
+            Some((shown, o))
+        }
+        None => None,
+    };
+    let derived =
+        crate::schema::derive(&page, overlay.as_ref().map(|(p, o)| (p.as_str(), o))).map_err(|e| e.to_string())?;
+    let texts: Vec<(String, String)> =
+        derived.files.iter().map(|(f, v)| (f.clone(), crate::schema::Derived::render(v))).collect();
+    let refs: Vec<(&str, &str)> = texts.iter().map(|(f, t)| (f.as_str(), t.as_str())).collect();
+    let contract = Contract::from_documents(&page.type_name, &refs).map_err(|e| format!("{path}: {e}"))?;
+    let contract: &'static Contract = Box::leak(Box::new(contract));
+    let api: &'static Api = Box::leak(Box::new(Api::new(path, &page, contract).map_err(|e| e.to_string())?));
+    Ok((api, derived.warnings))
 }
 
 /// Refuses two pages that serve a route of the same shape.

@@ -441,8 +441,9 @@ fn records(config: &ServiceConfig, routes: &[Served]) -> HashMap<Key, Map<String
         let ids: Vec<String> =
             served.route.params.iter().map(|p| served.api.default_id(p).unwrap_or_default().to_string()).collect();
         let mut object = served.api.seed.clone();
-        if let Some(k) = &served.route.key_param {
-            object.insert(served.api.contract.key.clone(), json!(served.api.default_id(k).unwrap_or_default()));
+        let contract = served.api.contract;
+        if let Some(k) = served.route.key_param.as_ref().filter(|_| contract.property(&contract.key).is_some()) {
+            object.insert(contract.key.clone(), json!(served.api.default_id(k).unwrap_or_default()));
         }
         out.insert((i, ids), object);
     }

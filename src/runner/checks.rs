@@ -68,8 +68,9 @@ impl Run<'_> {
             check.problems.push(format!("{what}: {v}"));
         }
         match value.get(&self.contract.key) {
-            // A route without a key placeholder names no key to hold.
-            _ if key.is_empty() => {}
+            // A route without a key placeholder, or a type without a key property, names no
+            // key to hold.
+            _ if key.is_empty() || self.contract.property(&self.contract.key).is_none() => {}
             Some(Value::String(k)) if k == key => {}
             other => check.problems.push(format!(
                 "expected {} {key:?} (the key), got {}",

@@ -154,7 +154,12 @@ pub struct Upstream {
 
 impl Upstream {
     pub fn start() -> Upstream {
-        let service = service::start(ServiceConfig::default()).expect("the reference service starts");
+        Upstream::start_with(ServiceConfig::default())
+    }
+
+    /// The reference service over `config` (e.g. other pages).
+    pub fn start_with(config: ServiceConfig) -> Upstream {
+        let service = service::start(config).expect("the reference service starts");
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -252,12 +257,24 @@ impl Fake {
         Fake::start(|req, up| Action::Reply(up.forward(req)))
     }
 
+    /// Plain HTTP in front of a reference service over `config` (e.g. pages given at run time).
+    pub fn start_over(
+        config: ServiceConfig,
+        handler: impl Fn(&Req, &Upstream) -> Action + Send + Sync + 'static,
+    ) -> Fake {
+        Fake::spawn_over(None, Arc::new(handler), Upstream::start_with(config))
+    }
+
     fn spawn(tls: Option<Arc<rustls::ServerConfig>>, handler: Arc<Handler>) -> Fake {
+        Fake::spawn_over(tls, handler, Upstream::start())
+    }
+
+    fn spawn_over(tls: Option<Arc<rustls::ServerConfig>>, handler: Arc<Handler>, upstream: Upstream) -> Fake {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let addr = listener.local_addr().expect("addr");
         let seen = Arc::new(Mutex::new(Vec::new()));
         let connections = Arc::new(AtomicUsize::new(0));
-        let upstream = Arc::new(Upstream::start());
+        let upstream = Arc::new(upstream);
         let fake = Fake {
             addr,
             tls: tls.is_some(),
