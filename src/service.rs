@@ -365,9 +365,8 @@ async fn handle(shared: Arc<Shared>, key: RecordKey, headers: HeaderMap, body: O
     };
     match records.get_mut(&key) {
         Some(object) => {
-            for (k, v) in fields.iter().filter(|(k, _)| !crate::contract::is_annotation(k)) {
-                object.insert(k.clone(), v.clone());
-            }
+            // The one merge rule the runner also expects (OData 4.01 §11.4.3).
+            *object = shared.contract.apply(object, fields);
             object_response(&shared, object)
         }
         None => error(StatusCode::NOT_FOUND, "ResourceNotFound", "The object was deleted.", &shared, &headers),
