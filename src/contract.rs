@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use jsonschema::{Retrieve, Uri, Validator};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::error::ContractError;
 use crate::schema::{patch_file, response_file, ERROR_FILE, ID_BASE};
@@ -173,6 +173,20 @@ fn kind_of(schema: &Value, docs: &HashMap<String, Value>) -> (Kind, bool) {
     (kind, nullable)
 }
 
+/// [`Contract::apply`]'s rule, recursive over complex values.
+fn merge(object: &Map<String, Value>, update: &Map<String, Value>) -> Map<String, Value> {
+    let mut out = object.clone();
+    for (k, v) in update.iter().filter(|(k, _)| !is_annotation(k)) {
+        let merged = match (out.get(k), v) {
+            (Some(Value::Object(current)), Value::Object(part)) => Value::Object(merge(current, part)),
+            (_, Value::Object(part)) => Value::Object(merge(&Map::new(), part)),
+            _ => v.clone(),
+        };
+        out.insert(k.clone(), merged);
+    }
+    out
+}
+
 impl Contract {
     /// Builds the contract of `type_name` from its schema documents (file name, text).
     pub fn from_documents(type_name: &str, files: &[(&str, &str)]) -> Result<Contract, ContractError> {
@@ -280,6 +294,18 @@ impl Contract {
         self.properties.iter().find(|p| p.name == name)
     }
 
+    /// The object after a PATCH of `update` to `object`: the one merge rule the runner (what it
+    /// expects) and the reference service (what it stores) share. OData 4.01 Protocol §11.4.3
+    /// "Update an Entity": PATCH merges the payload into the current state; primitive and
+    /// collection properties given in the payload replace the current value, and a complex
+    /// property given in the payload is merged the same way (its absent properties stay as they
+    /// are). So: an object value sent where the object holds an object is merged recursively; a
+    /// collection, a primitive or `null` replaces. Annotations (`@...`) in the update, at any
+    /// depth, are not properties and change nothing.
+    pub fn apply(&self, object: &Map<String, Value>, update: &Map<String, Value>) -> Map<String, Value> {
+        merge(object, update)
+    }
+
     /// Properties a PATCH may change: all but the key.
     pub fn writable(&self) -> impl Iterator<Item = &Property> {
         self.properties.iter().filter(move |p| p.name != self.key)
@@ -328,5 +354,56 @@ impl Contract {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn apply_merges_complex_values_and_replaces_the_rest() {
+        let c = Contract::embedded();
+        let object = map(json!({
+            "id": "s-1",
+            "deviceName": "old",
+            "tags": ["a", "b"],
+            "settings": {"mode": "on", "level": 3, "inner": {"x": 1, "y": 2}},
+            "gone": {"a": 1},
+        }));
+        let update = map(json!({
+            "deviceName": "new",
+            "tags": ["c"],
+            "settings": {"level": 4, "inner": {"y": 5}, "x@odata.type": "#Int32"},
+            "gone": null,
+            "fresh": {"k": "v", "@odata.type": "#microsoft.graph.thing"},
+            "@odata.etag": "W/1",
+        }));
+        let after = c.apply(&object, &update);
+        assert_eq!(
+            Value::Object(after),
+            json!({
+                "id": "s-1",
+                "deviceName": "new",
+                // A collection replaces the whole value (OData 4.01 §11.4.3).
+                "tags": ["c"],
+                // A complex value merges: absent properties stay, recursively.
+                "settings": {"mode": "on", "level": 4, "inner": {"x": 1, "y": 5}},
+                "gone": null,
+                "fresh": {"k": "v"},
+            })
+        );
+    }
+
+    #[test]
+    fn apply_of_an_empty_update_changes_nothing() {
+        let c = Contract::embedded();
+        let object = map(json!({"id": "s-1", "deviceName": "old"}));
+        assert_eq!(c.apply(&object, &Map::new()), object);
     }
 }

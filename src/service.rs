@@ -388,9 +388,8 @@ async fn handle(shared: Arc<Shared>, key: Key, headers: HeaderMap, body: Option<
                     return bad(format!("The key property '{}' cannot be changed.", contract.key));
                 }
             }
-            for (k, v) in fields.iter().filter(|(k, _)| !crate::contract::is_annotation(k)) {
-                object.insert(k.clone(), v.clone());
-            }
+            // The one merge rule the runner also expects (OData 4.01 §11.4.3).
+            *object = contract.apply(object, fields);
             match served.api.success {
                 Success::Object => object_response(contract, object),
                 Success::NoContent => StatusCode::NO_CONTENT.into_response(),

@@ -150,10 +150,8 @@ impl Run<'_> {
             patch.problems = invalid.iter().map(|v| format!("not sent: the update itself is invalid: {v}")).collect();
             return CaseResult { checks: vec![patch], failed: true, timed_out: false, no_content: false };
         }
-        let mut expected = model.clone();
-        for (k, v) in update.iter().filter(|(k, _)| !crate::contract::is_annotation(k)) {
-            expected.insert(k.clone(), v.clone());
-        }
+        // The one merge rule the reference service also follows (OData 4.01 §11.4.3).
+        let expected = self.contract.apply(model, update);
         let mut req = Request::patch(self.target.url(&route.path), body.to_string());
         if self.options.accept_no_content {
             req.headers.push(("Prefer".into(), "return=minimal".into()));
