@@ -38,6 +38,7 @@ pub mod schema;
 pub mod service;
 pub mod signature;
 pub mod spec;
+pub mod stream;
 pub mod target;
 pub mod tls;
 pub mod transport;
