@@ -122,7 +122,7 @@ pub struct RunArgs {
     /// Allow a public Graph host as the target (refused by default)
     #[arg(long)]
     pub allow_production: bool,
-    /// Write the JSON report (format version 1, see the README) to PATH
+    /// Write the JSON report (format version 2, see the README) to PATH
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
     /// Write a JUnit XML report to PATH
@@ -482,6 +482,19 @@ fn write_file(path: &Path, text: &str, what: &'static str) -> Result<(), IoError
     std::fs::write(path, text).map_err(|e| IoError::new("write", path, what, e))
 }
 
+/// Creates the JSON report's file (and its directory) and writes its head: the checks follow
+/// as they complete.
+fn open_json(
+    path: &Path,
+    head: &crate::stream::Head,
+) -> Result<crate::stream::JsonStream<std::io::BufWriter<std::fs::File>>, Failure> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| IoError::new("create", dir, "check --json", e))?;
+    }
+    let file = std::fs::File::create(path).map_err(|e| IoError::new("write", path, "check --json", e))?;
+    Ok(crate::stream::JsonStream::start(std::io::BufWriter::new(file), head))
+}
+
 /// `::error` workflow commands escape `%`, CR and LF.
 fn github_escape(s: &str) -> String {
     s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
@@ -686,6 +699,7 @@ struct Written {
 }
 
 /// Writes the JSON and JUnit reports, the regression case files and unrestored baselines.
+/// (The JSON report is written as the run goes: see [`open_json`].)
 fn write_outputs(report: &crate::report::Report, args: &RunArgs, replaying: bool, apis: &[&'static Api]) -> Written {
     let mut w = Written::default();
     let date_times = date_times(apis);
@@ -693,14 +707,6 @@ fn write_outputs(report: &crate::report::Report, args: &RunArgs, replaying: bool
         Ok(text) => write_file(path, &text, what).map_err(|e| e.to_string()),
         Err(e) => Err(e),
     };
-    if let Some(path) = &args.json {
-        let text = serde_json::to_string_pretty(report)
-            .map(|t| t + "\n")
-            .map_err(|e| format!("cannot render the JSON report: {e}"));
-        if let Err(e) = put(path, text, "check --json") {
-            w.problems.push(e);
-        }
-    }
     if let Some(path) = &args.junit {
         if let Err(e) = put(path, crate::junit::render(report, &date_times), "check --junit") {
             w.problems.push(e);
@@ -801,15 +807,37 @@ fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failur
     let progress = progress_bar(&options, under.routes.len());
     let mut failed = 0usize;
     let contracts: Vec<&Contract> = apis.iter().map(|a| a.contract).collect();
+    // Passed checks are not kept: the JSON report takes each check as it completes, the other
+    // reports read the failures and the tallies (flat memory at any --cases).
+    options.keep_passed = false;
+    let head = crate::stream::Head::new(
+        target.base_url(),
+        embedded,
+        config.seed,
+        config.cases,
+        config.shard.map(|s| s.to_string()),
+    );
+    let mut json = match &args.json {
+        Some(path) => Some(open_json(path, &head)?),
+        None => None,
+    };
     let report = crate::runner::run_pages(&contracts, &target, &under.routes, &options, embedded, &mut |check| {
         failed += usize::from(!check.passed);
         progress.inc(1);
         progress.set_message(format!("{} · {failed} failed", check.route));
+        if let Some(json) = &mut json {
+            json.check(check);
+        }
     });
     progress.finish_and_clear();
     drop(under);
 
-    let written = write_outputs(&report, args, files.is_some(), &apis);
+    let mut written = write_outputs(&report, args, files.is_some(), &apis);
+    if let (Some(json), Some(path)) = (json, &args.json) {
+        if let Err(e) = json.finish(&report) {
+            written.problems.push(IoError::new("write", path, "check --json", e).to_string());
+        }
+    }
     let style = crate::human::Style { color: config.color && use_color(), ..crate::human::Style::default() };
     let mut out = std::io::stdout().lock();
     if config.github_actions {

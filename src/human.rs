@@ -261,7 +261,7 @@ pub fn summary(report: &Report, style: Style) -> String {
     for w in report.waiver_problems() {
         let _ = writeln!(out, "  {}: {}", paint(style, "1;31", "error"), w.problem().unwrap_or_default());
     }
-    let total = report.checks.len();
+    let total = report.total_checks();
     let failed = report.failures().count();
     if !report.distinct_failures.is_empty() {
         let n = report.distinct_failures.len();

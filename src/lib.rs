@@ -39,6 +39,7 @@ pub mod schema;
 pub mod service;
 pub mod signature;
 pub mod spec;
+pub mod stream;
 pub mod target;
 pub mod tls;
 pub mod transport;

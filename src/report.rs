@@ -11,7 +11,7 @@ use crate::target::Request;
 use crate::waiver::WaiverOutcome;
 
 /// The version of the JSON report's format (bumped on any incompatible change).
-pub const REPORT_VERSION: u32 = 1;
+pub const REPORT_VERSION: u32 = 2;
 
 /// Which pass of the run a check belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -142,7 +142,13 @@ pub struct Report {
     pub cases: u32,
     /// The slice of the cases this run sent (`--shard K/N`, e.g. `"2/4"`); `None`: all of them.
     pub shard: Option<String>,
+    /// The checks kept: every failed (and waived) check; the passed ones too when the run was
+    /// asked to keep them ([`crate::runner::Options::keep_passed`], the library's default). The
+    /// CLI streams every check to its reports instead and keeps only the failures.
     pub checks: Vec<Check>,
+    /// Checks run, failed and waived per route and phase, over every check of the run (kept
+    /// or not), in the order first seen.
+    pub tallies: Vec<RouteTally>,
     pub coverage: Vec<Coverage>,
     pub restore: Vec<Restore>,
     /// Set when the target could not be reached before any check ran.
@@ -171,6 +177,47 @@ pub struct Report {
     pub matrix: Vec<crate::matrix::RouteMatrix>,
 }
 
+/// [`Tally`] of one route and phase, with the time its checks took.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RouteTally {
+    pub route: String,
+    pub phase: Phase,
+    pub run: usize,
+    pub failed: usize,
+    pub waived: usize,
+    /// The sum of the passed checks' `duration_ms`.
+    pub passed_ms: u64,
+}
+
+impl RouteTally {
+    /// Counts `check` in the tally of its route and phase.
+    pub fn count(tallies: &mut Vec<RouteTally>, check: &Check) {
+        let i = match tallies.iter().position(|t| t.route == check.route && t.phase == check.phase) {
+            Some(i) => i,
+            None => {
+                tallies.push(RouteTally {
+                    route: check.route.clone(),
+                    phase: check.phase,
+                    run: 0,
+                    failed: 0,
+                    waived: 0,
+                    passed_ms: 0,
+                });
+                tallies.len() - 1
+            }
+        };
+        let t = &mut tallies[i];
+        t.run += 1;
+        if check.passed {
+            t.passed_ms += check.duration_ms;
+        } else if check.waived.is_some() {
+            t.waived += 1;
+        } else {
+            t.failed += 1;
+        }
+    }
+}
+
 /// Checks run and failed, for one route and phase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct Tally {
@@ -197,24 +244,52 @@ impl Report {
         self.waivers.iter().filter(|w| w.fails())
     }
 
+    /// The tallies of every check: [`Report::tallies`], or, for a report built without them
+    /// (by hand), counted from its checks.
+    pub fn all_tallies(&self) -> std::borrow::Cow<'_, [RouteTally]> {
+        if !self.tallies.is_empty() || self.checks.is_empty() {
+            return std::borrow::Cow::Borrowed(&self.tallies);
+        }
+        let mut tallies = Vec::new();
+        for c in &self.checks {
+            RouteTally::count(&mut tallies, c);
+        }
+        std::borrow::Cow::Owned(tallies)
+    }
+
     /// The routes in the order they were checked.
     pub fn routes(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
-        for c in &self.checks {
-            if !out.contains(&c.route.as_str()) {
-                out.push(&c.route);
+        let tallies = self.all_tallies();
+        for t in tallies.iter() {
+            if let Some(route) = self.route_name(&t.route).filter(|r| !out.contains(r)) {
+                out.push(route);
             }
         }
         out
     }
 
+    /// `route` as a string borrowed from the report.
+    fn route_name(&self, route: &str) -> Option<&str> {
+        self.tallies
+            .iter()
+            .map(|t| t.route.as_str())
+            .chain(self.checks.iter().map(|c| c.route.as_str()))
+            .find(|r| *r == route)
+    }
+
     /// Checks run and failed on `route` in `phase`.
     pub fn tally(&self, route: &str, phase: Phase) -> Tally {
-        self.checks.iter().filter(|c| c.route == route && c.phase == phase).fold(Tally::default(), |t, c| Tally {
-            run: t.run + 1,
-            failed: t.failed + usize::from(!c.passed && c.waived.is_none()),
-            waived: t.waived + usize::from(!c.passed && c.waived.is_some()),
+        self.all_tallies().iter().find(|t| t.route == route && t.phase == phase).map_or(Tally::default(), |t| Tally {
+            run: t.run,
+            failed: t.failed,
+            waived: t.waived,
         })
+    }
+
+    /// Every check the run made, kept or not.
+    pub fn total_checks(&self) -> usize {
+        self.all_tallies().iter().map(|t| t.run).sum()
     }
 
     /// Whether every route's object was restored.

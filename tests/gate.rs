@@ -112,7 +112,7 @@ fn one_seed_gives_one_report_apart_from_timings() {
     let svc = reference();
     let first = to_json(&library_run(&svc.base_url(), SEED));
     let second = to_json(&library_run(&svc.base_url(), SEED));
-    assert_eq!(first["version"], 1);
+    assert_eq!(first["version"], 2);
     assert_eq!(first["seed"], SEED);
     let checks = first["checks"].as_array().expect("checks");
     assert!(checks.len() > 100 && checks.iter().all(|c| c["passed"] == true), "the reference must pass");
@@ -354,7 +354,7 @@ fn a_failing_run_leaves_reports_and_replayable_regressions() {
 
     // The JSON report: version 1, every failure with what a person needs to act on it.
     let report = read_json(&dir.join("out/report.json"));
-    assert_eq!(report["version"], 1);
+    assert_eq!(report["version"], 2);
     assert_eq!(report["seed"], SEED);
     let checks = report["checks"].as_array().expect("checks");
     let failed: Vec<&Value> = checks.iter().filter(|c| c["passed"] == false).collect();
@@ -381,29 +381,46 @@ fn a_failing_run_leaves_reports_and_replayable_regressions() {
         .filter(|c| c["phase"] == "negative" || c["phase"] == "baseline")
         .all(|c| c["passed"] == true));
 
-    // The JUnit file: well formed, one suite per route, one case per check, the failures
-    // carrying the problems as message and the failure block (with the diff) as text.
+    // The JUnit file: well formed, one suite per route, one case per failed check and one per
+    // phase for the checks that passed there (report format 2), the failures carrying the
+    // problems as message and the failure block (with the diff) as text.
     let xml = std::fs::read_to_string(dir.join("out/junit.xml")).expect("the JUnit file");
     assert_eq!(xml.matches("<testsuite ").count(), 2, "{xml}");
     assert!(xml.contains("<failure"));
     let root = parse_xml(&xml).unwrap_or_else(|e| panic!("not well-formed XML: {e}"));
     assert_eq!(root.name, "testsuites");
-    assert_eq!(root.attr("tests"), Some(checks.len().to_string().as_str()));
+    // One passed group per route and phase where a check passed.
+    let mut groups: Vec<(String, String)> = Vec::new();
+    for c in checks.iter().filter(|c| c["passed"] == true) {
+        let g =
+            (c["route"].as_str().unwrap_or_default().to_string(), c["phase"].as_str().unwrap_or_default().to_string());
+        if !groups.contains(&g) {
+            groups.push(g);
+        }
+    }
+    assert_eq!(root.attr("tests"), Some((failed.len() + groups.len()).to_string().as_str()));
     assert_eq!(root.attr("failures"), Some(failed.len().to_string().as_str()));
     let suites: Vec<&str> = root.children.iter().map(|s| s.attr("name").unwrap_or_default()).collect();
     assert_eq!(suites, ROUTES);
     for suite in &root.children {
         let route = suite.attr("name").unwrap_or_default();
         let of_route = |c: &&&Value| c["route"] == route;
-        let run = checks.iter().filter(|c| c["route"] == route).count();
-        assert_eq!(suite.attr("tests"), Some(run.to_string().as_str()), "{route}");
         let failed_here = failed.iter().filter(of_route).count();
+        let groups_here = groups.iter().filter(|(r, _)| r == route).count();
+        let run = failed_here + groups_here;
+        assert_eq!(suite.attr("tests"), Some(run.to_string().as_str()), "{route}");
         assert_eq!(suite.attr("failures"), Some(failed_here.to_string().as_str()), "{route}");
-        assert_eq!(suite.children.len(), run, "{route}: one test case per check");
+        assert_eq!(suite.children.len(), run, "{route}: one test case per failure and per passed group");
+        for (_, phase) in groups.iter().filter(|(r, _)| r == route) {
+            let passed =
+                checks.iter().filter(|c| c["route"] == route && c["phase"] == *phase && c["passed"] == true).count();
+            let name = format!("{phase} · {passed} check{} passed", if passed == 1 { "" } else { "s" });
+            assert!(suite.children.iter().any(|c| c.attr("name") == Some(name.as_str())), "{route}: no {name:?}");
+        }
     }
     let mut cases = Vec::new();
     root.all("testcase", &mut cases);
-    assert_eq!(cases.len(), checks.len());
+    assert_eq!(cases.len(), failed.len() + groups.len());
     let mut failures = Vec::new();
     root.all("failure", &mut failures);
     assert_eq!(failures.len(), failed.len());

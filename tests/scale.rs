@@ -238,3 +238,87 @@ fn shards_together_send_exactly_the_unsharded_cases() {
     }
     assert_eq!(union, expected);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Flat memory: the report keeps failures and aggregates; the JSON report is streamed
+
+/// Without `keep_passed` the report holds only the failed checks, and its tallies count every
+/// check as a report that kept them all does.
+#[test]
+fn a_report_without_passed_checks_tallies_them_all() {
+    let fake = lossy_fake();
+    let kept = run_library(&fake.base_url(), &Options::new(8, 3));
+    let mut options = Options::new(8, 3);
+    options.keep_passed = false;
+    let lean = run_library(&fake.base_url(), &options);
+    assert!(kept.checks.iter().any(|c| c.passed));
+    assert!(!lean.checks.is_empty() && lean.checks.iter().all(|c| !c.passed));
+    assert_eq!(lean.total_checks(), kept.checks.len());
+    let counts = |r: &Report| -> Vec<(String, Phase, usize, usize, usize)> {
+        r.tallies.iter().map(|t| (t.route.clone(), t.phase, t.run, t.failed, t.waived)).collect()
+    };
+    assert_eq!(counts(&lean), counts(&kept));
+    assert_eq!(lean.failures().count(), kept.failures().count());
+    assert_eq!(lean.exit_code(), kept.exit_code());
+    for route in kept.routes() {
+        for phase in Phase::ALL {
+            assert_eq!(lean.tally(route, phase), kept.tally(route, phase), "{route} {phase:?}");
+        }
+    }
+}
+
+/// The streamed JSON report (format 2) is one valid document: every check in the order run,
+/// passed ones as who/what/where under 300 bytes, failed ones whole, the distinct failures'
+/// check ids pointing into it, the tallies counting it. The JUnit report has one test case per
+/// failure and per passed group.
+#[test]
+fn the_streamed_json_report_is_one_document_with_lean_passed_checks() {
+    let fake = lossy_fake();
+    let dir = TempDir::new("stream");
+    let (out, stdout, stderr) = run_bin(
+        &["run", "--cases", "6", "--seed", "4", "--json", "out/r.json", "--junit", "out/r.xml"],
+        &target_vars(&fake.base_url(), TOKEN),
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let text = std::fs::read_to_string(dir.path().join("out/r.json")).expect("the JSON report");
+    let report: Value = serde_json::from_str(&text).expect("one valid JSON document");
+    assert_eq!(report["version"], json!(2));
+    assert_eq!(report["seed"], json!(4));
+    let keys: Vec<&str> = report.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(&keys[..8], ["version", "tool", "target", "embedded", "seed", "cases", "shard", "checks"]);
+    for k in ["tallies", "distinct_failures", "restore", "matrix", "duration_ms"] {
+        assert!(keys.contains(&k), "{k} missing: {keys:?}");
+    }
+    let checks = report["checks"].as_array().expect("checks");
+    let passed: Vec<&Value> = checks.iter().filter(|c| c["passed"] == true).collect();
+    let failed: Vec<(usize, &Value)> = checks.iter().enumerate().filter(|(_, c)| c["passed"] == false).collect();
+    assert!(passed.len() > 10 && !failed.is_empty());
+    let mut bytes = 0;
+    for c in &passed {
+        let fields: Vec<&str> = c.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(fields, ["route", "phase", "case_id", "name", "passed", "method", "url", "duration_ms"], "{c}");
+        bytes += serde_json::to_string(c).unwrap().len();
+    }
+    assert!(bytes / passed.len() < 300, "{} bytes a passed check", bytes / passed.len());
+    for (_, c) in &failed {
+        assert!(c["request"]["body"].is_string() && c["actual"].is_object() && c["signature"].is_string(), "{c}");
+    }
+    let ids: Vec<usize> = failed.iter().map(|(i, _)| *i).collect();
+    let mut listed: Vec<usize> = report["distinct_failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["check_ids"].as_array().unwrap().iter().map(|i| i.as_u64().unwrap() as usize))
+        .collect();
+    listed.sort();
+    assert_eq!(listed, ids);
+    let tallied: u64 = report["tallies"].as_array().unwrap().iter().map(|t| t["run"].as_u64().unwrap()).sum();
+    assert_eq!(tallied as usize, checks.len());
+    assert!(!text.contains(TOKEN));
+
+    let xml = std::fs::read_to_string(dir.path().join("out/r.xml")).expect("the JUnit report");
+    assert_eq!(xml.matches("<failure").count(), failed.len());
+    assert!(xml.contains("random · ") && xml.contains(" checks passed"), "{xml}");
+    assert!(xml.matches("<testcase").count() < checks.len() / 2, "passed checks are grouped");
+}

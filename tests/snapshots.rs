@@ -105,6 +105,7 @@ fn constructed_report(failing: bool) -> Report {
         seed: 42,
         cases: 10,
         shard: None,
+        tallies: Vec::new(),
         checks,
         coverage: ["deviceStatuses", "userStatuses/deviceStatuses"]
             .iter()

@@ -85,7 +85,6 @@ fn a_token_that_occurs_in_the_data_raises_no_false_alarm(#[case] token: &str) {
     assert!(stdout.contains("the contract holds (exit 0)"), "{stdout}");
     // What is written is still redacted: the token never shows as itself where it occurs.
     let report = std::fs::read_to_string(dir.path().join("r.json")).expect("the JSON report");
-    assert!(report.contains("$CONTRACT_TOKEN"), "the report shows where the token occurs, redacted");
     if token.len() > 3 {
         assert!(!report.contains(token), "the token {token:?} is in the report");
     }

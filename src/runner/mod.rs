@@ -174,6 +174,10 @@ pub struct Options {
     pub max_failures: Option<u64>,
     /// Run only this slice of the cases (`--shard K/N`); `None` runs them all.
     pub shard: Option<Shard>,
+    /// Keep the passed checks in [`Report::checks`] (the default). Off, the report keeps only
+    /// the failed and waived checks, and memory stays flat however many cases run: the
+    /// observer sees every check, and the CLI's reporters stream them to their files.
+    pub keep_passed: bool,
     /// Requests per second at most (`--rate`).
     pub rate: Option<f64>,
     /// Accept `204 No Content` to a PATCH (sent with `Prefer: return=minimal`) and verify the
@@ -199,6 +203,7 @@ impl Options {
             max_requests: None,
             max_failures: None,
             shard: None,
+            keep_passed: true,
             rate: None,
             accept_no_content: false,
             warnings: Vec::new(),
@@ -233,6 +238,12 @@ struct Run<'a> {
     requests: u64,
     /// Failed checks no waiver waived, for `--max-failures`.
     failures: u64,
+    /// Checks emitted so far (kept or not).
+    emitted: usize,
+    /// The first problem of the last baseline check (how an unreachable target shows).
+    baseline_problem: Option<String>,
+    /// Checks per route and phase, fed by `emit`.
+    tallies: Vec<crate::report::RouteTally>,
     stop: Option<Stop>,
     next_slot: Option<Instant>,
     waits: u32,
@@ -296,16 +307,24 @@ impl Run<'_> {
                     self.stop.get_or_insert(Stop::MaxFailures(max));
                 }
             }
+            self.emitted += 1;
+            crate::report::RouteTally::count(&mut self.tallies, &c);
+            if c.phase == Phase::Baseline {
+                self.baseline_problem = c.problems.first().cloned();
+            }
             (self.observe)(&c);
-            out.push(c);
+            if self.options.keep_passed || !c.passed {
+                out.push(c);
+            }
         }
     }
 
     /// Every pass on one route; returns how its restore went and how many enum values it sent.
     fn route(&mut self, route: &Route, out: &mut Vec<Check>) -> (Option<Restore>, usize) {
         let (baseline_check, baseline) = self.get_check(route, Phase::Baseline, "baseline", "baseline", None);
+        let read = baseline_check.passed;
         self.emit(out, vec![baseline_check]);
-        let Some(baseline) = baseline.filter(|_| out.last().is_some_and(|c| c.passed)) else {
+        let Some(baseline) = baseline.filter(|_| read) else {
             // Without a valid baseline there is nothing to compare with, and nothing to restore.
             return (None, 0);
         };
@@ -465,6 +484,9 @@ pub fn run_pages(
         waivers: Tracker::new(options.waivers.clone(), &options.today),
         requests: 0,
         failures: 0,
+        emitted: 0,
+        baseline_problem: None,
+        tallies: Vec::new(),
         stop: None,
         next_slot: None,
         waits: 0,
@@ -488,12 +510,12 @@ pub fn run_pages(
         let Some(&contract) = contracts.get(route.page) else { continue };
         run.contract = contract;
         run.page = route.page;
-        let first = checks.is_empty();
-        let before = checks.len();
+        let first = run.emitted == 0;
+        let before = run.emitted;
         let (restored, enum_sent) = run.route(route, &mut checks);
-        if first && checks.len() == before + 1 {
-            if let Some(f) = checks[before].problems.first().filter(|p| p.starts_with("the target is unreachable")) {
-                unreachable = Some(f.clone());
+        if first && run.emitted == before + 1 {
+            if let Some(f) = run.baseline_problem.take().filter(|p| p.starts_with("the target is unreachable")) {
+                unreachable = Some(f);
                 break;
             }
         }
@@ -535,6 +557,7 @@ pub fn run_pages(
         cases: options.cases,
         shard: options.shard.map(|s| s.to_string()),
         checks,
+        tallies: std::mem::take(&mut run.tallies),
         coverage,
         restore,
         unreachable,
