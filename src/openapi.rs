@@ -161,35 +161,33 @@ pub fn document(contract: &Contract) -> Value {
     document_for(contract, &Pins::default())
 }
 
-/// The OpenAPI 3.1 document of the contract aimed at `pins`.
-pub fn document_for(contract: &Contract, pins: &Pins) -> Value {
-    let mut schemas: Map<String, Value> =
-        contract.documents.iter().map(|(file, v)| (component(file), rewrite(v))).collect();
+/// Adds `contract`'s schema documents to `schemas` as components: the key read-only and the
+/// date-times as .NET instants, in the object and the PATCH body.
+fn add_schemas(schemas: &mut Map<String, Value>, contract: &Contract) {
+    for (file, v) in &contract.documents {
+        schemas.insert(component(file), rewrite(v));
+    }
     for name in [contract.type_name.clone(), format!("{}.patch", contract.type_name)] {
         if let Some(s) = schemas.get_mut(&name) {
             key_read_only(s, &contract.key);
             instants(s, &contract.date_time_properties());
         }
     }
+}
+
+/// The document around `info`, `paths` and `schemas`: the server `pins` aim at, bearer
+/// security, and the error answers every route shares.
+fn envelope(info: Value, pins: &Pins, paths: Value, schemas: Map<String, Value>) -> Value {
     let server = pins.base_url.as_deref().unwrap_or(DEFAULT_SERVER);
     let server_description =
         if pins.base_url.is_some() { "The service under test" } else { "The reference service (graph-contract serve)" };
     let error = |description: &str| json!({"description": description, "content": {"application/json": {"schema": schema_ref("odataError")}}});
-    let base = "/deviceAppManagement/mobileApps/{mobileAppId}";
     json!({
         "openapi": "3.1.0",
-        "info": {
-            "title": format!("Update {} (Microsoft Graph beta)", contract.type_name),
-            "version": env!("CARGO_PKG_VERSION"),
-            "summary": "The contract graph-contract checks, derived from the Microsoft Graph docs page.",
-            "description": "Schemas derived from the page \"Update mobileAppInstallStatus\" of the Microsoft Graph documentation (CC BY 4.0) and the metadata's nullability. The public Graph service no longer serves these routes; services that implement the contract do.",
-        },
+        "info": info,
         "servers": [{"url": server, "description": server_description}],
         "security": [{"bearer": []}],
-        "paths": {
-            format!("{base}/deviceStatuses/{{mobileAppInstallStatusId}}"): path_item(contract, pins, false),
-            format!("{base}/userStatuses/{{userAppInstallStatusId}}/deviceStatuses/{{mobileAppInstallStatusId}}"): path_item(contract, pins, true),
-        },
+        "paths": paths,
         "components": {
             "schemas": schemas,
             "responses": {
@@ -201,6 +199,24 @@ pub fn document_for(contract: &Contract, pins: &Pins) -> Value {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}
         }
     })
+}
+
+/// The OpenAPI 3.1 document of the contract aimed at `pins`.
+pub fn document_for(contract: &Contract, pins: &Pins) -> Value {
+    let mut schemas = Map::new();
+    add_schemas(&mut schemas, contract);
+    let base = "/deviceAppManagement/mobileApps/{mobileAppId}";
+    let info = json!({
+            "title": format!("Update {} (Microsoft Graph beta)", contract.type_name),
+            "version": env!("CARGO_PKG_VERSION"),
+            "summary": "The contract graph-contract checks, derived from the Microsoft Graph docs page.",
+            "description": "Schemas derived from the page \"Update mobileAppInstallStatus\" of the Microsoft Graph documentation (CC BY 4.0) and the metadata's nullability. The public Graph service no longer serves these routes; services that implement the contract do.",
+    });
+    let paths = json!({
+        format!("{base}/deviceStatuses/{{mobileAppInstallStatusId}}"): path_item(contract, pins, false),
+        format!("{base}/userStatuses/{{userAppInstallStatusId}}/deviceStatuses/{{mobileAppInstallStatusId}}"): path_item(contract, pins, true),
+    });
+    envelope(info, pins, paths, schemas)
 }
 
 /// A name usable in an operation id (`userStatuses/deviceStatuses` → `userStatusesDeviceStatuses`).
@@ -232,15 +248,7 @@ pub fn document_for_pages(apis: &[&crate::page::Api], pins: &Pins) -> Value {
     let mut paths = Map::new();
     for api in apis {
         let contract = api.contract;
-        for (file, v) in &contract.documents {
-            schemas.insert(component(file), rewrite(v));
-        }
-        for name in [contract.type_name.clone(), format!("{}.patch", contract.type_name)] {
-            if let Some(s) = schemas.get_mut(&name) {
-                key_read_only(s, &contract.key);
-                instants(s, &contract.date_time_properties());
-            }
-        }
+        add_schemas(&mut schemas, contract);
         let t = &contract.type_name;
         for r in &api.routes {
             let parameters: Vec<Value> = r
@@ -298,33 +306,15 @@ pub fn document_for_pages(apis: &[&crate::page::Api], pins: &Pins) -> Value {
             );
         }
     }
-    let server = pins.base_url.as_deref().unwrap_or(DEFAULT_SERVER);
-    let server_description =
-        if pins.base_url.is_some() { "The service under test" } else { "The reference service (graph-contract serve)" };
-    let error = |description: &str| json!({"description": description, "content": {"application/json": {"schema": schema_ref("odataError")}}});
     let types: Vec<&str> = apis.iter().map(|a| a.type_name.as_str()).collect();
-    json!({
-        "openapi": "3.1.0",
-        "info": {
-            "title": format!("Update {} (Microsoft Graph)", types.join(", ")),
-            "version": env!("CARGO_PKG_VERSION"),
-            "summary": "The contract graph-contract checks, derived from Microsoft Graph docs pages.",
-            "description": format!("Schemas derived from the pages {} of the Microsoft Graph documentation (CC BY 4.0).", apis.iter().map(|a| a.path.as_str()).collect::<Vec<_>>().join(", ")),
-        },
-        "servers": [{"url": server, "description": server_description}],
-        "security": [{"bearer": []}],
-        "paths": paths,
-        "components": {
-            "schemas": schemas,
-            "responses": {
-                "badRequest": error("The body is not valid for the type."),
-                "unauthorized": error("No valid bearer token."),
-                "notFound": error("No object with these ids."),
-                "tooLarge": error("The body is larger than the service accepts (the reference service: --body-limit, 1 MiB by default)."),
-            },
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}
-        }
-    })
+    let pages: Vec<&str> = apis.iter().map(|a| a.path.as_str()).collect();
+    let info = json!({
+        "title": format!("Update {} (Microsoft Graph)", types.join(", ")),
+        "version": env!("CARGO_PKG_VERSION"),
+        "summary": "The contract graph-contract checks, derived from Microsoft Graph docs pages.",
+        "description": format!("Schemas derived from the pages {} of the Microsoft Graph documentation (CC BY 4.0).", pages.join(", ")),
+    });
+    envelope(info, pins, Value::Object(paths), schemas)
 }
 
 fn capitalized(s: &str) -> String {
