@@ -100,47 +100,77 @@ fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<St
     })
 }
 
-/// Runs `cmd` to its end and measures its wall time and peak RSS.
-fn finish(mut cmd: Command) -> Result<Finished> {
+/// GNU time: `-f %M` gives the peak RSS of the command it runs, in KiB.
+const GNU_TIME: &str = "/usr/bin/time";
+
+/// Runs `cmd` (its stdout and stderr piped) to its end and measures its wall time and peak RSS.
+///
+/// The peak RSS is not `wait4`'s `ru_maxrss` of our own child: Linux counts in it the memory the
+/// child shared with its parent before `exec`, and std spawns with `CLONE_VM`, so a child of
+/// this (large) process would show this process's RSS. `/usr/bin/time -f %M` runs the command
+/// from its own small process instead; where it is missing, `VmHWM` of `/proc/<pid>/status`
+/// (the high-water mark of the program after `exec`) is polled every 5 ms.
+fn finish(cmd: Command) -> Result<Finished> {
+    let rss_file = std::env::temp_dir().join(format!(
+        "graph-contract-bench-rss-{}-{}",
+        std::process::id(),
+        RSS_FILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let timed = Path::new(GNU_TIME).is_file();
+    let mut cmd = if timed { under_time(&cmd, &rss_file) } else { cmd };
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let started = Instant::now();
     let mut child = cmd.spawn().map_err(|e| format!("failed to start {:?}: {e}", cmd.get_program()))?;
     let (out, err) = (drain(child.stdout.take()), drain(child.stderr.take()));
-    let (code, max_rss_kib) = wait_with_rusage(&mut child)?;
+    let mut polled = None;
+    let status = loop {
+        if !timed {
+            polled = polled.max(vm_hwm_kib(child.id()));
+        }
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) => return Err(format!("failed to wait for {:?}: {e}", cmd.get_program())),
+        }
+    };
     let wall = started.elapsed();
+    let max_rss_kib = if timed {
+        // GNU time writes `Command exited with non-zero status N` first when it is so.
+        let text = std::fs::read_to_string(&rss_file).unwrap_or_default();
+        let _ = std::fs::remove_file(&rss_file);
+        text.lines().filter_map(|l| l.trim().parse::<u64>().ok()).last()
+    } else {
+        polled
+    };
     let stdout = out.join().unwrap_or_default();
     let stderr = err.join().unwrap_or_default();
-    Ok(Finished { code, max_rss_kib, wall, stdout, stderr, requests: None })
+    Ok(Finished { code: status.code(), max_rss_kib, wall, stdout, stderr, requests: None })
 }
 
-/// Waits for `child` with `wait4`, which also returns the child's peak RSS (`ru_maxrss`, KiB
-/// on Linux): no sampling, so a short peak is not missed.
-#[cfg(target_os = "linux")]
-fn wait_with_rusage(child: &mut std::process::Child) -> Result<(Option<i32>, Option<u64>)> {
-    let pid = libc::pid_t::try_from(child.id()).map_err(|e| format!("a pid out of range: {e}"))?;
-    let mut status: libc::c_int = 0;
-    // SAFETY: rusage is plain data that wait4 fills in; all-zero is a valid value of it.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    loop {
-        // SAFETY: `pid` is our own child, not yet reaped (std's `Child` is never waited on
-        // here); `status` and `usage` are valid for writes.
-        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-        if reaped == pid {
-            break;
-        }
-        let e = std::io::Error::last_os_error();
-        if e.kind() != std::io::ErrorKind::Interrupted {
-            return Err(format!("wait4 on {pid} failed: {e}"));
-        }
+/// Names the files GNU time writes, one per run.
+static RSS_FILES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// `cmd` run by `/usr/bin/time -f %M -o rss_file` (same directory and environment).
+fn under_time(cmd: &Command, rss_file: &Path) -> Command {
+    let mut timed = Command::new(GNU_TIME);
+    timed.args(["-f", "%M", "-o"]).arg(rss_file).arg(cmd.get_program()).args(cmd.get_args());
+    if let Some(dir) = cmd.get_current_dir() {
+        timed.current_dir(dir);
     }
-    let code = if libc::WIFEXITED(status) { Some(libc::WEXITSTATUS(status)) } else { None };
-    Ok((code, u64::try_from(usage.ru_maxrss).ok()))
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => timed.env(k, v),
+            None => timed.env_remove(k),
+        };
+    }
+    timed
 }
 
-/// Elsewhere only the exit code: the peak RSS is reported as not measured.
-#[cfg(not(target_os = "linux"))]
-fn wait_with_rusage(child: &mut std::process::Child) -> Result<(Option<i32>, Option<u64>)> {
-    let status = child.wait().map_err(|e| format!("failed to wait for the child: {e}"))?;
-    Ok((status.code(), None))
+/// `VmHWM` of a live process, in KiB (Linux; `None` elsewhere or once it has exited).
+fn vm_hwm_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// A directory of its own under the system's temp dir, removed when dropped.
@@ -851,15 +881,32 @@ mod tests {
         assert!(serde_json::from_str::<ReportStats>(r#"{"version":2,"checks":[1,"#).is_err());
     }
 
+    /// The exit code and output come through, and the peak RSS is the command's own: a large
+    /// parent (as `bench_report` is after figure 2) does not count in it, as it would in the
+    /// `ru_maxrss` of a child spawned with `CLONE_VM`.
     #[test]
-    fn finish_reports_the_exit_code_and_a_peak_rss() {
+    fn finish_reports_the_exit_code_and_the_commands_own_peak_rss() {
+        // 256 MiB written, so resident in this process while the command runs.
+        let big = std::hint::black_box(vec![1u8; 256 << 20]);
         let mut cmd = Command::new("sh");
-        cmd.args(["-c", "echo out; echo err >&2; exit 3"]).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.args(["-c", "echo out; echo err >&2; sleep 0.05; exit 3"]);
         let f = finish(cmd).expect("sh runs");
         assert_eq!(f.code, Some(3));
         assert_eq!((f.stdout.trim(), f.stderr.trim()), ("out", "err"));
         if cfg!(target_os = "linux") {
-            assert!(f.max_rss_kib.is_some_and(|k| k > 0), "{:?}", f.max_rss_kib);
+            let kib = f.max_rss_kib.expect("measured");
+            assert!(kib > 0 && kib < 32 << 10, "sh's peak RSS: {kib} KiB");
+        }
+        assert_eq!(big.len(), 256 << 20);
+
+        // Without GNU time the polled VmHWM is the command's own too.
+        if cfg!(target_os = "linux") {
+            let mut child = Command::new("sleep").arg("0.2").spawn().expect("sleep runs");
+            std::thread::sleep(Duration::from_millis(50));
+            let kib = vm_hwm_kib(child.id()).expect("VmHWM of a live process");
+            let _ = child.wait();
+            assert!(kib > 0 && kib < 32 << 10, "sleep's VmHWM: {kib} KiB");
+            assert_eq!(vm_hwm_kib(child.id()), None, "the process is gone");
         }
     }
 
