@@ -138,7 +138,7 @@ fn finish(cmd: Command) -> Result<Finished> {
         // GNU time writes `Command exited with non-zero status N` first when it is so.
         let text = std::fs::read_to_string(&rss_file).unwrap_or_default();
         let _ = std::fs::remove_file(&rss_file);
-        text.lines().filter_map(|l| l.trim().parse::<u64>().ok()).last()
+        text.lines().rev().find_map(|l| l.trim().parse::<u64>().ok())
     } else {
         polled
     };
