@@ -12,7 +12,19 @@
 //!    `BENCH_CLEAN_BUILD=1` (`make bench-build`), in its own target dir `target/bench-clean`;
 //!    otherwise the last measurement found there is reported.
 //!
-//! Run with `make bench` (it builds the release binary that figure 3 spawns).
+//!
+//! Then the figures of issue 12 and issue 11 (`scale/mod.rs`): 5. peak RSS at 200, 20,000 and
+//! 100,000 cases per route (a minute) and the JSON report's bytes per passed check;
+//! 6. the default run against a service that writes head and body apart without
+//! `TCP_NODELAY`; 7. against `serve --latency-ms 20` with 1 and 4 objects per route; 8. the time
+//! of `page::load`.
+//!
+//! `BENCH_ONLY=5,6` runs only the figures listed (numbers 1 to 8; 4 is quick unless
+//! `BENCH_CLEAN_BUILD=1`).
+//!
+//! Run with `make bench` (it builds the release binary that figures 3, 5, 6 and 7 spawn).
+
+mod scale;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::hint::black_box;
@@ -71,11 +83,34 @@ fn report() -> Result<()> {
         std::env::consts::ARCH,
         load_average()
     );
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let wanted = |n: &str| only.trim().is_empty() || only.split(',').any(|f| f.trim() == n);
     let mut rows = Vec::new();
-    rows.extend(validation()?);
-    rows.push(runner_overhead()?);
-    rows.extend(end_to_end()?);
-    rows.extend(build_cost()?);
+    if wanted("1") {
+        rows.extend(validation()?);
+    }
+    if wanted("2") {
+        rows.push(runner_overhead()?);
+    }
+    if wanted("3") {
+        rows.extend(end_to_end()?);
+    }
+    if wanted("4") {
+        rows.extend(build_cost()?);
+    }
+    let bin = || binary();
+    if wanted("5") {
+        rows.extend(scale::memory(&bin()?)?);
+    }
+    if wanted("6") {
+        rows.extend(scale::two_writes(&bin()?)?);
+    }
+    if wanted("7") {
+        rows.extend(scale::latency(&bin()?)?);
+    }
+    if wanted("8") {
+        rows.push(scale::page_load()?);
+    }
 
     println!("\nload average at the end: {}", load_average());
     let width = rows.iter().map(|r| r.figure.chars().count()).max().unwrap_or(0);
