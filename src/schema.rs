@@ -112,8 +112,12 @@ fn primitive(p: Primitive) -> Value {
             "format": "date",
             "pattern": "^[0-9]{4,}-(0[1-9]|1[012])-(0[1-9]|[12][0-9]|3[01])$"
         }),
+        // The formats `time-of-day` and `edm-duration` are this project's names (a validator
+        // ignores unknown formats; the pattern validates): they tell the contract the Edm type.
+        // JSON Schema's `time` needs an offset, and its `duration` rejects what Edm allows.
         Primitive::TimeOfDay => json!({
             "type": "string",
+            "format": "time-of-day",
             "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,12})?$"
         }),
         // Edm.Duration is an xsd:dayTimeDuration: it may be negative and have fractional seconds,
@@ -121,6 +125,7 @@ fn primitive(p: Primitive) -> Value {
         // least one component ("P" and "PT" are not durations).
         Primitive::Duration => json!({
             "type": "string",
+            "format": "edm-duration",
             "pattern": DURATION_PATTERN
         }),
         Primitive::Binary => json!({
