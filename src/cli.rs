@@ -295,7 +295,9 @@ fn derive_page(page_path: &Path, overlay: Option<&Path>) -> Result<(spec::Page, 
         }
         None => None,
     };
-    let derived = schema::derive(&page, overlay.as_ref().map(|(p, o)| (p.as_str(), o)))?;
+    // The linked types' pages are read relative to the page (absent ones stay unresolved).
+    let types = crate::page::resolve_types(page_path, &page)?;
+    let derived = schema::derive(&page, overlay.as_ref().map(|(p, o)| (p.as_str(), o)), &types)?;
     Ok((page, derived))
 }
 
