@@ -616,6 +616,7 @@ fn page_routes(
             let mut route = crate::runner::Route::new(&name, &r.template, ids, r.key_param.as_deref().unwrap_or(""));
             route.page = i;
             route.no_content = api.success == crate::page::Success::NoContent;
+            route.success_exceptions = api.success_exceptions.clone();
             routes.push(route);
         }
     }

@@ -65,6 +65,7 @@ impl IoError {
 pub enum LinkError {
     #[error("failed to read {path}, linked from {from}:{line} (property '{property}'): {message} (check the file's permissions, or remove the link)")]
     Read { path: String, from: String, line: usize, property: String, message: String },
-    #[error("{0} (the page is linked from the property table as the type's own page)")]
+    /// The linked page's own fault, at its own line.
+    #[error(transparent)]
     Parse(#[from] SpecError),
 }

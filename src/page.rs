@@ -157,24 +157,10 @@ fn default_id(param: &str, type_name: &str) -> String {
 }
 
 /// A valid value of `p`'s type, for a seed object the example does not complete: the
-/// generator's sample when the contract accepts it, else one made from the property's schema.
+/// generator's sample when the contract accepts it, else [`valid_value`].
 fn seed_value(contract: &Contract, p: &Property) -> Value {
     let accepted = |v: &Value| contract.violations(Body::Request, &json!({ p.name.clone(): v.clone() })).is_empty();
-    if let Some(v) = crate::generate::sample(p).filter(|v| accepted(v)) {
-        return v;
-    }
-    let schema = match &p.kind {
-        Kind::Other(schema) => Some(schema.clone()),
-        _ => contract
-            .documents
-            .iter()
-            .find(|(f, _)| *f == crate::schema::response_file(&contract.type_name))
-            .and_then(|(_, d)| d.pointer(&format!("/properties/{}", p.name)).cloned()),
-    };
-    match schema.map(|s| value_of_schema(&s)) {
-        Some(v) if accepted(&v) => v,
-        _ => Value::Null,
-    }
+    crate::generate::sample(p).filter(|v| accepted(v)).unwrap_or_else(|| valid_value(&p.kind))
 }
 
 /// A value valid against one of the deriver's schemas (see `schema::primitive`): the formats
@@ -303,7 +289,7 @@ fn repair(contract: &Contract, seed: &mut Map<String, Value>, warnings: &mut Vec
                     warnings.push(format!(
                         "seed: the example's value of {at} ({}) is not valid: {}; {} stands in",
                         crate::explain::elide_text(&slot.to_string(), 60),
-                        v.message,
+                        crate::explain::elide_text(&v.message, 100),
                         fresh
                     ));
                     *slot = fresh;
@@ -362,8 +348,17 @@ impl Api {
             }
         }
         let response = page.examples.iter().find(|e| e.kind == ExampleKind::Response);
+        // The example response's status line, else the "Response" section's first status
+        // ("returns a `204 No Content` response code—except a `200 OK` ..."), else the request
+        // body's wording.
+        let stated = page.response_text.iter().find_map(|(s, _)| match (s.find("204"), s.find("200")) {
+            (Some(a), Some(b)) => Some(a < b),
+            (Some(_), None) => Some(true),
+            (None, Some(_)) => Some(false),
+            (None, None) => None,
+        });
         let no_content = response.map_or_else(
-            || page.request_body_text.iter().any(|(s, _)| s.contains("204")),
+            || stated.unwrap_or_else(|| page.request_body_text.iter().any(|(s, _)| s.contains("204"))),
             |e| e.start_line.contains(" 204"),
         );
         let success = if no_content { Success::NoContent } else { Success::Object };

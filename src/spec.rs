@@ -206,6 +206,7 @@ fn walk(text: &str) -> Walk {
     let mut code: Option<CodeBlock> = None;
     let mut para: Option<Paragraph> = None;
     let mut strong: Option<String> = None;
+    let mut tab_heading = false;
     let mut in_head = false;
 
     let options = Options::ENABLE_TABLES | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS;
@@ -215,10 +216,17 @@ fn walk(text: &str) -> Walk {
             Event::End(TagEnd::Heading(_)) => {
                 if let Some((level, title)) = heading.take() {
                     let title = title.trim().to_string();
+                    // `# [HTTP](#tab/http)` opens a tab of code samples, not a section: the
+                    // example inside it stays in its "Request" section.
+                    if std::mem::take(&mut tab_heading) {
+                        continue;
+                    }
                     if level == HeadingLevel::H1 && out.h1.is_none() {
                         out.h1 = Some(title.clone());
                     }
-                    if level <= HeadingLevel::H3 {
+                    // Examples stand under `### Request` or, below "Example 1: ...",
+                    // `#### Request`.
+                    if level <= HeadingLevel::H4 {
                         section = title;
                     }
                 }
@@ -249,7 +257,10 @@ fn walk(text: &str) -> Walk {
                     cells.push(c);
                 }
             }
-            Event::Start(Tag::Link { dest_url, .. }) => link = Some((String::new(), dest_url.to_string())),
+            Event::Start(Tag::Link { dest_url, .. }) => {
+                tab_heading |= heading.is_some() && dest_url.starts_with("#tab/");
+                link = Some((String::new(), dest_url.to_string()))
+            }
             Event::End(TagEnd::Link) => {
                 if let Some(l) = link.take() {
                     if let Some(c) = cell.as_mut() {
