@@ -373,6 +373,10 @@ fn enum_page(description: &str) -> String {
     &["a", "b", "unknownFutureValue", "c"][..]
 )]
 #[case::codes_before_the_phrase_ignored("Like `z`. Possible values are: `a`, `b`.", &["a", "b"][..])]
+#[case::codes_after_the_list_sentence_ignored(
+    "The possible values are: `sunday`, `monday`. Required if **type** is `weekly`.",
+    &["sunday", "monday"][..]
+)]
 fn enum_description_variants(#[case] description: &str, #[case] members: &[&str]) {
     let page = spec::parse("t.md", &enum_page(description)).unwrap_or_else(|e| panic!("{description}: {e}"));
     let expected: Vec<String> = members.iter().map(|m| m.to_string()).collect();
@@ -740,4 +744,27 @@ fn derive_refuses_clashing_file_names() {
         Err(graph_contract::error::OverlayError::FileClash { file, .. }) => assert_eq!(file, "odataError.json"),
         other => panic!("expected a file clash, got {other:?}"),
     }
+}
+
+/// A page with one unlinked named type whose description is `description`.
+fn unlinked_page(description: &str) -> String {
+    format!(
+        "# Update thing\n\n## Request body\nSupply a [thing](../resources/thing.md).\n\n\
+         |Property|Type|Description|\n|:---|:---|:---|\n|id|String|Key.|\n|kind|microsoft.graph.fixtures.thingKind|{description}|\n"
+    )
+}
+
+#[rstest]
+#[case::possible_values("Possible values are: `low`, `normal`, `high`.", &["low", "normal", "high"][..])]
+#[case::a_list_of_code_spans("The recurrence pattern type: `daily`, `weekly`, `absoluteMonthly`. Required.", &["daily", "weekly", "absoluteMonthly"][..])]
+fn an_unlinked_type_with_a_member_list_is_an_enum(#[case] description: &str, #[case] members: &[&str]) {
+    let page = spec::parse("t.md", &unlinked_page(description)).unwrap_or_else(|e| panic!("{description}: {e}"));
+    let members = members.iter().map(|m| m.to_string()).collect();
+    assert_eq!(page.properties[1].ty, PropType::Enum { name: "thingKind".into(), members, href: None });
+}
+
+#[test]
+fn an_unlinked_type_without_a_member_list_is_unknown() {
+    let err = spec::parse("t.md", &unlinked_page("The kind, in `one` word.")).expect_err("unknown");
+    assert!(matches!(err, SpecError::UnknownType { line: 9, .. }), "{err:?}");
 }

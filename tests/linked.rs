@@ -106,6 +106,13 @@ fn a_complex_type_page_gives_its_properties_table() {
 }
 
 #[test]
+fn an_enum_page_with_a_member_that_is_not_a_name_is_an_error_at_its_line() {
+    let text = "# color enum type\n\n## Members\n|Member|Value|Description|\n|:---|:---|:---|\n|red|0|Red.|\n|dark red|1|No.|\n";
+    let err = spec::parse_resource("r/color.md", text).expect_err("malformed member");
+    assert!(matches!(err, graph_contract::error::SpecError::MalformedRow { line: 7, .. }), "{err:?}");
+}
+
+#[test]
 fn a_page_with_neither_table_is_unresolved() {
     assert_eq!(
         resource(&linked("resources/mystery.md")),
