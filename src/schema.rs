@@ -151,9 +151,10 @@ pub fn says_read_only(description: &str) -> bool {
         let opens = ["read-only", "read only", "readonly"].iter().any(|w| {
             sentence.strip_prefix(w).is_some_and(|rest| rest.is_empty() || rest.starts_with([',', ' ', '(', '*', '_']))
         });
-        let stated = ["this property is read", "the property is read", "this value is read", "it is read"]
-            .iter()
-            .any(|w| sentence.starts_with(w) && (sentence.ends_with("read-only") || sentence.ends_with("read only")));
+        let stated =
+            ["this property is read", "the property is read", "this value is read", "it is read"].iter().any(|w| {
+                sentence.strip_prefix(w).is_some_and(|rest| rest.starts_with("-only") || rest.starts_with(" only"))
+            });
         opens || stated
     })
 }

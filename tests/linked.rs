@@ -269,6 +269,8 @@ fn read_only_from_descriptions_and_the_overlay() {
 #[case("Read-only (set by the service).", true)]
 #[case("Supports $filter. **Read-only**.", true)]
 #[case("This property is read-only.", true)]
+#[case("This property is read-only and set by the service.", true)]
+#[case("It is readable by anyone.", false)]
 #[case("Returns the members of a read-only list.", false)]
 #[case("A read-only copy is kept elsewhere.", false)]
 #[case("Read the docs.", false)]
