@@ -41,22 +41,44 @@ pub enum Kind {
         min: i64,
         max: i64,
     },
+    /// A Double (or Single, Decimal).
     Number,
+    /// An Edm.DateTimeOffset (compared as an instant).
     DateTime,
+    /// An Edm.Guid (`format: uuid`).
+    Guid,
+    /// An Edm.Date (`format: date`).
+    Date,
+    /// An Edm.TimeOfDay (`format: time-of-day`).
+    TimeOfDay,
+    /// An Edm.Duration, an xsd:dayTimeDuration (`format: edm-duration`).
+    Duration,
+    /// An Edm.Binary, base64url (`format: base64url`).
+    Binary,
     Enum {
         type_name: String,
         members: Vec<String>,
     },
-    /// Anything else (arrays, objects, other formats): kept as its schema.
+    /// A collection of values of one kind (`type: array`).
+    Collection(Box<Kind>),
+    /// A complex type whose properties are known (its schema file has `properties`).
+    Complex {
+        type_name: String,
+        properties: Vec<Property>,
+    },
+    /// Anything else (an unresolved complex type, an unknown format): kept as its schema.
     Other(Value),
 }
 
-/// One property of the type.
+/// One property of the type (or of a complex type).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Property {
     pub name: String,
     pub kind: Kind,
     pub nullable: bool,
+    /// The schema marks it `readOnly` (the page's description says so, or the overlay's
+    /// `readOnly` list names it): a PATCH must not change it.
+    pub read_only: bool,
 }
 
 /// Which body a validation is for.
@@ -133,12 +155,15 @@ fn compile(docs: &HashMap<String, Value>, file: &str) -> Result<Validator, Contr
         .map_err(|e| ContractError::Compile { file: file.to_string(), message: e.to_string() })
 }
 
-fn kind_of(schema: &Value, docs: &HashMap<String, Value>) -> (Kind, bool) {
+/// The kind and nullability of a property's schema. `seen` holds the complex types being
+/// read (a type that holds itself, directly or not, is kept as [`Kind::Other`] at its second
+/// level rather than unfolded forever).
+fn kind_of(schema: &Value, docs: &HashMap<String, Value>, seen: &mut Vec<String>) -> (Kind, bool) {
     // Nullable forms the deriver writes: {"type": [T, "null"]} and {"anyOf": [S, {"type": "null"}]}.
     if let Some(Value::Array(any)) = schema.get("anyOf") {
         let nullable = any.iter().any(|s| s.get("type") == Some(&Value::from("null")));
         let inner = any.iter().find(|s| s.get("type") != Some(&Value::from("null")));
-        let (kind, _) = inner.map_or((Kind::Other(schema.clone()), false), |s| kind_of(s, docs));
+        let (kind, _) = inner.map_or((Kind::Other(schema.clone()), false), |s| kind_of(s, docs, seen));
         return (kind, nullable);
     }
     let (ty, nullable) = match schema.get("type") {
@@ -151,16 +176,29 @@ fn kind_of(schema: &Value, docs: &HashMap<String, Value>) -> (Kind, bool) {
     };
     if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
         if let Some(target) = docs.get(&format!("{ID_BASE}{r}")) {
+            let type_name = target.get("title").and_then(Value::as_str).unwrap_or(r).to_string();
             if let Some(members) = target.get("enum").and_then(Value::as_array) {
-                let type_name = target.get("title").and_then(Value::as_str).unwrap_or(r).to_string();
                 let members = members.iter().filter_map(|m| m.as_str().map(str::to_string)).collect();
                 return (Kind::Enum { type_name, members }, nullable);
+            }
+            if let Some(props) = target.get("properties").and_then(Value::as_object) {
+                if !seen.contains(&type_name) {
+                    seen.push(type_name.clone());
+                    let properties = properties_of(props, docs, seen);
+                    seen.pop();
+                    return (Kind::Complex { type_name, properties }, nullable);
+                }
             }
         }
         return (Kind::Other(schema.clone()), nullable);
     }
     let kind = match (ty, schema.get("format").and_then(Value::as_str)) {
         ("string", Some("date-time")) => Kind::DateTime,
+        ("string", Some("uuid")) => Kind::Guid,
+        ("string", Some("date")) => Kind::Date,
+        ("string", Some("time-of-day")) => Kind::TimeOfDay,
+        ("string", Some("edm-duration")) => Kind::Duration,
+        ("string", Some("base64url")) => Kind::Binary,
         ("string", None) => Kind::String,
         ("boolean", _) => Kind::Boolean,
         ("integer", _) => Kind::Integer {
@@ -168,9 +206,37 @@ fn kind_of(schema: &Value, docs: &HashMap<String, Value>) -> (Kind, bool) {
             max: schema.get("maximum").and_then(Value::as_i64).unwrap_or(i64::MAX),
         },
         ("number", _) => Kind::Number,
+        ("array", _) => match schema.get("items") {
+            Some(items) => {
+                let (inner, _) = kind_of(items, docs, seen);
+                Kind::Collection(Box::new(inner))
+            }
+            None => Kind::Other(schema.clone()),
+        },
         _ => Kind::Other(schema.clone()),
     };
     (kind, nullable)
+}
+
+/// Whether a property's schema (or the non-null branch of its `anyOf`) says `readOnly`.
+fn read_only(schema: &Value) -> bool {
+    schema.get("readOnly").and_then(Value::as_bool).unwrap_or(false)
+        || schema
+            .get("anyOf")
+            .and_then(Value::as_array)
+            .is_some_and(|any| any.iter().any(|s| s.get("readOnly").and_then(Value::as_bool).unwrap_or(false)))
+}
+
+/// The properties of an object schema's `properties`, annotations left out.
+fn properties_of(props: &Map<String, Value>, docs: &HashMap<String, Value>, seen: &mut Vec<String>) -> Vec<Property> {
+    props
+        .iter()
+        .filter(|(name, _)| !is_annotation(name))
+        .map(|(name, schema)| {
+            let (kind, nullable) = kind_of(schema, docs, seen);
+            Property { name: name.clone(), kind, nullable, read_only: read_only(schema) }
+        })
+        .collect()
 }
 
 /// [`Contract::apply`]'s rule, recursive over complex values.
@@ -204,19 +270,11 @@ impl Contract {
             .ok_or_else(|| ContractError::Missing { file: response_name.clone() })?;
         let full_type = response_doc.get("x-graph-type").and_then(Value::as_str).unwrap_or(type_name);
         let key = response_doc.get("x-graph-key").and_then(Value::as_str).unwrap_or("id").to_string();
+        let mut seen = vec![type_name.to_string()];
         let properties = response_doc
             .get("properties")
             .and_then(Value::as_object)
-            .map(|props| {
-                props
-                    .iter()
-                    .filter(|(name, _)| !crate::contract::is_annotation(name))
-                    .map(|(name, schema)| {
-                        let (kind, nullable) = kind_of(schema, &by_id);
-                        Property { name: name.clone(), kind, nullable }
-                    })
-                    .collect()
-            })
+            .map(|props| properties_of(props, &by_id, &mut seen))
             .unwrap_or_default();
         Ok(Contract {
             type_name: type_name.to_string(),
@@ -306,9 +364,9 @@ impl Contract {
         merge(object, update)
     }
 
-    /// Properties a PATCH may change: all but the key.
+    /// Properties a PATCH may change: all but the key and the read-only ones.
     pub fn writable(&self) -> impl Iterator<Item = &Property> {
-        self.properties.iter().filter(move |p| p.name != self.key)
+        self.properties.iter().filter(move |p| p.name != self.key && !p.read_only)
     }
 
     /// Names of the date-time properties (compared as instants).
@@ -319,41 +377,59 @@ impl Contract {
     /// Checks what the schema cannot express: every integer property is written as a JSON
     /// integer literal (JSON Schema counts `9.0` and `9e0` as integers; an Int32 reader such as
     /// System.Text.Json refuses them), and every date-time is an instant .NET can hold (offset
-    /// within ±14:00, years 1–9999). Returns the violations with their pointers.
+    /// within ±14:00, years 1–9999); also inside complex values and collections
+    /// (`/address/floor`, `/ranges/2/start`). Returns the violations with their pointers.
     pub fn semantic_violations(&self, body: &Value) -> Vec<Violation> {
         let mut out = Vec::new();
-        for p in self.properties.iter().filter(|p| matches!(p.kind, Kind::Integer { .. })) {
-            if let Some(Value::Number(n)) = body.get(&p.name) {
-                if !(n.is_i64() || n.is_u64()) {
-                    out.push(Violation {
-                        pointer: format!("/{}", p.name),
-                        keyword: "integer-literal".into(),
-                        value: Value::Number(n.clone()),
-                        message: format!(
-                            "{n} is not written as an integer: {} is an integer property, written without a fraction or an exponent (a .NET client cannot read {n} as an Int32)",
-                            p.name
-                        ),
-                    });
-                }
-            }
-        }
-        for name in self.date_time_properties() {
-            if let Some(Value::String(s)) = body.get(name) {
-                let problem = match crate::datetime::DateTime::parse(s) {
-                    Ok(dt) => dt.check_range().err(),
-                    Err(e) => Some(e),
-                };
-                if let Some(e) = problem {
-                    out.push(Violation {
-                        pointer: format!("/{name}"),
-                        keyword: "format".into(),
-                        value: Value::String(s.clone()),
-                        message: format!("{s:?} is not a valid DateTimeOffset: {e}"),
-                    });
-                }
-            }
+        if let Value::Object(fields) = body {
+            semantic_in(&self.properties, fields, "", &mut out);
         }
         out
+    }
+}
+
+/// [`Contract::semantic_violations`] over the properties of one object (the type's, or a complex
+/// value's), recursively through complex values and collections; `at` is the object's pointer.
+fn semantic_in(properties: &[Property], fields: &Map<String, Value>, at: &str, out: &mut Vec<Violation>) {
+    for p in properties {
+        if let Some(v) = fields.get(&p.name) {
+            let pointer = format!("{at}/{}", p.name.replace('~', "~0").replace('/', "~1"));
+            semantic_value(&p.name, &p.kind, v, &pointer, out);
+        }
+    }
+}
+
+fn semantic_value(name: &str, kind: &Kind, value: &Value, pointer: &str, out: &mut Vec<Violation>) {
+    match (kind, value) {
+        (Kind::Integer { .. }, Value::Number(n)) if !(n.is_i64() || n.is_u64()) => out.push(Violation {
+            pointer: pointer.to_string(),
+            keyword: "integer-literal".into(),
+            value: Value::Number(n.clone()),
+            message: format!(
+                "{n} is not written as an integer: {name} is an integer property, written without a fraction or an exponent (a .NET client cannot read {n} as an Int32)"
+            ),
+        }),
+        (Kind::DateTime, Value::String(s)) => {
+            let problem = match crate::datetime::DateTime::parse(s) {
+                Ok(dt) => dt.check_range().err(),
+                Err(e) => Some(e),
+            };
+            if let Some(e) = problem {
+                out.push(Violation {
+                    pointer: pointer.to_string(),
+                    keyword: "format".into(),
+                    value: Value::String(s.clone()),
+                    message: format!("{s:?} is not a valid DateTimeOffset: {e}"),
+                });
+            }
+        }
+        (Kind::Collection(inner), Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                semantic_value(name, inner, item, &format!("{pointer}/{i}"), out);
+            }
+        }
+        (Kind::Complex { properties, .. }, Value::Object(fields)) => semantic_in(properties, fields, pointer, out),
+        _ => {}
     }
 }
 

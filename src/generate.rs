@@ -93,7 +93,15 @@ pub fn sample(p: &Property) -> Option<Value> {
         Kind::Number => json!(12.5),
         Kind::DateTime => json!("2021-06-15T10:20:30.1234567+05:30"),
         Kind::Enum { members, .. } => json!(members.last()?),
-        Kind::Other(_) => return None,
+        // Filled in by the generation work of issue 11.
+        Kind::Guid
+        | Kind::Date
+        | Kind::TimeOfDay
+        | Kind::Duration
+        | Kind::Binary
+        | Kind::Collection(_)
+        | Kind::Complex { .. }
+        | Kind::Other(_) => return None,
     })
 }
 
@@ -226,7 +234,14 @@ fn value_strategy(p: &Property) -> Option<BoxedStrategy<Value>> {
         Kind::Number => (-1.0e9f64..1.0e9).prop_map(|f| json!(f)).boxed(),
         Kind::DateTime => date_time_strategy().prop_map(Value::String).boxed(),
         Kind::Enum { members, .. } => proptest::sample::select(members.clone()).prop_map(Value::String).boxed(),
-        Kind::Other(_) => return None,
+        Kind::Guid
+        | Kind::Date
+        | Kind::TimeOfDay
+        | Kind::Duration
+        | Kind::Binary
+        | Kind::Collection(_)
+        | Kind::Complex { .. }
+        | Kind::Other(_) => return None,
     };
     Some(if p.nullable { prop_oneof![6 => base, 1 => Just(Value::Null)].boxed() } else { base })
 }
@@ -250,7 +265,14 @@ fn wrong_types(p: &Property) -> Vec<(&'static str, Value)> {
         Kind::Integer { .. } => vec![("string", json!("9")), ("fraction", json!(1.5))],
         Kind::Boolean => vec![("string", json!("true"))],
         Kind::Number => vec![("string", json!("1.5"))],
-        Kind::Other(_) => vec![],
+        Kind::Guid
+        | Kind::Date
+        | Kind::TimeOfDay
+        | Kind::Duration
+        | Kind::Binary
+        | Kind::Collection(_)
+        | Kind::Complex { .. }
+        | Kind::Other(_) => vec![],
     }
 }
 
@@ -424,7 +446,14 @@ fn other_value(p: &Property, current: Option<&Value>, salt: &str) -> Option<Valu
             json!(if same { "2020-03-04T05:06:07Z" } else { a })
         }
         Kind::Enum { members, .. } => json!(members.iter().find(|m| current.and_then(Value::as_str) != Some(m))?),
-        Kind::Other(_) => return None,
+        Kind::Guid
+        | Kind::Date
+        | Kind::TimeOfDay
+        | Kind::Duration
+        | Kind::Binary
+        | Kind::Collection(_)
+        | Kind::Complex { .. }
+        | Kind::Other(_) => return None,
     };
     (current != Some(&v)).then_some(v)
 }

@@ -50,7 +50,14 @@ fn expected_kinds(kind: &Kind, nullable: bool) -> Vec<String> {
         Kind::Number => vec!["number".into()],
         Kind::DateTime => vec!["date-time".into()],
         Kind::Enum { members, .. } => members.clone(),
-        Kind::Other(_) => vec!["value".into()],
+        Kind::Guid
+        | Kind::Date
+        | Kind::TimeOfDay
+        | Kind::Duration
+        | Kind::Binary
+        | Kind::Collection(_)
+        | Kind::Complex { .. }
+        | Kind::Other(_) => vec!["value".into()],
     };
     if nullable {
         out.push("null".into());
