@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use thiserror::Error;
 
-use crate::contract::{Body as Schema, Contract};
+use crate::contract::{Body as Schema, Contract, Kind, Property};
 use crate::page::{Api, RouteTemplate, Success};
 use crate::spec::{self, ExampleKind};
 
@@ -388,6 +388,9 @@ async fn handle(shared: Arc<Shared>, key: Key, headers: HeaderMap, body: Option<
                     return bad(format!("The key property '{}' cannot be changed.", contract.key));
                 }
             }
+            if let Some(at) = read_only_change(&contract.properties, object, fields, &contract.key, "") {
+                return bad(format!("The property '{at}' is read-only and cannot be changed."));
+            }
             // The one merge rule the runner also expects (OData 4.01 §11.4.3).
             *object = contract.apply(object, fields);
             match served.api.success {
@@ -397,6 +400,38 @@ async fn handle(shared: Arc<Shared>, key: Key, headers: HeaderMap, body: Option<
         }
         None => error(StatusCode::NOT_FOUND, "ResourceNotFound", "The object was deleted.", &shared, &headers),
     }
+}
+
+/// The pointer of the first read-only property `update` would change in `current` (compared
+/// as values; absent is `null`), at the top level and inside complex values that `current`
+/// holds. Sending a read-only property with the value it has is no change (a GET-modify-PATCH
+/// round trip, the runner's restore); a complex value the object does not hold yet is set
+/// whole. Inside collections nothing is checked: a collection replaces its items whole, and
+/// no item has a value to keep. The key has its own rule and message.
+fn read_only_change(
+    properties: &[Property],
+    current: &Map<String, Value>,
+    update: &Map<String, Value>,
+    key: &str,
+    prefix: &str,
+) -> Option<String> {
+    for (name, value) in update.iter().filter(|(k, _)| !crate::contract::is_annotation(k) && k.as_str() != key) {
+        let Some(p) = properties.iter().find(|p| &p.name == name) else { continue };
+        let at = format!("{prefix}/{name}");
+        let now = current.get(name).unwrap_or(&Value::Null);
+        if p.read_only {
+            if !crate::diff::same_value(Some(&p.kind), now, value) {
+                return Some(at);
+            }
+        } else if let (Kind::Complex { properties, .. }, Value::Object(part), Value::Object(now)) =
+            (&p.kind, value, now)
+        {
+            if let Some(at) = read_only_change(properties, now, part, "", &at) {
+                return Some(at);
+            }
+        }
+    }
+    None
 }
 
 async fn not_allowed(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
