@@ -403,10 +403,10 @@ async fn handle(shared: Arc<Shared>, key: Key, headers: HeaderMap, body: Option<
 }
 
 /// The pointer of the first read-only property `update` would change in `current` (compared
-/// as values; absent is `null`), at the top level and inside complex values that `current`
-/// holds. Sending a read-only property with the value it has is no change (a GET-modify-PATCH
-/// round trip, the runner's restore); a complex value the object does not hold yet is set
-/// whole. Inside collections nothing is checked: a collection replaces its items whole, and
+/// as values; absent is `null`), at the top level and inside complex values (a complex value
+/// the object does not hold counts as one with every property absent). Sending a read-only
+/// property with the value it has is no change (a GET-modify-PATCH round trip, the runner's
+/// restore). Inside collections nothing is checked: a collection replaces its items whole, and
 /// no item has a value to keep. The key has its own rule and message.
 fn read_only_change(
     properties: &[Property],
@@ -415,6 +415,7 @@ fn read_only_change(
     key: &str,
     prefix: &str,
 ) -> Option<String> {
+    let none = Map::new();
     for (name, value) in update.iter().filter(|(k, _)| !crate::contract::is_annotation(k) && k.as_str() != key) {
         let Some(p) = properties.iter().find(|p| &p.name == name) else { continue };
         let at = format!("{prefix}/{name}");
@@ -423,10 +424,8 @@ fn read_only_change(
             if !crate::diff::same_value(Some(&p.kind), now, value) {
                 return Some(at);
             }
-        } else if let (Kind::Complex { properties, .. }, Value::Object(part), Value::Object(now)) =
-            (&p.kind, value, now)
-        {
-            if let Some(at) = read_only_change(properties, now, part, "", &at) {
+        } else if let (Kind::Complex { properties, .. }, Value::Object(part)) = (&p.kind, value) {
+            if let Some(at) = read_only_change(properties, now.as_object().unwrap_or(&none), part, "", &at) {
                 return Some(at);
             }
         }
