@@ -295,7 +295,9 @@ fn derive_page(page_path: &Path, overlay: Option<&Path>) -> Result<(spec::Page, 
         }
         None => None,
     };
-    let derived = schema::derive(&page, overlay.as_ref().map(|(p, o)| (p.as_str(), o)))?;
+    // The linked types' pages are read relative to the page (absent ones stay unresolved).
+    let types = crate::page::resolve_types(page_path, &page)?;
+    let derived = schema::derive(&page, overlay.as_ref().map(|(p, o)| (p.as_str(), o)), &types)?;
     Ok((page, derived))
 }
 
@@ -614,6 +616,7 @@ fn page_routes(
             let mut route = crate::runner::Route::new(&name, &r.template, ids, r.key_param.as_deref().unwrap_or(""));
             route.page = i;
             route.no_content = api.success == crate::page::Success::NoContent;
+            route.success_exceptions = api.success_exceptions.clone();
             routes.push(route);
         }
     }

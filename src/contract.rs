@@ -377,41 +377,59 @@ impl Contract {
     /// Checks what the schema cannot express: every integer property is written as a JSON
     /// integer literal (JSON Schema counts `9.0` and `9e0` as integers; an Int32 reader such as
     /// System.Text.Json refuses them), and every date-time is an instant .NET can hold (offset
-    /// within ±14:00, years 1–9999). Returns the violations with their pointers.
+    /// within ±14:00, years 1–9999); also inside complex values and collections
+    /// (`/address/floor`, `/ranges/2/start`). Returns the violations with their pointers.
     pub fn semantic_violations(&self, body: &Value) -> Vec<Violation> {
         let mut out = Vec::new();
-        for p in self.properties.iter().filter(|p| matches!(p.kind, Kind::Integer { .. })) {
-            if let Some(Value::Number(n)) = body.get(&p.name) {
-                if !(n.is_i64() || n.is_u64()) {
-                    out.push(Violation {
-                        pointer: format!("/{}", p.name),
-                        keyword: "integer-literal".into(),
-                        value: Value::Number(n.clone()),
-                        message: format!(
-                            "{n} is not written as an integer: {} is an integer property, written without a fraction or an exponent (a .NET client cannot read {n} as an Int32)",
-                            p.name
-                        ),
-                    });
-                }
-            }
-        }
-        for name in self.date_time_properties() {
-            if let Some(Value::String(s)) = body.get(name) {
-                let problem = match crate::datetime::DateTime::parse(s) {
-                    Ok(dt) => dt.check_range().err(),
-                    Err(e) => Some(e),
-                };
-                if let Some(e) = problem {
-                    out.push(Violation {
-                        pointer: format!("/{name}"),
-                        keyword: "format".into(),
-                        value: Value::String(s.clone()),
-                        message: format!("{s:?} is not a valid DateTimeOffset: {e}"),
-                    });
-                }
-            }
+        if let Value::Object(fields) = body {
+            semantic_in(&self.properties, fields, "", &mut out);
         }
         out
+    }
+}
+
+/// [`Contract::semantic_violations`] over the properties of one object (the type's, or a complex
+/// value's), recursively through complex values and collections; `at` is the object's pointer.
+fn semantic_in(properties: &[Property], fields: &Map<String, Value>, at: &str, out: &mut Vec<Violation>) {
+    for p in properties {
+        if let Some(v) = fields.get(&p.name) {
+            let pointer = format!("{at}/{}", p.name.replace('~', "~0").replace('/', "~1"));
+            semantic_value(&p.name, &p.kind, v, &pointer, out);
+        }
+    }
+}
+
+fn semantic_value(name: &str, kind: &Kind, value: &Value, pointer: &str, out: &mut Vec<Violation>) {
+    match (kind, value) {
+        (Kind::Integer { .. }, Value::Number(n)) if !(n.is_i64() || n.is_u64()) => out.push(Violation {
+            pointer: pointer.to_string(),
+            keyword: "integer-literal".into(),
+            value: Value::Number(n.clone()),
+            message: format!(
+                "{n} is not written as an integer: {name} is an integer property, written without a fraction or an exponent (a .NET client cannot read {n} as an Int32)"
+            ),
+        }),
+        (Kind::DateTime, Value::String(s)) => {
+            let problem = match crate::datetime::DateTime::parse(s) {
+                Ok(dt) => dt.check_range().err(),
+                Err(e) => Some(e),
+            };
+            if let Some(e) = problem {
+                out.push(Violation {
+                    pointer: pointer.to_string(),
+                    keyword: "format".into(),
+                    value: Value::String(s.clone()),
+                    message: format!("{s:?} is not a valid DateTimeOffset: {e}"),
+                });
+            }
+        }
+        (Kind::Collection(inner), Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                semantic_value(name, inner, item, &format!("{pointer}/{i}"), out);
+            }
+        }
+        (Kind::Complex { properties, .. }, Value::Object(fields)) => semantic_in(properties, fields, pointer, out),
+        _ => {}
     }
 }
 

@@ -58,3 +58,14 @@ impl IoError {
         IoError { action, path: path.into(), hint, source }
     }
 }
+
+/// A linked resource page that exists but cannot be used (an absent page is not an error: its
+/// type stays unresolved, with a warning).
+#[derive(Debug, Error, PartialEq)]
+pub enum LinkError {
+    #[error("failed to read {path}, linked from {from}:{line} (property '{property}'): {message} (check the file's permissions, or remove the link)")]
+    Read { path: String, from: String, line: usize, property: String, message: String },
+    /// The linked page's own fault, at its own line.
+    #[error(transparent)]
+    Parse(#[from] SpecError),
+}

@@ -9,7 +9,8 @@ use serde_json::{json, Map, Value};
 use thiserror::Error;
 
 use crate::contract::{Body, Contract, Kind, Property};
-use crate::spec::{ExampleKind, Page};
+use crate::error::LinkError;
+use crate::spec::{ExampleKind, Linked, Page, PropType, PropertyRow, Types};
 
 /// A page that cannot be used.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -126,13 +127,20 @@ pub struct Api {
     pub type_name: String,
     pub contract: &'static Contract,
     pub routes: Vec<RouteTemplate>,
+    /// The success answer of an update in general.
     pub success: Success,
+    /// The properties the page names as exceptions: an update holding one of them gets the
+    /// other answer (group: 204 in general, 200 with the object for `allowExternalSenders`).
+    pub success_exceptions: Vec<String>,
     /// The id each placeholder holds in the reference service by default.
     pub default_ids: Vec<(String, String)>,
     /// The object each route's record starts with in the reference service (key set per record).
     pub seed: Map<String, Value>,
     /// Whether this is the built-in page.
     pub builtin: bool,
+    /// What the seed had to repair in the page's example (a value the contract refuses, an
+    /// undeclared property), one line each naming the property.
+    pub warnings: Vec<String>,
 }
 
 /// The built-in page's default ids (the runner's and the service's defaults).
@@ -149,24 +157,10 @@ fn default_id(param: &str, type_name: &str) -> String {
 }
 
 /// A valid value of `p`'s type, for a seed object the example does not complete: the
-/// generator's sample when the contract accepts it, else one made from the property's schema.
+/// generator's sample when the contract accepts it, else [`valid_value`].
 fn seed_value(contract: &Contract, p: &Property) -> Value {
     let accepted = |v: &Value| contract.violations(Body::Request, &json!({ p.name.clone(): v.clone() })).is_empty();
-    if let Some(v) = crate::generate::sample(p).filter(|v| accepted(v)) {
-        return v;
-    }
-    let schema = match &p.kind {
-        Kind::Other(schema) => Some(schema.clone()),
-        _ => contract
-            .documents
-            .iter()
-            .find(|(f, _)| *f == crate::schema::response_file(&contract.type_name))
-            .and_then(|(_, d)| d.pointer(&format!("/properties/{}", p.name)).cloned()),
-    };
-    match schema.map(|s| value_of_schema(&s)) {
-        Some(v) if accepted(&v) => v,
-        _ => Value::Null,
-    }
+    crate::generate::sample(p).filter(|v| accepted(v)).unwrap_or_else(|| valid_value(&p.kind))
 }
 
 /// A value valid against one of the deriver's schemas (see `schema::primitive`): the formats
@@ -192,6 +186,119 @@ fn value_of_schema(schema: &Value) -> Value {
         ("number", _) => json!(0.5),
         ("boolean", _) => json!(false),
         _ => Value::Null,
+    }
+}
+
+/// A valid value of `kind`, for a seed: complex values with every property, collections with
+/// one item, an enum's first member that is not `unknownFutureValue` (the evolvable-enum
+/// sentinel a service may refuse without the opt-in header).
+pub fn valid_value(kind: &Kind) -> Value {
+    match kind {
+        Kind::String => json!("text"),
+        Kind::Boolean => json!(false),
+        Kind::Integer { min, max } => json!(1i64.clamp(*min, *max)),
+        Kind::Number => json!(0.5),
+        Kind::DateTime => json!("2024-01-01T08:30:00Z"),
+        Kind::Guid => json!("00000000-0000-4000-8000-000000000001"),
+        Kind::Date => json!("2024-01-01"),
+        Kind::TimeOfDay => json!("08:30:00"),
+        Kind::Duration => json!("PT1H"),
+        Kind::Binary => json!("AAAA"),
+        Kind::Enum { members, .. } => {
+            members.iter().find(|m| *m != "unknownFutureValue").or(members.first()).map_or(Value::Null, |m| json!(m))
+        }
+        Kind::Collection(inner) => json!([valid_value(inner)]),
+        Kind::Complex { properties, .. } => {
+            Value::Object(properties.iter().map(|p| (p.name.clone(), valid_value(&p.kind))).collect())
+        }
+        Kind::Other(schema) => value_of_schema(schema),
+    }
+}
+
+/// Completes an example's value of `kind` in place: every property of a complex value present
+/// (recursively, also inside collections), annotations left out.
+fn complete(kind: &Kind, value: &mut Value) {
+    match (kind, value) {
+        (Kind::Complex { properties, .. }, Value::Object(fields)) => {
+            fields.retain(|k, _| !crate::contract::is_annotation(k));
+            for p in properties {
+                match fields.get_mut(&p.name) {
+                    Some(v) => complete(&p.kind, v),
+                    None => {
+                        fields.insert(p.name.clone(), valid_value(&p.kind));
+                    }
+                }
+            }
+        }
+        (Kind::Collection(inner), Value::Array(items)) => items.iter_mut().for_each(|v| complete(inner, v)),
+        _ => {}
+    }
+}
+
+/// The kind of the value at `pointer` in an object of `contract`, as deep as the kinds reach,
+/// and the pointer of that value.
+fn kind_at<'a>(contract: &'a Contract, pointer: &str) -> Option<(&'a Kind, String)> {
+    let mut tokens = pointer.split('/').skip(1).map(|t| t.replace("~1", "/").replace("~0", "~"));
+    let first = tokens.next()?;
+    let mut kind = &contract.property(&first)?.kind;
+    let mut at = format!("/{}", first.replace('~', "~0").replace('/', "~1"));
+    for t in tokens {
+        let next = match kind {
+            Kind::Collection(inner) if t.parse::<usize>().is_ok() => Some(inner.as_ref()),
+            Kind::Complex { properties, .. } => properties.iter().find(|p| p.name == t).map(|p| &p.kind),
+            _ => None,
+        };
+        match next {
+            Some(k) => {
+                kind = k;
+                at.push('/');
+                at.push_str(&t.replace('~', "~0").replace('/', "~1"));
+            }
+            None => break,
+        }
+    }
+    Some((kind, at))
+}
+
+/// Replaces each value of the seed the contract refuses by a valid one (an undeclared property
+/// inside a complex value is left out), one warning each; a few rounds, as a repair can uncover
+/// the next violation.
+fn repair(contract: &Contract, seed: &mut Map<String, Value>, warnings: &mut Vec<String>) {
+    for _ in 0..4 {
+        let object = Value::Object(seed.clone());
+        let violations = contract.violations(Body::Response, &object);
+        if violations.is_empty() {
+            return;
+        }
+        let mut root = object;
+        for v in violations {
+            if v.keyword == "additionalProperties" {
+                let (parent, name) = v.pointer.rsplit_once('/').unwrap_or_default();
+                if let Some(Value::Object(o)) = root.pointer_mut(parent) {
+                    if o.remove(&name.replace("~1", "/").replace("~0", "~")).is_some() {
+                        warnings
+                            .push(format!("seed: the example's {} is not a property of its type; left out", v.pointer));
+                    }
+                }
+                continue;
+            }
+            let Some((kind, at)) = kind_at(contract, &v.pointer) else { continue };
+            let fresh = valid_value(kind);
+            if let Some(slot) = root.pointer_mut(&at) {
+                if *slot != fresh {
+                    warnings.push(format!(
+                        "seed: the example's value of {at} ({}) is not valid: {}; {} stands in",
+                        crate::explain::elide_text(&slot.to_string(), 60),
+                        crate::explain::elide_text(&v.message, 100),
+                        fresh
+                    ));
+                    *slot = fresh;
+                }
+            }
+        }
+        if let Value::Object(o) = root {
+            *seed = o;
+        }
     }
 }
 
@@ -241,8 +348,17 @@ impl Api {
             }
         }
         let response = page.examples.iter().find(|e| e.kind == ExampleKind::Response);
+        // The example response's status line, else the "Response" section's first status
+        // ("returns a `204 No Content` response code—except a `200 OK` ..."), else the request
+        // body's wording.
+        let stated = page.response_text.iter().find_map(|(s, _)| match (s.find("204"), s.find("200")) {
+            (Some(a), Some(b)) => Some(a < b),
+            (Some(_), None) => Some(true),
+            (None, Some(_)) => Some(false),
+            (None, None) => None,
+        });
         let no_content = response.map_or_else(
-            || page.request_body_text.iter().any(|(s, _)| s.contains("204")),
+            || stated.unwrap_or_else(|| page.request_body_text.iter().any(|(s, _)| s.contains("204"))),
             |e| e.start_line.contains(" 204"),
         );
         let success = if no_content { Success::NoContent } else { Success::Object };
@@ -253,20 +369,35 @@ impl Api {
             }
         }
         // The seed: the example response, else the example request, completed with a value of
-        // each property's type (pages often shorten their examples).
+        // each property's type (pages often shorten their examples) and repaired where the
+        // example is sloppy (placeholders, wrong members, odd dates).
         let example = |kind| {
             page.examples
                 .iter()
                 .find(|e| e.kind == kind)
                 .and_then(|e| serde_json::from_str::<Map<String, Value>>(&e.body).ok())
         };
+        let mut warnings = Vec::new();
         let mut seed = example(ExampleKind::Response).or_else(|| example(ExampleKind::Request)).unwrap_or_default();
-        seed.retain(|k, _| !crate::contract::is_annotation(k) && contract.property(k).is_some());
+        seed.retain(|k, _| {
+            let keep = crate::contract::is_annotation(k) || contract.property(k).is_some();
+            if !keep {
+                warnings.push(format!(
+                    "seed: the example's property '{k}' is not a property of {} on the page; left out",
+                    page.type_name
+                ));
+            }
+            keep && !crate::contract::is_annotation(k)
+        });
         for p in &contract.properties {
-            if !seed.contains_key(&p.name) {
-                seed.insert(p.name.clone(), seed_value(contract, p));
+            match seed.get_mut(&p.name) {
+                Some(v) => complete(&p.kind, v),
+                None => {
+                    seed.insert(p.name.clone(), seed_value(contract, p));
+                }
             }
         }
+        repair(contract, &mut seed, &mut warnings);
         let key_id = routes
             .iter()
             .find_map(|r| r.key_param.as_ref())
@@ -281,14 +412,27 @@ impl Api {
             contract,
             routes,
             success,
+            success_exceptions: page.success_exceptions.clone(),
             default_ids,
             seed,
             builtin: false,
+            warnings,
         };
         if let Some(v) = contract.violations(Body::Response, &Value::Object(api.seed.clone())).first() {
             return Err(PageError::Seed { path: path.into(), message: v.to_string() });
         }
         Ok(api)
+    }
+
+    /// The success answer of an update holding these properties: the page's general answer,
+    /// or the other one when the update holds a property the page names as an exception.
+    pub fn success_for<'a>(&self, mut properties: impl Iterator<Item = &'a String>) -> Success {
+        let exception = properties.any(|k| self.success_exceptions.contains(k));
+        match (self.success, exception) {
+            (s, false) => s,
+            (Success::Object, true) => Success::NoContent,
+            (Success::NoContent, true) => Success::Object,
+        }
     }
 
     /// The default id of `param`.
@@ -297,10 +441,103 @@ impl Api {
     }
 }
 
-/// Reads the page at `path` and its overlay (`overlay`, else `PAGE.overlay.json` beside the page
-/// when it exists), derives its schemas with the same code as `derive`, compiles them and keeps
-/// the result for the life of the process. Returns the page and the deriver's warnings; an error
-/// names the file, the line where there is one, and the fix.
+/// `a/b/../c` → `a/c`, without touching the file system (paths in messages stay readable).
+fn normalize(path: &std::path::Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The file a link names, relative to `dir`: as written, else the one file of that directory
+/// whose name differs only in case (docs links are matched case-insensitively on the web;
+/// `physicalAddress.md` is `physicaladdress.md`). `Err` says why there is none, in words.
+fn linked_file(dir: &std::path::Path, href: Option<&str>) -> Result<std::path::PathBuf, String> {
+    let Some(href) = href else { return Err("no link".into()) };
+    if href.contains("://") || href.starts_with('/') {
+        return Err(format!("link {href} is not a page beside this one"));
+    }
+    let file = href.split(['#', '?']).next().unwrap_or_default();
+    if file.is_empty() {
+        return Err(format!("link {href} names no page"));
+    }
+    let path = normalize(&dir.join(file));
+    if path.is_file() {
+        return Ok(path);
+    }
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+    let parent = path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+    let listed = if parent.as_os_str().is_empty() { std::path::PathBuf::from(".") } else { parent.clone() };
+    std::fs::read_dir(&listed)
+        .ok()
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_str().is_some_and(|n| n.eq_ignore_ascii_case(&name)))
+        .map(|e| parent.join(e.file_name()))
+        .filter(|p| p.is_file())
+        .ok_or_else(|| format!("linked page {file} not found"))
+}
+
+/// Reads the pages the property table links its complex types to (relative to the page's
+/// directory), and theirs in turn, each type once (cycles end there): type name → resolved
+/// type. An absent page, or one with neither a property nor a member table, is
+/// [`Linked::Unresolved`] with the reason; a page that exists but cannot be read or parsed is an
+/// error naming it. Enums whose members the page lists are not read.
+pub fn resolve_types(page_path: &std::path::Path, page: &Page) -> Result<Types, LinkError> {
+    let mut types = Types::new();
+    let dir = page_path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+    let mut queue: std::collections::VecDeque<(std::path::PathBuf, String, Vec<PropertyRow>)> =
+        std::collections::VecDeque::from([(dir, page_path.display().to_string(), page.properties.clone())]);
+    while let Some((dir, from, rows)) = queue.pop_front() {
+        for row in rows {
+            let mut ty = &row.ty;
+            while let PropType::Collection(inner) = ty {
+                ty = inner;
+            }
+            let PropType::Complex { name, href } = ty else { continue };
+            if types.contains_key(name) {
+                continue;
+            }
+            let file = match linked_file(&dir, href.as_deref()) {
+                Ok(file) => file,
+                Err(why) => {
+                    types.insert(name.clone(), Linked::Unresolved { why });
+                    continue;
+                }
+            };
+            let shown = file.display().to_string();
+            let text = std::fs::read_to_string(&file).map_err(|e| LinkError::Read {
+                path: shown.clone(),
+                from: from.clone(),
+                line: row.line,
+                property: row.name.clone(),
+                message: e.to_string(),
+            })?;
+            let linked = crate::spec::parse_resource(&shown, &text)?;
+            if let Linked::Complex { properties, .. } = &linked {
+                let next = file.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+                queue.push_back((next, shown, properties.clone()));
+            }
+            types.insert(name.clone(), linked);
+        }
+    }
+    Ok(types)
+}
+
+/// Reads the page at `path`, the pages its types link to ([`resolve_types`]) and its overlay
+/// (`overlay`, else `PAGE.overlay.json` beside the page when it exists), derives its schemas
+/// with the same code as `derive`, compiles them and keeps the result for the life of the
+/// process. Returns the page and the warnings (the deriver's, then the seed's); an error names
+/// the file, the line where there is one, and the fix.
 pub fn load(path: &str, overlay: Option<&std::path::Path>) -> Result<(&'static Api, Vec<String>), String> {
     use std::path::{Path, PathBuf};
     let read = |p: &Path, fix: &str| {
@@ -308,6 +545,7 @@ pub fn load(path: &str, overlay: Option<&std::path::Path>) -> Result<(&'static A
     };
     let text = read(Path::new(path), "give the path of a Graph docs page in Markdown")?;
     let page = crate::spec::parse(path, &text).map_err(|e| e.to_string())?;
+    let types = resolve_types(Path::new(path), &page).map_err(|e| e.to_string())?;
     let beside = [Path::new(path).with_extension("overlay.json"), PathBuf::from(format!("{path}.overlay.json"))];
     let overlay = overlay.map(Path::to_path_buf).or_else(|| beside.into_iter().find(|p| p.is_file()));
     let overlay = match overlay {
@@ -319,15 +557,17 @@ pub fn load(path: &str, overlay: Option<&std::path::Path>) -> Result<(&'static A
         }
         None => None,
     };
-    let derived =
-        crate::schema::derive(&page, overlay.as_ref().map(|(p, o)| (p.as_str(), o))).map_err(|e| e.to_string())?;
+    let derived = crate::schema::derive(&page, overlay.as_ref().map(|(p, o)| (p.as_str(), o)), &types)
+        .map_err(|e| e.to_string())?;
     let texts: Vec<(String, String)> =
         derived.files.iter().map(|(f, v)| (f.clone(), crate::schema::Derived::render(v))).collect();
     let refs: Vec<(&str, &str)> = texts.iter().map(|(f, t)| (f.as_str(), t.as_str())).collect();
     let contract = Contract::from_documents(&page.type_name, &refs).map_err(|e| format!("{path}: {e}"))?;
     let contract: &'static Contract = Box::leak(Box::new(contract));
     let api: &'static Api = Box::leak(Box::new(Api::new(path, &page, contract).map_err(|e| e.to_string())?));
-    Ok((api, derived.warnings))
+    let mut warnings = derived.warnings;
+    warnings.extend(api.warnings.iter().cloned());
+    Ok((api, warnings))
 }
 
 /// Refuses two pages that serve a route of the same shape.

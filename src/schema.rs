@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::error::OverlayError;
-use crate::spec::{Page, Primitive, PropType};
+use crate::spec::{Linked, Page, Primitive, PropType, Types};
 
 /// Base of every `$id`; files refer to each other by relative file name.
 pub const ID_BASE: &str = "https://graph-contract.invalid/schemas/";
@@ -30,6 +30,10 @@ pub struct Overlay {
     /// Properties that may be `null`.
     #[serde(default)]
     pub nullable: Vec<String>,
+    /// Properties the service sets itself (a PATCH must not change them), besides those the
+    /// page's descriptions call read-only.
+    #[serde(default, rename = "readOnly")]
+    pub read_only: Vec<String>,
     /// Where these facts come from (documentation only).
     #[serde(default)]
     pub source: Option<String>,
@@ -53,7 +57,7 @@ impl Overlay {
                 page: page.type_name.clone(),
             });
         }
-        for name in self.key.iter().chain(&self.nullable) {
+        for name in self.key.iter().chain(&self.nullable).chain(&self.read_only) {
             if !page.properties.iter().any(|p| &p.name == name) {
                 return Err(OverlayError::UnknownProperty {
                     path: path.to_string(),
@@ -136,21 +140,124 @@ fn primitive(p: Primitive) -> Value {
     }
 }
 
-/// The schema of a value of type `ty` (never null: nullability wraps it).
-fn value_schema(ty: &PropType, property: &str, warnings: &mut Vec<String>) -> Value {
-    match ty {
-        PropType::Primitive(p) => primitive(*p),
-        PropType::Enum { name, .. } => json!({"$ref": format!("{name}.json")}),
-        PropType::Complex { name } => {
-            let warning = format!(
-                "property '{property}': complex type '{name}' is not described on this page; its schema is an object with any properties"
-            );
-            if !warnings.contains(&warning) {
-                warnings.push(warning);
+/// Whether a property's description says the property is read-only: a sentence that is, or
+/// opens with, "Read-only" / "Read only" ("Read-only.", "Read-only, nullable."), or that says
+/// "this property is read-only". A mention inside a sentence about something else ("returns
+/// the members of a read-only list") does not count.
+pub fn says_read_only(description: &str) -> bool {
+    let lower = description.to_ascii_lowercase();
+    lower.split(['.', ';']).map(str::trim).any(|sentence| {
+        let sentence = sentence.trim_start_matches(['*', '_', ' ']);
+        let opens = ["read-only", "read only", "readonly"].iter().any(|w| {
+            sentence.strip_prefix(w).is_some_and(|rest| rest.is_empty() || rest.starts_with([',', ' ', '(', '*', '_']))
+        });
+        let stated = ["this property is read", "the property is read", "this value is read", "it is read"]
+            .iter()
+            .any(|w| sentence.starts_with(w) && (sentence.ends_with("read-only") || sentence.ends_with("read only")));
+        opens || stated
+    })
+}
+
+/// Collects what the schemas of a page need besides the type's own files: its enum files and its
+/// resolved complex types, in the order they are met.
+struct Builder<'a> {
+    types: &'a Types,
+    warnings: Vec<String>,
+    enums: Vec<(String, Vec<String>)>,
+    complex: Vec<String>,
+}
+
+impl Builder<'_> {
+    fn enum_ref(&mut self, name: &str, members: &[String], property: &str) -> Value {
+        match self.enums.iter().find(|(n, _)| n == name) {
+            Some((_, first)) if first != members => {
+                let warning = format!(
+                    "property '{property}': enum type '{name}' lists other members than where it was first met; the first list is kept"
+                );
+                if !self.warnings.contains(&warning) {
+                    self.warnings.push(warning);
+                }
             }
-            json!({"type": "object", "description": format!("microsoft.graph.{name} (not resolved)")})
+            Some(_) => {}
+            None => self.enums.push((name.to_string(), members.to_vec())),
         }
-        PropType::Collection(inner) => json!({"type": "array", "items": value_schema(inner, property, warnings)}),
+        json!({"$ref": format!("{name}.json")})
+    }
+
+    /// The schema of a value of type `ty` (never null: nullability wraps it).
+    fn value_schema(&mut self, ty: &PropType, property: &str) -> Value {
+        match ty {
+            PropType::Primitive(p) => primitive(*p),
+            PropType::Enum { name, members, .. } => self.enum_ref(name, members, property),
+            PropType::Complex { name, href } => match self.types.get(name) {
+                Some(Linked::Enum { members }) => self.enum_ref(name, members, property),
+                Some(Linked::Complex { .. }) => {
+                    if !self.complex.contains(name) {
+                        self.complex.push(name.clone());
+                    }
+                    json!({"$ref": format!("{name}.json")})
+                }
+                Some(Linked::Unresolved { why }) => self.unresolved(name, property, why),
+                None => {
+                    let why =
+                        href.as_ref().map_or_else(|| "no link".to_string(), |h| format!("linked page {h} not read"));
+                    self.unresolved(name, property, &why)
+                }
+            },
+            PropType::Collection(inner) => json!({"type": "array", "items": self.value_schema(inner, property)}),
+        }
+    }
+
+    fn unresolved(&mut self, name: &str, property: &str, why: &str) -> Value {
+        let warning = format!(
+            "property '{property}': complex type '{name}' is not resolved ({why}); its schema is an object with any properties"
+        );
+        if !self.warnings.contains(&warning) {
+            self.warnings.push(warning);
+        }
+        json!({
+            "type": "object",
+            "description": format!("microsoft.graph.{name} (not resolved)"),
+            "x-graph-unresolved": why,
+        })
+    }
+
+    /// The schema file of the resolved complex type `name`: every property nullable (CSDL's
+    /// default inside complex types), none required (a PATCH merges complex values).
+    fn complex_file(&mut self, name: &str) -> Option<Value> {
+        let types = self.types;
+        let Some(Linked::Complex { namespace, description, properties }) = types.get(name) else { return None };
+        let mut props = Map::new();
+        for row in properties {
+            let mut s = self.value_schema(&row.ty, &format!("{name}.{}", row.name));
+            if let Some(obj) = s.as_object_mut() {
+                if !row.description.is_empty() {
+                    obj.insert("description".into(), json!(row.description));
+                }
+                if says_read_only(&row.description) {
+                    obj.insert("readOnly".into(), json!(true));
+                }
+            }
+            props.insert(row.name.clone(), or_null(s));
+        }
+        // A value of a derived complex type names itself (`"@odata.type": "#microsoft.graph.x"`).
+        props.insert("@odata.type".into(), json!({"type": "string", "pattern": "^#"}));
+        let description = if description.is_empty() {
+            format!("{namespace}.{name}, as its docs page defines it.")
+        } else {
+            description.clone()
+        };
+        Some(json!({
+            "$schema": DRAFT,
+            "$id": format!("{ID_BASE}{name}.json"),
+            "title": name,
+            "description": description,
+            "x-graph-type": format!("{namespace}.{name}"),
+            "type": "object",
+            "properties": props,
+            "patternProperties": {"@": {}},
+            "additionalProperties": false,
+        }))
     }
 }
 
@@ -166,25 +273,34 @@ fn or_null(schema: Value) -> Value {
     }
 }
 
-/// Derives the schema files of `page`. `overlay_path` names the overlay in errors.
-pub fn derive(page: &Page, overlay: Option<(&str, &Overlay)>) -> Result<Derived, OverlayError> {
+/// Derives the schema files of `page`. `overlay_path` names the overlay in errors; `types`
+/// holds the linked types resolved from their pages (see `page::resolve_types`; empty when
+/// nothing was read): complex types become their own object schema files, enums without
+/// "Possible values" take their page's members; a type not in `types`, or unresolved, stays an
+/// object with any properties, marked `x-graph-unresolved`.
+pub fn derive(page: &Page, overlay: Option<(&str, &Overlay)>, types: &Types) -> Result<Derived, OverlayError> {
     if let Some((path, o)) = overlay {
         o.check(path, page)?;
     }
     let t = &page.type_name;
     let full_type = format!("{}.{}", page.namespace, t);
     let nullable: Vec<&str> = overlay.map(|(_, o)| o.nullable.iter().map(String::as_str).collect()).unwrap_or_default();
+    let read_only: Vec<&str> =
+        overlay.map(|(_, o)| o.read_only.iter().map(String::as_str).collect()).unwrap_or_default();
     let key = overlay
         .and_then(|(_, o)| o.key.clone())
         .or_else(|| page.properties.iter().any(|p| p.name == "id").then(|| "id".to_string()));
 
-    let mut warnings = Vec::new();
+    let mut builder = Builder { types, warnings: Vec::new(), enums: Vec::new(), complex: Vec::new() };
     let mut props = Map::new();
     for row in &page.properties {
-        let mut s = value_schema(&row.ty, &row.name, &mut warnings);
-        if !row.description.is_empty() {
-            if let Some(obj) = s.as_object_mut() {
+        let mut s = builder.value_schema(&row.ty, &row.name);
+        if let Some(obj) = s.as_object_mut() {
+            if !row.description.is_empty() {
                 obj.insert("description".into(), json!(row.description));
+            }
+            if says_read_only(&row.description) || read_only.contains(&row.name.as_str()) {
+                obj.insert("readOnly".into(), json!(true));
             }
         }
         if nullable.contains(&row.name.as_str()) {
@@ -230,20 +346,15 @@ pub fn derive(page: &Page, overlay: Option<(&str, &Overlay)>) -> Result<Derived,
         }
     }
 
-    let mut files = vec![(response_file(t), response), (patch_file(t), patch)];
-    let mut enums: Vec<(&str, &Vec<String>)> = Vec::new();
-    for row in &page.properties {
-        let mut ty = &row.ty;
-        while let PropType::Collection(inner) = ty {
-            ty = inner;
-        }
-        if let PropType::Enum { name, members } = ty {
-            if !enums.iter().any(|(n, _)| n == name) {
-                enums.push((name, members));
-            }
-        }
+    // Complex types may name more complex types and enums: a work list, each type once.
+    let mut complex_files = Vec::new();
+    let mut i = 0;
+    while let Some(name) = builder.complex.get(i).cloned() {
+        complex_files.extend(builder.complex_file(&name).map(|v| (format!("{name}.json"), v)));
+        i += 1;
     }
-    for (name, members) in enums {
+    let mut files = vec![(response_file(t), response), (patch_file(t), patch)];
+    for (name, members) in &builder.enums {
         files.push((
             format!("{name}.json"),
             json!({
@@ -256,13 +367,14 @@ pub fn derive(page: &Page, overlay: Option<(&str, &Overlay)>) -> Result<Derived,
             }),
         ));
     }
+    files.extend(complex_files);
     files.push((ERROR_FILE.to_string(), error_schema()));
     for (i, (name, _)) in files.iter().enumerate() {
         if files[..i].iter().any(|(n, _)| n == name) {
             return Err(OverlayError::FileClash { file: name.clone(), type_name: t.clone() });
         }
     }
-    Ok(Derived { files, warnings })
+    Ok(Derived { files, warnings: builder.warnings })
 }
 
 /// The OData v4 error body Graph answers with.

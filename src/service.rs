@@ -393,7 +393,7 @@ async fn handle(shared: Arc<Shared>, key: Key, headers: HeaderMap, body: Option<
             }
             // The one merge rule the runner also expects (OData 4.01 §11.4.3).
             *object = contract.apply(object, fields);
-            match served.api.success {
+            match served.api.success_for(fields.keys()) {
                 Success::Object => object_response(contract, object),
                 Success::NoContent => StatusCode::NO_CONTENT.into_response(),
             }

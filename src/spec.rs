@@ -24,6 +24,11 @@ pub struct Page {
     pub examples: Vec<Example>,
     /// Sentences of the "Request body" section with their lines (for checks on the wording).
     pub request_body_text: Vec<(String, usize)>,
+    /// Paragraphs of the "Response" section with their lines.
+    pub response_text: Vec<(String, usize)>,
+    /// The properties the "Response" section names as exceptions to its success answer
+    /// ("`204 No Content`, except `200 OK` when updating **a**, **b**"), in the page's order.
+    pub success_exceptions: Vec<String>,
 }
 
 /// One row of the property table.
@@ -77,16 +82,32 @@ impl Primitive {
 #[derive(Debug, Clone, PartialEq)]
 pub enum PropType {
     Primitive(Primitive),
-    /// A linked type whose description lists "Possible values are: ...".
+    /// A named type whose description lists its members ("Possible values are: ...").
     Enum {
         name: String,
         members: Vec<String>,
+        /// The link to the type's own page, as written (`../resources/x.md`), when there is one.
+        href: Option<String>,
     },
-    /// A linked type with no member list: an object the deriver cannot resolve.
+    /// A linked type with no member list: a complex type (or an enum whose members are on its
+    /// own page), defined by the page its link names.
     Complex {
         name: String,
+        /// The link to the type's own page, as written (`../resources/x.md#anchor`).
+        href: Option<String>,
     },
     Collection(Box<PropType>),
+}
+
+impl PropType {
+    /// The link to the type's own page, for a named type (inside a collection, too).
+    pub fn href(&self) -> Option<&str> {
+        match self {
+            PropType::Enum { href, .. } | PropType::Complex { href, .. } => href.as_deref(),
+            PropType::Collection(inner) => inner.href(),
+            PropType::Primitive(_) => None,
+        }
+    }
 }
 
 /// Which example a code block is.
@@ -153,10 +174,15 @@ impl Lines {
     }
 }
 
-/// A paragraph: its section, text, links (text, destination) and line.
-type Paragraph = (String, String, Vec<(String, String)>, usize);
-/// A paragraph being read: text, links and line.
-type OpenParagraph = (String, Vec<(String, String)>, usize);
+/// A paragraph: its section, text, links (text, destination), bold spans and line.
+#[derive(Debug, Default)]
+struct Paragraph {
+    section: String,
+    text: String,
+    links: Vec<(String, String)>,
+    strong: Vec<String>,
+    line: usize,
+}
 
 /// Everything the walk over the Markdown events collects.
 #[derive(Default)]
@@ -178,7 +204,9 @@ fn walk(text: &str) -> Walk {
     let mut cell: Option<Cell> = None;
     let mut link: Option<(String, String)> = None;
     let mut code: Option<CodeBlock> = None;
-    let mut para: Option<OpenParagraph> = None;
+    let mut para: Option<Paragraph> = None;
+    let mut strong: Option<String> = None;
+    let mut tab_heading = false;
     let mut in_head = false;
 
     let options = Options::ENABLE_TABLES | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS;
@@ -188,10 +216,17 @@ fn walk(text: &str) -> Walk {
             Event::End(TagEnd::Heading(_)) => {
                 if let Some((level, title)) = heading.take() {
                     let title = title.trim().to_string();
+                    // `# [HTTP](#tab/http)` opens a tab of code samples, not a section: the
+                    // example inside it stays in its "Request" section.
+                    if std::mem::take(&mut tab_heading) {
+                        continue;
+                    }
                     if level == HeadingLevel::H1 && out.h1.is_none() {
                         out.h1 = Some(title.clone());
                     }
-                    if level <= HeadingLevel::H3 {
+                    // Examples stand under `### Request` or, below "Example 1: ...",
+                    // `#### Request`.
+                    if level <= HeadingLevel::H4 {
                         section = title;
                     }
                 }
@@ -222,14 +257,17 @@ fn walk(text: &str) -> Walk {
                     cells.push(c);
                 }
             }
-            Event::Start(Tag::Link { dest_url, .. }) => link = Some((String::new(), dest_url.to_string())),
+            Event::Start(Tag::Link { dest_url, .. }) => {
+                tab_heading |= heading.is_some() && dest_url.starts_with("#tab/");
+                link = Some((String::new(), dest_url.to_string()))
+            }
             Event::End(TagEnd::Link) => {
                 if let Some(l) = link.take() {
                     if let Some(c) = cell.as_mut() {
                         c.links.push(l.clone());
                     }
                     if let Some(p) = para.as_mut() {
-                        p.1.push(l);
+                        p.links.push(l);
                     }
                 }
             }
@@ -246,15 +284,24 @@ fn walk(text: &str) -> Walk {
                 });
             }
             Event::End(TagEnd::CodeBlock) => out.code_blocks.extend(code.take()),
-            Event::Start(Tag::Paragraph) => para = Some((String::new(), Vec::new(), lines.line(range.start))),
+            Event::Start(Tag::Paragraph) => {
+                para =
+                    Some(Paragraph { section: section.clone(), line: lines.line(range.start), ..Paragraph::default() })
+            }
             Event::End(TagEnd::Paragraph) => {
-                if let Some((p, links, line)) = para.take() {
+                if let Some(p) = para.take() {
                     if out.namespace.is_none() {
-                        if let Some(ns) = p.trim().strip_prefix("Namespace:") {
+                        if let Some(ns) = p.text.trim().strip_prefix("Namespace:") {
                             out.namespace = Some(ns.trim().to_string());
                         }
                     }
-                    out.paragraphs.push((section.clone(), p, links, line));
+                    out.paragraphs.push(p);
+                }
+            }
+            Event::Start(Tag::Strong) => strong = Some(String::new()),
+            Event::End(TagEnd::Strong) => {
+                if let (Some(p), Some(b)) = (para.as_mut(), strong.take()) {
+                    p.strong.push(b);
                 }
             }
             Event::Text(ref t) | Event::Code(ref t) => {
@@ -276,12 +323,15 @@ fn walk(text: &str) -> Walk {
                     }
                 }
                 if let Some(p) = para.as_mut() {
-                    p.0.push_str(t);
+                    p.text.push_str(t);
+                }
+                if let Some(b) = strong.as_mut() {
+                    b.push_str(t);
                 }
             }
             Event::SoftBreak | Event::HardBreak => {
                 if let Some(p) = para.as_mut() {
-                    p.0.push(' ');
+                    p.text.push(' ');
                 }
             }
             _ => {}
@@ -307,6 +357,16 @@ fn possible_values(cell: &Cell) -> Option<Vec<String>> {
     let lower = cell.text.to_ascii_lowercase();
     let at = lower.find("possible values are")?;
     let after = &cell.text[at + "possible values are".len()..];
+    // The list is one sentence: code spans after it ("Required if **type** is `weekly`") are not
+    // members, except in a sentence naming the members of an evolvable enum ("... to get the
+    // following values in this evolvable enum: `c`").
+    let mut sentences = after.split(". ");
+    let mut scope = sentences.next().unwrap_or_default().to_string();
+    for s in sentences.filter(|s| s.to_ascii_lowercase().contains("evolvable")) {
+        scope.push_str(". ");
+        scope.push_str(s);
+    }
+    let after = scope.as_str();
     // A member is a name: a code span such as `Prefer: include-unknown-enum-members` is not one.
     let is_member = |m: &str| !m.is_empty() && m.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     let listed: Vec<String> = cell
@@ -338,20 +398,42 @@ fn possible_values(cell: &Cell) -> Option<Vec<String>> {
     (!seen.is_empty()).then_some(seen)
 }
 
+/// The members an unlinked type's description lists without the words "possible values" ("The
+/// recurrence pattern type: `daily`, `weekly`, ..."): its code spans that are names, when
+/// there are at least two.
+fn listed_members(cell: &Cell) -> Option<Vec<String>> {
+    let mut seen: Vec<String> = Vec::new();
+    for c in cell.codes.iter().map(|c| c.trim()) {
+        if !c.is_empty() && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_') && !seen.iter().any(|m| m == c)
+        {
+            seen.push(c.to_string());
+        }
+    }
+    (seen.len() >= 2).then_some(seen)
+}
+
 fn parse_type(path: &str, name: &str, type_cell: &Cell, desc: &Cell, line: usize) -> Result<PropType, SpecError> {
     let raw = type_cell.text.trim();
     let (base, collection) = match raw.strip_suffix(" collection").or_else(|| raw.strip_suffix(" Collection")) {
         Some(b) => (b.trim(), true),
         None => (raw, false),
     };
-    let base = base.trim_start_matches("Edm.").trim_start_matches("microsoft.graph.");
+    // `Edm.String`, `microsoft.graph.devicePlatformType`, `microsoft.graph.search.answerState`:
+    // the type's own name is the last segment.
+    let base = base.trim_start_matches("Edm.");
+    let base = base.rsplit('.').next().unwrap_or(base);
+    let href = type_cell.links.first().map(|(_, dest)| dest.clone());
+    let named = !base.is_empty() && valid_property_name(base);
     let inner = if let Some(p) = Primitive::from_name(base) {
         PropType::Primitive(p)
-    } else if !type_cell.links.is_empty() && !base.is_empty() && valid_property_name(base) {
+    } else if named && href.is_some() {
         match possible_values(desc) {
-            Some(members) => PropType::Enum { name: base.to_string(), members },
-            None => PropType::Complex { name: base.to_string() },
+            Some(members) => PropType::Enum { name: base.to_string(), members, href },
+            None => PropType::Complex { name: base.to_string(), href },
         }
+    } else if let Some(members) = named.then(|| possible_values(desc).or_else(|| listed_members(desc))).flatten() {
+        // An enum the page names without linking it: its members are the description's list.
+        PropType::Enum { name: base.to_string(), members, href: None }
     } else {
         return Err(SpecError::UnknownType {
             path: path.to_string(),
@@ -388,18 +470,10 @@ fn parse_example(kind: ExampleKind, block: &CodeBlock) -> Example {
     }
 }
 
-/// Parses a docs page. `path` only names the page in errors.
-pub fn parse(path: &str, text: &str) -> Result<Page, SpecError> {
-    let w = walk(text);
-    let property_table = w
-        .tables
-        .iter()
-        .find(|t| is_property_table(t) && t.section.eq_ignore_ascii_case("request body"))
-        .or_else(|| w.tables.iter().find(|t| is_property_table(t)))
-        .ok_or_else(|| SpecError::NoPropertyTable { path: path.to_string() })?;
-
+/// The rows of a `|Property|Type|Description|` table.
+fn parse_rows(path: &str, table: &Table) -> Result<Vec<PropertyRow>, SpecError> {
     let mut properties: Vec<PropertyRow> = Vec::new();
-    for (cells, line) in &property_table.rows {
+    for (cells, line) in &table.rows {
         let empty = Cell::default();
         let [name, ty, desc] = [0, 1, 2].map(|i| cells.get(i).unwrap_or(&empty));
         let pname = name.text.trim();
@@ -431,25 +505,56 @@ pub fn parse(path: &str, text: &str) -> Result<Page, SpecError> {
             line: *line,
         });
     }
+    Ok(properties)
+}
+
+/// Parses a docs page. `path` only names the page in errors.
+pub fn parse(path: &str, text: &str) -> Result<Page, SpecError> {
+    let w = walk(text);
+    let property_table = w
+        .tables
+        .iter()
+        .find(|t| is_property_table(t) && t.section.eq_ignore_ascii_case("request body"))
+        .or_else(|| w.tables.iter().find(|t| is_property_table(t)))
+        .ok_or_else(|| SpecError::NoPropertyTable { path: path.to_string() })?;
+
+    let properties = parse_rows(path, property_table)?;
     if properties.is_empty() {
         return Err(SpecError::NoPropertyTable { path: path.to_string() });
     }
     check_enums_agree(path, &properties)?;
 
-    // The type: the link in the request body's first paragraph, else the title "Update X".
-    let from_body = w
-        .paragraphs
-        .iter()
-        .filter(|(s, ..)| s.eq_ignore_ascii_case("request body"))
-        .flat_map(|(_, _, links, _)| links.iter())
-        .map(|(t, _)| t.trim().to_string())
-        .find(|t| valid_property_name(t));
+    // The type: a link in the introduction or the request body whose text is the title's last
+    // word in any case ("Update administrativeunit" links [administrativeUnit](...)), else the
+    // request body's first link to a page (not to an article such as "extensions"), else the
+    // title "Update X".
     let from_title =
         w.h1.as_deref()
             .and_then(|h| h.split_whitespace().last())
             .filter(|t| valid_property_name(t))
             .map(str::to_string);
-    let type_name = from_body.or(from_title).ok_or_else(|| SpecError::NoTypeName { path: path.to_string() })?;
+    let intro = w.h1.clone().unwrap_or_default();
+    let page_links = || {
+        w.paragraphs
+            .iter()
+            .filter(|p| p.section.eq_ignore_ascii_case("request body") || p.section == intro)
+            .flat_map(|p| p.links.iter())
+            .filter(|(t, _)| valid_property_name(t.trim()))
+    };
+    let titled = from_title
+        .as_deref()
+        .and_then(|title| page_links().find(|(t, _)| t.trim().eq_ignore_ascii_case(title)))
+        .map(|(t, _)| t.trim().to_string());
+    let from_body = w
+        .paragraphs
+        .iter()
+        .filter(|p| p.section.eq_ignore_ascii_case("request body"))
+        .flat_map(|p| p.links.iter())
+        .filter(|(_, dest)| !dest.contains("://") && !dest.starts_with('/'))
+        .map(|(t, _)| t.trim().to_string())
+        .find(|t| valid_property_name(t));
+    let type_name =
+        titled.or(from_body).or(from_title).ok_or_else(|| SpecError::NoTypeName { path: path.to_string() })?;
 
     let routes = w
         .code_blocks
@@ -482,12 +587,17 @@ pub fn parse(path: &str, text: &str) -> Result<Page, SpecError> {
             (b.info == "http" || b.info == "json").then(|| parse_example(kind, b))
         })
         .collect();
-    let request_body_text = w
+    let section_text = |name: &str| -> Vec<(String, usize)> {
+        w.paragraphs.iter().filter(|p| p.section.eq_ignore_ascii_case(name)).map(|p| (p.text.clone(), p.line)).collect()
+    };
+    let request_body_text = section_text("request body");
+    let response_text = section_text("response");
+    let success_exceptions = w
         .paragraphs
         .iter()
-        .filter(|(s, ..)| s.eq_ignore_ascii_case("request body"))
-        .map(|(_, p, _, line)| (p.clone(), *line))
-        .collect();
+        .filter(|p| p.section.eq_ignore_ascii_case("response"))
+        .find_map(|p| success_exceptions(&p.text, &p.strong))
+        .unwrap_or_default();
     Ok(Page {
         type_name,
         namespace: w.namespace.unwrap_or_else(|| "microsoft.graph".to_string()),
@@ -496,7 +606,28 @@ pub fn parse(path: &str, text: &str) -> Result<Page, SpecError> {
         request_headers,
         examples,
         request_body_text,
+        response_text,
+        success_exceptions,
     })
+}
+
+/// The properties a "Response" paragraph names as exceptions to its success answer: "returns a
+/// `204 No Content` response code—except a `200 OK` response code when updating the following
+/// properties: **a**, **b**" (or 200 except 204). The names are the bold spans after
+/// "except"; `None` when the paragraph states no exception.
+fn success_exceptions(text: &str, strong: &[String]) -> Option<Vec<String>> {
+    let lower = text.to_ascii_lowercase();
+    let at = lower.find("except")?;
+    let after = &text[at..];
+    if !(lower.contains("200") && lower.contains("204")) {
+        return None;
+    }
+    let names: Vec<String> = strong
+        .iter()
+        .map(|b| b.trim().to_string())
+        .filter(|b| valid_property_name(b) && after.contains(b.as_str()))
+        .collect();
+    (!names.is_empty()).then_some(names)
 }
 
 /// Two rows naming one enum type must list the same members.
@@ -507,7 +638,7 @@ fn check_enums_agree(path: &str, rows: &[PropertyRow]) -> Result<(), SpecError> 
         while let PropType::Collection(inner) = ty {
             ty = inner;
         }
-        if let PropType::Enum { name, members } = ty {
+        if let PropType::Enum { name, members, .. } = ty {
             if let Some(first) = seen.get(name.as_str()) {
                 if let PropType::Enum { members: m0, .. } = &first.ty {
                     if m0 != members {
@@ -529,6 +660,109 @@ fn check_enums_agree(path: &str, rows: &[PropertyRow]) -> Result<(), SpecError> 
     Ok(())
 }
 
+/// A type resolved from the page its link names (see [`parse_resource`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Linked {
+    /// An enum page: its members, in the page's order (every member it lists).
+    Enum { members: Vec<String> },
+    /// A complex type page: its namespace, its description and its `|Property|Type|Description|`
+    /// rows (parsed like the update page's).
+    Complex { namespace: String, description: String, properties: Vec<PropertyRow> },
+    /// Not resolved, and why in words (`linked page ../resources/x.md not found`, `x.md has no
+    /// property table`, `no link`).
+    Unresolved { why: String },
+}
+
+/// The linked types of a page and of the pages it links, by type name.
+pub type Types = BTreeMap<String, Linked>;
+
+fn is_members_table(t: &Table) -> bool {
+    let first = t.header.first().map(|c| c.text.trim().to_ascii_lowercase()).unwrap_or_default();
+    matches!(first.as_str(), "member" | "members" | "member name")
+        || (t.section.eq_ignore_ascii_case("members") && matches!(first.as_str(), "name" | "value"))
+}
+
+/// Parses a resource page (`../resources/x.md`): an enum page (a `|Member|Value|Description|`
+/// table, or any table whose first column is "Member") gives its members; a complex type page
+/// gives the rows of its "Properties" table; a page with neither is [`Linked::Unresolved`] ("has
+/// no property table"). `path` names the page in errors (a malformed row, an unknown type).
+pub fn parse_resource(path: &str, text: &str) -> Result<Linked, SpecError> {
+    let w = walk(text);
+    let properties = w
+        .tables
+        .iter()
+        .find(|t| is_property_table(t) && t.section.eq_ignore_ascii_case("properties"))
+        .or_else(|| w.tables.iter().find(|t| is_property_table(t)));
+    let members = w.tables.iter().find(|t| is_members_table(t));
+    let file = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    match (properties, members) {
+        (Some(table), _) if !table.rows.is_empty() => {
+            let intro = w.h1.clone().unwrap_or_default();
+            // The first sentence of the introduction that is the type's own (not the namespace,
+            // an include or a note).
+            let description = w
+                .paragraphs
+                .iter()
+                .filter(|p| p.section == intro)
+                .map(|p| p.text.trim())
+                .find(|t| {
+                    !t.is_empty()
+                        && !t.starts_with("Namespace:")
+                        && !t.starts_with("[!")
+                        && !t.starts_with("Note")
+                        && !t.starts_with("Important")
+                })
+                .unwrap_or_default()
+                .to_string();
+            let mut properties = parse_rows(path, table)?;
+            // Some pages spell a name in the table otherwise than in their own JSON
+            // representation (`DateTime` vs `"dateTime"`); the JSON is what goes on the wire.
+            let keys: Vec<String> = w
+                .code_blocks
+                .iter()
+                .filter(|b| b.section.to_ascii_lowercase().contains("json representation"))
+                .flat_map(|b| b.text.split('"').skip(1).step_by(2).map(str::to_string).collect::<Vec<_>>())
+                .collect();
+            for row in &mut properties {
+                if !keys.contains(&row.name) {
+                    if let Some(k) = keys.iter().find(|k| k.eq_ignore_ascii_case(&row.name)) {
+                        row.name = k.clone();
+                    }
+                }
+            }
+            Ok(Linked::Complex {
+                namespace: w.namespace.unwrap_or_else(|| "microsoft.graph".to_string()),
+                description,
+                properties,
+            })
+        }
+        (_, Some(table)) => {
+            let mut out: Vec<String> = Vec::new();
+            for (cells, line) in &table.rows {
+                let cell = cells.first().cloned().unwrap_or_default();
+                let name = cell.codes.first().cloned().unwrap_or(cell.text).trim().to_string();
+                if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    return Err(SpecError::MalformedRow {
+                        path: path.to_string(),
+                        line: *line,
+                        reason: format!(
+                            "enum member {name:?} is not a name (letters, digits, '_'; fix the Member cell)"
+                        ),
+                    });
+                }
+                if !out.contains(&name) {
+                    out.push(name);
+                }
+            }
+            if out.is_empty() {
+                return Ok(Linked::Unresolved { why: format!("{file} lists no members") });
+            }
+            Ok(Linked::Enum { members: out })
+        }
+        _ => Ok(Linked::Unresolved { why: format!("{file} has no property table") }),
+    }
+}
+
 /// The page this project is built on, compiled into the binary.
 pub const EMBEDDED_PAGE: &str = include_str!("../spec/intune-apps-mobileappinstallstatus-update.md");
 /// The name the embedded page goes by in messages.
@@ -548,7 +782,7 @@ mod tests {
         assert_eq!(page.examples.len(), 2);
         let detail = page.properties.iter().find(|p| p.name == "installStateDetail").unwrap();
         match &detail.ty {
-            PropType::Enum { name, members } => {
+            PropType::Enum { name, members, .. } => {
                 assert_eq!(name, "resultantAppStateDetail");
                 assert_eq!(members.len(), 36);
             }

@@ -48,7 +48,8 @@ fn parse_fixture(name: &str) -> Page {
 
 fn derive_fixture(name: &str) -> (Page, Derived) {
     let page = parse_fixture(name);
-    let derived = schema::derive(&page, None).unwrap_or_else(|e| panic!("{name} should derive: {e}"));
+    let derived =
+        schema::derive(&page, None, &Default::default()).unwrap_or_else(|e| panic!("{name} should derive: {e}"));
     (page, derived)
 }
 
@@ -81,7 +82,7 @@ fn show(violations: &[Violation]) -> String {
 fn derive_real_page() -> Derived {
     let page = spec::parse(PAGE, &read(PAGE)).expect("the page parses");
     let overlay = Overlay::parse(OVERLAY, &read(OVERLAY)).expect("the overlay parses");
-    schema::derive(&page, Some((OVERLAY, &overlay))).expect("the page derives")
+    schema::derive(&page, Some((OVERLAY, &overlay)), &Default::default()).expect("the page derives")
 }
 
 #[test]
@@ -150,7 +151,7 @@ fn derive_is_deterministic_and_rendering_is_stable() {
 #[test]
 fn overlay_decides_nullability() {
     let page = spec::parse(PAGE, &read(PAGE)).expect("the page parses");
-    let without = schema::derive(&page, None).expect("derives without an overlay");
+    let without = schema::derive(&page, None, &Default::default()).expect("derives without an overlay");
     let with = derive_real_page();
     let device_name = |d: &Derived| file(d, "mobileAppInstallStatus.json")["properties"]["deviceName"]["type"].clone();
     assert_eq!(device_name(&without), json!("string"));
@@ -184,7 +185,8 @@ fn primitives_page_parses_every_type() {
         ty("channels"),
         PropType::Collection(Box::new(PropType::Enum {
             name: "widgetChannel".into(),
-            members: vec!["stable".into(), "beta".into(), "canary".into()]
+            members: vec!["stable".into(), "beta".into(), "canary".into()],
+            href: Some("../resources/fixtures-widgetchannel.md".into())
         }))
     );
     assert_eq!(ty("sizes"), PropType::Collection(Box::new(p(Primitive::Int32))));
@@ -339,7 +341,11 @@ fn plain_enum_members(#[case] property: &str, #[case] type_name: &str, #[case] m
     let row = page.properties.iter().find(|p| p.name == property).expect("row");
     assert_eq!(
         row.ty,
-        PropType::Enum { name: type_name.into(), members: members.iter().map(|m| m.to_string()).collect() },
+        PropType::Enum {
+            name: type_name.into(),
+            members: members.iter().map(|m| m.to_string()).collect(),
+            href: row.ty.href().map(str::to_string)
+        },
         "{property}: {}",
         row.description
     );
@@ -370,13 +376,19 @@ fn enum_page(description: &str) -> String {
 fn enum_description_variants(#[case] description: &str, #[case] members: &[&str]) {
     let page = spec::parse("t.md", &enum_page(description)).unwrap_or_else(|e| panic!("{description}: {e}"));
     let expected: Vec<String> = members.iter().map(|m| m.to_string()).collect();
-    assert_eq!(page.properties[1].ty, PropType::Enum { name: "thingKind".into(), members: expected }, "{description}");
+    let href = Some("../resources/thingkind.md".to_string());
+    assert_eq!(
+        page.properties[1].ty,
+        PropType::Enum { name: "thingKind".into(), members: expected, href },
+        "{description}"
+    );
 }
 
 #[test]
 fn linked_type_without_possible_values_is_complex() {
     let page = spec::parse("t.md", &enum_page("The kind of thing.")).expect("parses");
-    assert_eq!(page.properties[1].ty, PropType::Complex { name: "thingKind".into() });
+    let href = Some("../resources/thingkind.md".to_string());
+    assert_eq!(page.properties[1].ty, PropType::Complex { name: "thingKind".into(), href });
 }
 
 #[test]
@@ -454,7 +466,7 @@ fn overlay_makes_a_complex_type_nullable() {
     let overlay =
         Overlay::parse("o.json", r#"{"type": "printerShare", "key": "id", "nullable": ["location", "defaults"]}"#)
             .expect("overlay parses");
-    let derived = schema::derive(&page, Some(("o.json", &overlay))).expect("derives");
+    let derived = schema::derive(&page, Some(("o.json", &overlay)), &Default::default()).expect("derives");
     let c = contract_of(&page.type_name, &derived);
     assert!(c.validate(Body::Request, &json!({"location": null, "defaults": null})).is_empty());
     let v = c.validate(Body::Request, &json!({"displayName": null}));
@@ -579,7 +591,8 @@ fn real_page() -> Page {
 #[case::key_not_a_property(r#"{"type": "mobileAppInstallStatus", "key": "objectId"}"#, "objectId")]
 fn overlay_unknown_property(#[case] text: &str, #[case] property: &str) {
     let overlay = Overlay::parse("o.json", text).expect("parses");
-    let err = schema::derive(&real_page(), Some(("o.json", &overlay))).expect_err("unknown property");
+    let err =
+        schema::derive(&real_page(), Some(("o.json", &overlay)), &Default::default()).expect_err("unknown property");
     assert_eq!(
         err,
         OverlayError::UnknownProperty {
@@ -594,7 +607,7 @@ fn overlay_unknown_property(#[case] text: &str, #[case] property: &str) {
 #[test]
 fn overlay_for_another_type() {
     let overlay = Overlay::parse("o.json", r#"{"type": "userAppInstallStatus"}"#).expect("parses");
-    let err = schema::derive(&real_page(), Some(("o.json", &overlay))).expect_err("wrong type");
+    let err = schema::derive(&real_page(), Some(("o.json", &overlay)), &Default::default()).expect_err("wrong type");
     assert_eq!(
         err,
         OverlayError::WrongType {
@@ -687,7 +700,7 @@ fn parse_derive_compile(text: &str) {
         for row in &page.properties {
             assert!(row.line >= 1 && row.line <= text.lines().count().max(1), "row line {} in range", row.line);
         }
-        if let Ok(derived) = schema::derive(&page, None) {
+        if let Ok(derived) = schema::derive(&page, None, &Default::default()) {
             let texts: Vec<(String, String)> =
                 derived.files.iter().map(|(f, v)| (f.clone(), Derived::render(v))).collect();
             let refs: Vec<(&str, &str)> = texts.iter().map(|(f, t)| (f.as_str(), t.as_str())).collect();
@@ -723,7 +736,7 @@ proptest! {
 fn derive_refuses_clashing_file_names() {
     let text = std::fs::read_to_string("tests/fixtures/pages/clash.md").unwrap();
     let page = graph_contract::spec::parse("clash.md", &text).unwrap();
-    match graph_contract::schema::derive(&page, None) {
+    match graph_contract::schema::derive(&page, None, &Default::default()) {
         Err(graph_contract::error::OverlayError::FileClash { file, .. }) => assert_eq!(file, "odataError.json"),
         other => panic!("expected a file clash, got {other:?}"),
     }

@@ -49,6 +49,9 @@ pub struct Route {
     /// The page's success answer is `204 No Content`: a PATCH must answer 204 and the GET that
     /// follows shows the update.
     pub no_content: bool,
+    /// Properties whose update the page answers the other way (204 in general, 200 with the
+    /// object for these; or the reverse).
+    pub success_exceptions: Vec<String>,
 }
 
 /// The prefix of the ids a run makes up for objects no target holds.
@@ -67,6 +70,7 @@ impl Route {
             key,
             page: 0,
             no_content: false,
+            success_exceptions: Vec::new(),
         };
         route.path = route.path_with(None);
         route
