@@ -402,12 +402,13 @@ async fn handle(shared: Arc<Shared>, key: Key, headers: HeaderMap, body: Option<
     }
 }
 
-/// The pointer of the first read-only property `update` would change in `current` (compared
-/// as values; absent is `null`), at the top level and inside complex values (a complex value
-/// the object does not hold counts as one with every property absent). Sending a read-only
-/// property with the value it has is no change (a GET-modify-PATCH round trip, the runner's
-/// restore). Inside collections nothing is checked: a collection replaces its items whole, and
-/// no item has a value to keep. The key has its own rule and message.
+/// The pointer of the first read-only property `update` would change in `current`, at the
+/// top level and inside complex values: a read-only value the object holds cannot be changed
+/// (compared as values). Sending the value it holds is no change (a GET-modify-PATCH round
+/// trip, the runner's restore); a read-only property the object holds no value for (absent
+/// or `null`, e.g. inside a complex value that was cleared) may be given one, so that a
+/// cleared object can be restored. Inside collections nothing is checked: a collection
+/// replaces its items whole, and no item has a value to keep. The key has its own rule.
 fn read_only_change(
     properties: &[Property],
     current: &Map<String, Value>,
@@ -421,7 +422,7 @@ fn read_only_change(
         let at = format!("{prefix}/{name}");
         let now = current.get(name).unwrap_or(&Value::Null);
         if p.read_only {
-            if !crate::diff::same_value(Some(&p.kind), now, value) {
+            if !now.is_null() && !crate::diff::same_value(Some(&p.kind), now, value) {
                 return Some(at);
             }
         } else if let (Kind::Complex { properties, .. }, Value::Object(part)) = (&p.kind, value) {

@@ -217,9 +217,9 @@ fn bent(api: &'static Api, fault: &'static str, property: String) -> Fake {
             // Accepts a wrong value of the property, storing a valid one (a wrong member
             // stored as a member, a wrong type stored as a value of the type).
             ("accepts", Some(mut m)) => {
-                let wrong = m.get(&property).is_some_and(|v| {
-                    !contract.violations(Body::Request, &json!({ property.clone(): v })).is_empty()
-                });
+                let wrong = m
+                    .get(&property)
+                    .is_some_and(|v| !contract.violations(Body::Request, &json!({ property.clone(): v })).is_empty());
                 let rest_valid = {
                     let mut rest = m.clone();
                     rest.remove(&property);
@@ -258,11 +258,8 @@ fn a_faulty_service_for_each_page_is_caught_and_the_property_named(#[case] fault
         let property = victim(api.contract, fault == "accepts").name.clone();
         let fake = bent(api, fault, property.clone());
         let dir = TempDir::new("docs-faulty");
-        let vars = [
-            ("CONTRACT_BASE_URL", fake.base_url()),
-            ("CONTRACT_TOKEN", TOKEN.to_string()),
-            ("CONTRACT_IDS", ids(api)),
-        ];
+        let vars =
+            [("CONTRACT_BASE_URL", fake.base_url()), ("CONTRACT_TOKEN", TOKEN.to_string()), ("CONTRACT_IDS", ids(api))];
         let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let p = page.display().to_string();
         let (out, stdout, stderr) =
@@ -271,13 +268,14 @@ fn a_faulty_service_for_each_page_is_caught_and_the_property_named(#[case] fault
         let report: Value =
             serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).expect("the report"))
                 .expect("JSON");
-        let named = report["checks"].as_array().into_iter().flatten().filter(|c| c["passed"] == json!(false)).any(|c| {
-            let pointer = format!("/{property}");
-            c["differences"].as_array().into_iter().flatten().any(|d| {
-                d["pointer"].as_str().is_some_and(|p| p == pointer || p.starts_with(&format!("{pointer}/")))
-            }) || c["problems"].to_string().contains(&property)
-                || c["case_id"].as_str().is_some_and(|id| id.split(['/', '=']).any(|s| s == property))
-        });
+        let named =
+            report["checks"].as_array().into_iter().flatten().filter(|c| c["passed"] == json!(false)).any(|c| {
+                let pointer = format!("/{property}");
+                c["differences"].as_array().into_iter().flatten().any(|d| {
+                    d["pointer"].as_str().is_some_and(|p| p == pointer || p.starts_with(&format!("{pointer}/")))
+                }) || c["problems"].to_string().contains(&property)
+                    || c["case_id"].as_str().is_some_and(|id| id.split(['/', '=']).any(|s| s == property))
+            });
         assert!(named, "{name}, {fault}: no failure names {property}\n{stdout}");
     }
 }

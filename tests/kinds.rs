@@ -436,9 +436,15 @@ fn a_run_against_the_reference_sends_every_enum_member_and_names_what_it_cannot_
     // Nothing was "not sent": every generated update was valid.
     assert!(!report.checks.iter().any(|c| c.problems.iter().any(|p| p.starts_with("not sent"))));
     // The read-only negatives were refused by the reference (400), the object unchanged.
+    // (A nested one is not sent when the object holds no value there to keep.)
     for id in ["read-only/serial", "read-only/location/createdBy"] {
         let refused = report.checks.iter().find(|c| c.case_id == id && c.name == "refused").expect(id);
-        assert_eq!(refused.actual.as_ref().and_then(|a| a.get("status")), Some(&json!(400)), "{id}");
+        let skipped = refused.note.as_deref().is_some_and(|n| n.starts_with("not sent: the object holds no value"));
+        assert!(
+            refused.actual.as_ref().and_then(|a| a.get("status")) == Some(&json!(400))
+                || skipped && id != "read-only/serial",
+            "{id}: {refused:?}"
+        );
     }
     // The matrix has a row per nested property and counts enum members inside collections.
     let m = &report.matrix[0];
