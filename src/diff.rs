@@ -390,6 +390,31 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn edm_values_parse_to_what_they_mean() {
+        assert_eq!(duration("PT1H"), duration("PT60M"));
+        assert_eq!(duration("P1D"), duration("PT24H"));
+        assert_eq!(duration("PT0.5S"), duration("PT0.500S"));
+        assert_eq!(duration("-P1D").map(|d| -d), duration("P1D"));
+        for bad in ["P", "PT", "1H", "P1Y", "P1H", "PT1.S", "P-1D", "PTH", "", "PT1M1H"] {
+            assert_eq!(duration(bad), None, "{bad}");
+        }
+        assert_eq!(time_of_day("08:30:00"), time_of_day("08:30:00.0000000"));
+        assert_ne!(time_of_day("08:30:00"), time_of_day("08:30:00.0000001"));
+        for bad in ["24:00:00", "08:60:00", "08:30", "8:30:00", "08:30:00.", "08:30:00Z"] {
+            assert_eq!(time_of_day(bad), None, "{bad}");
+        }
+        assert_eq!(binary("Z3JhcGg="), Some(b"graph".to_vec()));
+        assert_eq!(binary("Z3JhcGg"), Some(b"graph".to_vec()));
+        assert_eq!(binary("-_-_"), binary("+/+/"));
+        for bad in ["Z", "a b", "Zä", "Z3Jh=cGg", "Z==="] {
+            assert_eq!(binary(bad), None, "{bad}");
+        }
+        assert!(is_guid("0f8fad5b-d9cb-469f-a165-70867728950E"));
+        assert!(!is_guid("0f8fad5b-d9cb-469f-a165-70867728950g") && !is_guid("{0f8fad5b-d9cb-469f-a165-70867728950e}"));
+        assert!(is_date("2024-02-29") && !is_date("2023-02-29") && !is_date("2023-1-01") && !is_date("2023-13-01"));
+    }
+
+    #[test]
     fn semantic_equality() {
         let e = json!({"id": "1", "lastSyncDateTime": "2017-01-01T00:02:49.3205976-08:00", "errorCode": 9, "@odata.type": "#x"});
         let a = json!({"errorCode": 9.0, "@odata.context": "c", "lastSyncDateTime": "2017-01-01T08:02:49.32059760Z", "id": "1"});

@@ -353,4 +353,22 @@ mod tests {
         assert_eq!(cell(&m, "lastSyncDateTime", "invalid date-time").sent, 1);
         assert!(m[0].properties.iter().all(|p| p.property != "id"), "the key is not an update's property");
     }
+
+    #[test]
+    fn collections_count_their_size_and_members_and_wrong_items() {
+        let colors = Kind::Enum { type_name: "c".into(), members: vec!["red".into(), "blue".into()] };
+        let kind = Kind::Collection(Box::new(colors));
+        assert_eq!(classify_all(&kind, &serde_json::json!([])), ["empty"]);
+        assert_eq!(classify_all(&kind, &serde_json::json!(["red", "blue", "red"])), ["several", "red", "blue"]);
+        assert_eq!(classify_all(&kind, &serde_json::json!(["redx"])), ["one", "not a member"]);
+        assert_eq!(classify_all(&kind, &serde_json::json!("red")), ["wrong type: string"]);
+        let guids = Kind::Collection(Box::new(Kind::Guid));
+        assert_eq!(
+            classify_all(&guids, &serde_json::json!(["x", 4])),
+            ["several", "item malformed", "item wrong type: number"]
+        );
+        assert_eq!(classify(&Kind::Duration, &serde_json::json!("PT1H")), "duration");
+        assert_eq!(classify(&Kind::Binary, &serde_json::json!("a b")), "malformed");
+        assert_eq!(expected_kinds(&kind, true), ["empty", "one", "several", "red", "blue", "null"]);
+    }
 }
