@@ -152,7 +152,7 @@ fn complex_properties(kind: &Kind) -> Option<&[Property]> {
 /// Every property an update can set, at every depth, with its path: the writable top-level
 /// properties, then (depth first, in the schema's order) the writable properties of their
 /// complex values and of the items of complex collections.
-fn every_property<'a>(contract: &'a Contract) -> Vec<(Vec<Step>, &'a Property)> {
+fn every_property(contract: &Contract) -> Vec<(Vec<Step>, &Property)> {
     fn visit<'a>(
         props: &mut dyn Iterator<Item = &'a Property>,
         path: &mut Vec<Step>,
