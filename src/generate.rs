@@ -365,6 +365,11 @@ pub fn unexercised(contract: &Contract) -> Vec<Unexercised> {
             let items = schema.get("items").unwrap_or(&Value::Null);
             let reason = said(schema, "x-graph-unresolved")
                 .or_else(|| said(items, "x-graph-unresolved"))
+                .or_else(|| {
+                    // The contract keeps a type met again inside itself as its reference.
+                    let r = said(schema, "$ref").or_else(|| said(items, "$ref"))?;
+                    Some(format!("a {} inside itself (a cycle) is not unfolded", r.trim_end_matches(".json")))
+                })
                 .or_else(|| said(schema, "description").or_else(|| said(items, "description")))
                 .unwrap_or_else(|| "no value of its schema is known".to_string());
             Some(Unexercised { property: path_id(&path), reason })

@@ -26,6 +26,13 @@ fn primitives() -> &'static Contract {
     page::load(path, None).expect("the primitives page loads").0.contract
 }
 
+/// The synthetic linked page `derive` follows (complex types, an enum collection, a cycle, an
+/// absent page and a page without a table).
+fn widget() -> &'static Contract {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pages/linked/api/widget-update.md");
+    page::load(path, None).expect("the linked widget page loads").0.contract
+}
+
 fn file(name: &str, mut body: Value) -> (String, String) {
     body["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
     body["$id"] = json!(format!("{ID_BASE}{name}"));
@@ -230,7 +237,7 @@ pub fn gaps(contract: &Contract) -> Vec<String> {
 
 #[test]
 fn every_writable_property_has_a_sample_a_strategy_coverage_and_negatives() {
-    for c in [primitives(), linked()] {
+    for c in [primitives(), linked(), widget()] {
         assert_eq!(gaps(c), Vec::<String>::new(), "{}", c.type_name);
     }
     // The kinds are the ones the test is about.
@@ -243,7 +250,7 @@ fn every_writable_property_has_a_sample_a_strategy_coverage_and_negatives() {
 
 #[test]
 fn coverage_cases_are_valid_and_send_every_enum_member_at_every_depth() {
-    for c in [primitives(), linked()] {
+    for c in [primitives(), linked(), widget()] {
         let cases = generate::coverage(c);
         for k in &cases {
             let v = Value::Object(k.update.clone());
@@ -283,7 +290,7 @@ fn coverage_cases_are_valid_and_send_every_enum_member_at_every_depth() {
 
 #[test]
 fn five_hundred_random_updates_are_valid_and_reach_every_property() {
-    for c in [primitives(), linked()] {
+    for c in [primitives(), linked(), widget()] {
         let s = generate::update_strategy(c);
         let mut runner =
             TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &[11; 32]));
@@ -313,7 +320,7 @@ fn five_hundred_random_updates_are_valid_and_reach_every_property() {
 
 #[test]
 fn negatives_are_invalid_and_cover_each_kind() {
-    for c in [primitives(), linked()] {
+    for c in [primitives(), linked(), widget()] {
         let negatives = generate::negatives(c, ["kindsThingId"], "kindsThingId");
         for n in negatives.iter().filter(|n| n.expect == Expect::Status(400)) {
             let invalid = match serde_json::from_str::<Value>(&n.body) {
@@ -377,6 +384,11 @@ fn unexercised_names_the_unresolved_properties_and_why() {
         ]
     );
     assert!(generate::unexercised(primitives()).is_empty());
+    let widget = generate::unexercised(widget());
+    let names: Vec<&str> = widget.iter().map(|u| u.property.as_str()).collect();
+    assert_eq!(names, ["parent/child", "gadget", "mystery"], "the cycle's second level, the absent page, no table");
+    assert_eq!(widget[0].reason, "a node inside itself (a cycle) is not unfolded");
+    assert!(widget[1].reason.contains("not found") && widget[2].reason.contains("no property table"), "{widget:?}");
 }
 
 #[test]
