@@ -1,12 +1,16 @@
 //! Stage 3: updates to send. The deterministic coverage pass, the proptest strategy of random
-//! partial updates, and the negative cases, all read from the [`Contract`]'s property model.
-//! No I/O.
+//! partial updates, and the negative cases, all read from the [`Contract`]'s property model,
+//! for every kind of value the contract knows: the primitives, enums, collections (empty, one,
+//! several; every member of an enum collection) and complex values (nested objects,
+//! recursively, never `null` inside). Only [`Kind::Other`] (an unresolved complex type) has no
+//! values: [`unexercised`] names those properties and why. No I/O.
 
 use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 use serde_json::{json, Map, Value};
 
 use crate::contract::{Contract, Kind, Property};
+use crate::report::Unexercised;
 
 /// A partial update: property name → new value.
 pub type Update = Map<String, Value>;
@@ -19,12 +23,14 @@ pub struct Case {
 }
 
 /// What a negative case expects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expect {
     /// Exactly this status with a Graph error body.
     Status(u16),
-    /// 400 with a Graph error body, or 200 with the key unchanged (an `id` other than the key).
-    RejectedOrKeyKept,
+    /// 400 with a Graph error body, or 200 (or the page's 204) with the value at this JSON
+    /// pointer unchanged: the key (`/id`, checked against the route's id) or a read-only
+    /// property (checked against the object before the request).
+    RejectedOrKept(String),
 }
 
 /// Where a negative case sends its request.
@@ -44,6 +50,7 @@ pub struct Fault {
     /// The kind of fault on this property (e.g. `wrong-type/errorCode`): one mixed body is
     /// sent per group.
     pub group: String,
+    /// The top-level property the body sets (a nested fault is inside its value).
     pub property: String,
     pub value: Value,
 }
@@ -82,69 +89,292 @@ impl NegativeCase {
     }
 }
 
-/// A value for `p` that differs from the page's example, for the "each property on its own"
-/// cases.
-pub fn sample(p: &Property) -> Option<Value> {
-    Some(match &p.kind {
-        Kind::String => json!(format!("{} set by graph-contract", p.name)),
+/// One step from an update's top level to a nested value: a property, or an item of a
+/// collection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Property(String),
+    Item,
+}
+
+/// The readable id of a path: its property names joined by `/` (`location/address/city`;
+/// an item of a collection adds nothing).
+fn path_id(path: &[Step]) -> String {
+    path.iter()
+        .filter_map(|s| match s {
+            Step::Property(n) => Some(n.as_str()),
+            Step::Item => None,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The JSON pointer of a path (items at index 0).
+fn path_pointer(path: &[Step]) -> String {
+    path.iter()
+        .map(|s| match s {
+            Step::Property(n) => format!("/{}", n.replace('~', "~0").replace('/', "~1")),
+            Step::Item => "/0".to_string(),
+        })
+        .collect()
+}
+
+/// The update that puts `leaf` at `path`: `{"a": {"b": leaf}}`, `{"a": [{"b": leaf}]}`.
+fn wrap(path: &[Step], leaf: Value) -> Update {
+    let value = path.iter().skip(1).rev().fold(leaf, |inner, step| match step {
+        Step::Property(n) => json!({ n.clone(): inner }),
+        Step::Item => json!([inner]),
+    });
+    let mut u = Update::new();
+    if let Some(Step::Property(top)) = path.first() {
+        u.insert(top.clone(), value);
+    }
+    u
+}
+
+/// The nested properties of a complex value the generator may set: never the read-only ones.
+fn nested_writable(properties: &[Property]) -> impl Iterator<Item = &Property> {
+    properties.iter().filter(|p| !p.read_only)
+}
+
+/// The complex type's properties of `kind`, directly or as a collection's items.
+fn complex_properties(kind: &Kind) -> Option<&[Property]> {
+    match kind {
+        Kind::Complex { properties, .. } => Some(properties),
+        Kind::Collection(inner) => match &**inner {
+            Kind::Complex { properties, .. } => Some(properties),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Every property an update can set, at every depth, with its path: the writable top-level
+/// properties, then (depth first, in the schema's order) the writable properties of their
+/// complex values and of the items of complex collections.
+fn every_property(contract: &Contract) -> Vec<(Vec<Step>, &Property)> {
+    fn visit<'a>(
+        props: &mut dyn Iterator<Item = &'a Property>,
+        path: &mut Vec<Step>,
+        out: &mut Vec<(Vec<Step>, &'a Property)>,
+    ) {
+        for p in props {
+            path.push(Step::Property(p.name.clone()));
+            out.push((path.clone(), p));
+            if let Some(nested) = complex_properties(&p.kind) {
+                let item = matches!(p.kind, Kind::Collection(_));
+                if item {
+                    path.push(Step::Item);
+                }
+                visit(&mut nested_writable(nested), path, out);
+                if item {
+                    path.pop();
+                }
+            }
+            path.pop();
+        }
+    }
+    let mut out = Vec::new();
+    visit(&mut contract.writable(), &mut Vec::new(), &mut out);
+    out
+}
+
+/// Distinct values of `kind` (at most `n`), named after `name` where the kind is text: the
+/// values of the "several" collections, of the complex samples and of the mixed companions.
+/// Empty for [`Kind::Other`] (and for an enum without members).
+fn distinct_values(kind: &Kind, name: &str, n: usize) -> Vec<Value> {
+    let n = n.max(1);
+    let take = |values: Vec<Value>| values.into_iter().take(n).collect::<Vec<_>>();
+    match kind {
+        Kind::String => (1..=n).map(|i| json!(format!("{name} {i} set by graph-contract"))).collect(),
+        Kind::Boolean => take(vec![json!(true), json!(false)]),
+        Kind::Integer { min, max } => {
+            let start = if *min <= 1 && 1 <= *max { 1 } else { *min };
+            (0..n as i64).filter_map(|i| start.checked_add(i)).filter(|v| v <= max).map(Value::from).collect()
+        }
+        Kind::Number => (0..n).map(|i| json!(1.5 + i as f64)).collect(),
+        Kind::DateTime => (0..n).map(|i| json!(format!("2021-06-15T10:20:{:02}.5+05:30", 30 + i % 30))).collect(),
+        Kind::Guid => (0..n).map(|i| json!(format!("0f8fad5b-d9cb-469f-a165-70867728{:04x}", 0x950e + i))).collect(),
+        Kind::Date => (0..n).map(|i| json!(format!("2021-06-{:02}", 15 + i % 14))).collect(),
+        Kind::TimeOfDay => (0..n).map(|i| json!(format!("10:20:{:02}.1234567", 30 + i % 30))).collect(),
+        Kind::Duration => (0..n).map(|i| json!(format!("P1DT{}H3M4.5S", 2 + i % 20))).collect(),
+        Kind::Binary => (0..n).map(|i| json!(base64(format!("graph-contract {i}").as_bytes()))).collect(),
+        Kind::Enum { members, .. } => take(members.iter().map(|m| json!(m)).collect()),
+        Kind::Collection(inner) => {
+            let items = distinct_values(inner, name, 3);
+            (0..n).map(|i| json!(items.iter().skip(i % items.len().max(1)).cloned().collect::<Vec<_>>())).collect()
+        }
+        Kind::Complex { properties, .. } => (0..n)
+            .map(|i| {
+                let object: Map<String, Value> = nested_writable(properties)
+                    .filter_map(|p| {
+                        let values = distinct_values(&p.kind, &p.name, i + 1);
+                        let v = values.get(i).or(values.last())?.clone();
+                        Some((p.name.clone(), v))
+                    })
+                    .collect();
+                Value::Object(object)
+            })
+            .collect(),
+        Kind::Other(_) => Vec::new(),
+    }
+}
+
+/// A value of `kind`, for the "each property on its own" cases; `name` makes strings readable.
+fn sample_of(kind: &Kind, name: &str) -> Option<Value> {
+    Some(match kind {
+        Kind::String => json!(format!("{name} set by graph-contract")),
         Kind::Boolean => json!(true),
         Kind::Integer { min, .. } if *min < 0 => json!(-2_016_330_696_i64.max(*min)),
         Kind::Integer { max, .. } => json!(1_i64.min(*max)),
         Kind::Number => json!(12.5),
         Kind::DateTime => json!("2021-06-15T10:20:30.1234567+05:30"),
         Kind::Enum { members, .. } => json!(members.last()?),
-        // Filled in by the generation work of issue 11.
-        Kind::Guid
-        | Kind::Date
-        | Kind::TimeOfDay
-        | Kind::Duration
-        | Kind::Binary
-        | Kind::Collection(_)
-        | Kind::Complex { .. }
-        | Kind::Other(_) => return None,
+        // Every member of an enum collection; several values of any other collection.
+        Kind::Collection(inner) => match &**inner {
+            Kind::Enum { members, .. } if !members.is_empty() => json!(members),
+            Kind::Other(_) => return None,
+            inner => json!(distinct_values(inner, name, 3)),
+        },
+        Kind::Complex { properties, .. } => {
+            Value::Object(nested_writable(properties).filter_map(|p| Some((p.name.clone(), sample(p)?))).collect())
+        }
+        Kind::Guid | Kind::Date | Kind::TimeOfDay | Kind::Duration | Kind::Binary => {
+            distinct_values(kind, name, 1).pop()?
+        }
+        Kind::Other(_) => return None,
     })
 }
 
-/// The deterministic coverage pass: every enum member of every enum property, every writable
-/// property on its own, Int32 bounds, null for every nullable property, and the empty update.
-pub fn coverage(contract: &Contract) -> Vec<Case> {
-    let mut out = vec![Case { id: "empty".into(), update: Update::new() }];
-    let one = |name: &str, v: Value| {
-        let mut u = Update::new();
-        u.insert(name.to_string(), v);
-        u
-    };
-    for p in contract.writable() {
-        if let Kind::Enum { members, .. } = &p.kind {
-            for m in members {
-                out.push(Case { id: format!("enum/{}={m}", p.name), update: one(&p.name, json!(m)) });
+/// A value for `p` that differs from the page's example, for the "each property on its own"
+/// cases. `None` only for [`Kind::Other`] (and collections of it).
+pub fn sample(p: &Property) -> Option<Value> {
+    sample_of(&p.kind, &p.name)
+}
+
+/// Standard base64 with padding (Edm.Binary accepts both alphabets; the diff compares bytes).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
             }
-        }
-    }
-    for p in contract.writable() {
-        if let Some(v) = sample(p) {
-            out.push(Case { id: format!("property/{}", p.name), update: one(&p.name, v) });
-        }
-        if let Kind::Integer { min, max } = p.kind {
-            out.push(Case { id: format!("bound/{}=min", p.name), update: one(&p.name, json!(min)) });
-            out.push(Case { id: format!("bound/{}=max", p.name), update: one(&p.name, json!(max)) });
-        }
-        if p.nullable {
-            out.push(Case { id: format!("null/{}", p.name), update: one(&p.name, Value::Null) });
         }
     }
     out
 }
 
-/// Number of distinct enum values the coverage pass sends (7 + 7 + 36 = 50 for this contract).
+/// The deterministic coverage pass: the empty update; every enum member of every enum
+/// property (`enum/<path>=<member>`: top-level, inside collections as one-member collections,
+/// inside complex values and their collections); then for each property at every depth: a
+/// sample on its own (`property/<path>`), integer bounds (`bound/<path>=min|max`), `null` for
+/// nullable top-level properties (`null/<name>`) and empty, one and several values for
+/// collections (`collection/<path>=empty|one|several`; several is every member of an enum
+/// collection).
+pub fn coverage(contract: &Contract) -> Vec<Case> {
+    let mut out = vec![Case { id: "empty".into(), update: Update::new() }];
+    let all = every_property(contract);
+    for (path, p) in &all {
+        let id = path_id(path);
+        match &p.kind {
+            Kind::Enum { members, .. } => {
+                for m in members {
+                    out.push(Case { id: format!("enum/{id}={m}"), update: wrap(path, json!(m)) });
+                }
+            }
+            Kind::Collection(inner) => {
+                if let Kind::Enum { members, .. } = &**inner {
+                    for m in members {
+                        out.push(Case { id: format!("enum/{id}={m}"), update: wrap(path, json!([m])) });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for (path, p) in &all {
+        let id = path_id(path);
+        if let Some(v) = sample(p) {
+            out.push(Case { id: format!("property/{id}"), update: wrap(path, v) });
+        }
+        if let Kind::Integer { min, max } = p.kind {
+            out.push(Case { id: format!("bound/{id}=min"), update: wrap(path, json!(min)) });
+            out.push(Case { id: format!("bound/{id}=max"), update: wrap(path, json!(max)) });
+        }
+        // Inside complex values the generator never sends null (the page cannot say whether
+        // a nested property may be null).
+        if p.nullable && path.len() == 1 {
+            out.push(Case { id: format!("null/{id}"), update: wrap(path, Value::Null) });
+        }
+        if let Kind::Collection(inner) = &p.kind {
+            let several = sample(p).and_then(|v| v.as_array().cloned()).unwrap_or_default();
+            if let Some(first) = several.first() {
+                out.push(Case { id: format!("collection/{id}=empty"), update: wrap(path, json!([])) });
+                out.push(Case { id: format!("collection/{id}=one"), update: wrap(path, json!([first])) });
+                if several.len() > 1 {
+                    out.push(Case { id: format!("collection/{id}=several"), update: wrap(path, json!(several)) });
+                }
+            } else if !matches!(**inner, Kind::Other(_)) {
+                out.push(Case { id: format!("collection/{id}=empty"), update: wrap(path, json!([])) });
+            }
+        }
+    }
+    out
+}
+
+/// Number of distinct enum values the coverage pass sends: every member of every enum
+/// property, of every enum collection and of the enum properties inside complex values and
+/// their collections (7 + 7 + 36 = 50 for the built-in contract). The coverage pass sends one
+/// `enum/…` case for each.
 pub fn enum_values(contract: &Contract) -> usize {
-    contract
-        .writable()
-        .map(|p| match &p.kind {
+    every_property(contract)
+        .iter()
+        .map(|(_, p)| match &p.kind {
             Kind::Enum { members, .. } => members.len(),
+            Kind::Collection(inner) => match &**inner {
+                Kind::Enum { members, .. } => members.len(),
+                _ => 0,
+            },
             _ => 0,
         })
         .sum()
+}
+
+/// The properties no update sets, at every depth, and why: those of [`Kind::Other`] (an
+/// unresolved complex type, and collections of it), with the schema's `x-graph-unresolved`
+/// reason when it gives one.
+pub fn unexercised(contract: &Contract) -> Vec<Unexercised> {
+    every_property(contract)
+        .into_iter()
+        .filter_map(|(path, p)| {
+            let schema = match &p.kind {
+                Kind::Other(schema) => schema,
+                Kind::Collection(inner) => match &**inner {
+                    Kind::Other(schema) => schema,
+                    _ => return None,
+                },
+                _ => return None,
+            };
+            let said = |s: &Value, key: &str| s.get(key).and_then(Value::as_str).map(str::to_string);
+            let items = schema.get("items").unwrap_or(&Value::Null);
+            let reason = said(schema, "x-graph-unresolved")
+                .or_else(|| said(items, "x-graph-unresolved"))
+                .or_else(|| {
+                    // The contract keeps a type met again inside itself as its reference.
+                    let r = said(schema, "$ref").or_else(|| said(items, "$ref"))?;
+                    Some(format!("a {} inside itself (a cycle) is not unfolded", r.trim_end_matches(".json")))
+                })
+                .or_else(|| said(schema, "description").or_else(|| said(items, "description")))
+                .unwrap_or_else(|| "no value of its schema is known".to_string());
+            Some(Unexercised { property: path_id(&path), reason })
+        })
+        .collect()
 }
 
 fn chars(range: (char, char), len: std::ops::Range<usize>) -> BoxedStrategy<String> {
@@ -216,16 +446,91 @@ pub fn date_time_strategy() -> BoxedStrategy<String> {
         .boxed()
 }
 
-fn value_strategy(p: &Property) -> Option<BoxedStrategy<Value>> {
-    let base: BoxedStrategy<Value> = match &p.kind {
-        Kind::String => return Some(string_strategy(p.nullable)),
+/// A Guid from 128 random bits, in lower case (upper case one time in four: a service may
+/// answer either, the diff compares Guids case-insensitively).
+fn guid_strategy() -> BoxedStrategy<Value> {
+    (any::<u128>(), 0u8..4)
+        .prop_map(|(n, case)| {
+            let h = format!("{n:032x}");
+            let g = format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..]);
+            Value::String(if case == 0 { g.to_ascii_uppercase() } else { g })
+        })
+        .boxed()
+}
+
+/// A date in years 1900–2100.
+fn date_strategy() -> BoxedStrategy<Value> {
+    (1900i64..=2100, 1u32..=12, 0u32..31)
+        .prop_map(|(y, m, d)| json!(format!("{y:04}-{m:02}-{:02}", 1 + d % crate::datetime::days_in_month(y, m))))
+        .boxed()
+}
+
+/// A time of day with 0–7 fraction digits.
+fn time_of_day_strategy() -> BoxedStrategy<Value> {
+    (0u32..24, 0u32..60, 0u32..60, 0usize..=7, 0u32..10_000_000)
+        .prop_map(|(h, m, s, digits, frac)| {
+            let fraction = if digits == 0 { String::new() } else { format!(".{}", &format!("{frac:07}")[..digits]) };
+            json!(format!("{h:02}:{m:02}:{s:02}{fraction}"))
+        })
+        .boxed()
+}
+
+/// A dayTimeDuration: optional sign, days, hours, minutes, seconds with 0–3 fraction digits,
+/// at least one component.
+fn duration_strategy() -> BoxedStrategy<Value> {
+    (
+        any::<bool>(),
+        proptest::option::of(0u32..1000),
+        proptest::option::of(0u32..48),
+        proptest::option::of(0u32..120),
+        proptest::option::of((0u32..100, 0usize..=3, 0u32..1000)),
+    )
+        .prop_map(|(negative, d, h, m, s)| {
+            let mut out = String::from(if negative { "-P" } else { "P" });
+            if let Some(d) = d {
+                out.push_str(&format!("{d}D"));
+            }
+            let s = if d.is_none() && h.is_none() && m.is_none() && s.is_none() { Some((0, 0, 0)) } else { s };
+            if h.is_some() || m.is_some() || s.is_some() {
+                out.push('T');
+                if let Some(h) = h {
+                    out.push_str(&format!("{h}H"));
+                }
+                if let Some(m) = m {
+                    out.push_str(&format!("{m}M"));
+                }
+                if let Some((s, digits, frac)) = s {
+                    let fraction =
+                        if digits == 0 { String::new() } else { format!(".{}", &format!("{frac:03}")[..digits]) };
+                    out.push_str(&format!("{s}{fraction}S"));
+                }
+            }
+            json!(out)
+        })
+        .boxed()
+}
+
+/// Binary values of 0–47 bytes in base64 (padded) or base64url (unpadded).
+fn binary_strategy() -> BoxedStrategy<Value> {
+    (proptest::collection::vec(any::<u8>(), 0..48), any::<bool>())
+        .prop_map(|(bytes, url)| {
+            let b = base64(&bytes);
+            json!(if url { b.trim_end_matches('=').replace('+', "-").replace('/', "_") } else { b })
+        })
+        .boxed()
+}
+
+/// Random values of `kind`, never `null` (nullability is the property's, at the top level).
+fn kind_strategy(kind: &Kind) -> Option<BoxedStrategy<Value>> {
+    Some(match kind {
+        Kind::String => string_strategy(false),
         Kind::Boolean => any::<bool>().prop_map(Value::from).boxed(),
         Kind::Integer { min, max } => {
             let (min, max) = (*min, *max);
             prop_oneof![
                 1 => Just(min),
                 1 => Just(max),
-                1 => Just(0i64),
+                1 => Just(0i64.clamp(min, max)),
                 6 => min..=max,
             ]
             .prop_map(Value::from)
@@ -233,17 +538,46 @@ fn value_strategy(p: &Property) -> Option<BoxedStrategy<Value>> {
         }
         Kind::Number => (-1.0e9f64..1.0e9).prop_map(|f| json!(f)).boxed(),
         Kind::DateTime => date_time_strategy().prop_map(Value::String).boxed(),
-        Kind::Enum { members, .. } => proptest::sample::select(members.clone()).prop_map(Value::String).boxed(),
-        Kind::Guid
-        | Kind::Date
-        | Kind::TimeOfDay
-        | Kind::Duration
-        | Kind::Binary
-        | Kind::Collection(_)
-        | Kind::Complex { .. }
-        | Kind::Other(_) => return None,
-    };
+        Kind::Guid => guid_strategy(),
+        Kind::Date => date_strategy(),
+        Kind::TimeOfDay => time_of_day_strategy(),
+        Kind::Duration => duration_strategy(),
+        Kind::Binary => binary_strategy(),
+        Kind::Enum { members, .. } if !members.is_empty() => {
+            proptest::sample::select(members.clone()).prop_map(Value::String).boxed()
+        }
+        Kind::Enum { .. } | Kind::Other(_) => return None,
+        Kind::Collection(inner) => match &**inner {
+            // Distinct members in the enum's order: any subset, the empty one too.
+            Kind::Enum { members, .. } if !members.is_empty() => {
+                proptest::sample::subsequence(members.clone(), 0..=members.len()).prop_map(|m| json!(m)).boxed()
+            }
+            inner => proptest::collection::vec(kind_strategy(inner)?, 0..4).prop_map(Value::Array).boxed(),
+        },
+        // Any subset of the nested properties, each with a value (never null inside).
+        Kind::Complex { properties, .. } => {
+            let parts: Vec<BoxedStrategy<Option<(String, Value)>>> = nested_writable(properties)
+                .filter_map(|p| {
+                    let name = p.name.clone();
+                    kind_strategy(&p.kind).map(|s| proptest::option::of(s.prop_map(move |v| (name.clone(), v))).boxed())
+                })
+                .collect();
+            parts.prop_map(|kv| Value::Object(kv.into_iter().flatten().collect())).boxed()
+        }
+    })
+}
+
+fn value_strategy(p: &Property) -> Option<BoxedStrategy<Value>> {
+    if p.kind == Kind::String {
+        return Some(string_strategy(p.nullable));
+    }
+    let base = kind_strategy(&p.kind)?;
     Some(if p.nullable { prop_oneof![6 => base, 1 => Just(Value::Null)].boxed() } else { base })
+}
+
+/// Whether the generator has random values for `p` (every kind but [`Kind::Other`]).
+pub fn has_strategy(p: &Property) -> bool {
+    value_strategy(p).is_some()
 }
 
 /// Random partial updates: any subset of the writable properties with valid values.
@@ -258,21 +592,27 @@ pub fn update_strategy(contract: &Contract) -> BoxedStrategy<Update> {
     parts.prop_map(|kv| kv.into_iter().flatten().collect::<Update>()).boxed()
 }
 
-/// A value of the wrong JSON type for `p`.
-fn wrong_types(p: &Property) -> Vec<(&'static str, Value)> {
-    match &p.kind {
-        Kind::String | Kind::DateTime | Kind::Enum { .. } => vec![("number", json!(42)), ("object", json!({}))],
-        Kind::Integer { .. } => vec![("string", json!("9")), ("fraction", json!(1.5))],
-        Kind::Boolean => vec![("string", json!("true"))],
-        Kind::Number => vec![("string", json!("1.5"))],
-        Kind::Guid
+/// Values of the wrong JSON type for a value of `kind`.
+fn wrong_types(kind: &Kind) -> Vec<(&'static str, Value)> {
+    match kind {
+        Kind::String
+        | Kind::DateTime
+        | Kind::Enum { .. }
+        | Kind::Guid
         | Kind::Date
         | Kind::TimeOfDay
         | Kind::Duration
-        | Kind::Binary
-        | Kind::Collection(_)
-        | Kind::Complex { .. }
-        | Kind::Other(_) => vec![],
+        | Kind::Binary => vec![("number", json!(42)), ("object", json!({}))],
+        Kind::Integer { .. } => vec![("string", json!("9")), ("fraction", json!(1.5))],
+        Kind::Boolean => vec![("string", json!("true"))],
+        Kind::Number => vec![("string", json!("1.5"))],
+        // A non-array: one value where a collection of them is due, and an object.
+        Kind::Collection(inner) => {
+            let one = distinct_values(inner, "graph-contract", 1).pop().filter(|v| !v.is_array());
+            vec![("one-value", one.unwrap_or_else(|| json!("text"))), ("object", json!({}))]
+        }
+        Kind::Complex { .. } => vec![("number", json!(42)), ("string", json!("text")), ("array", json!([]))],
+        Kind::Other(_) => vec![],
     }
 }
 
@@ -288,6 +628,74 @@ pub const MALFORMED_DATE_TIMES: &[(&str, &str)] = &[
     ("not-a-date", "yesterday"),
     ("empty", ""),
 ];
+
+/// Guids a service must refuse.
+pub const MALFORMED_GUIDS: &[(&str, &str)] = &[
+    ("not-hex", "0f8fad5b-d9cb-469f-a165-70867728950g"),
+    ("short", "0f8fad5b-d9cb-469f-a165-70867728950"),
+    ("braces", "{0f8fad5b-d9cb-469f-a165-70867728950e}"),
+    ("no-hyphens", "0f8fad5bd9cb469fa16570867728950e"),
+    ("words", "not-a-guid"),
+    ("empty", ""),
+];
+
+/// Dates a service must refuse.
+pub const MALFORMED_DATES: &[(&str, &str)] = &[
+    ("date-time", "2017-01-01T00:00:00Z"),
+    ("month-13", "2017-13-01"),
+    ("feb-30", "2017-02-30"),
+    ("one-digit", "2017-1-1"),
+    ("slashes", "2017/01/01"),
+    ("empty", ""),
+];
+
+/// Times of day a service must refuse.
+pub const MALFORMED_TIMES_OF_DAY: &[(&str, &str)] = &[
+    ("hour-24", "24:00:00"),
+    ("minute-60", "08:60:00"),
+    ("no-seconds", "08:30"),
+    ("offset", "08:30:00Z"),
+    ("one-digit", "8:30:00"),
+    ("empty", ""),
+];
+
+/// Durations a service must refuse (xsd:dayTimeDuration has no years or months).
+pub const MALFORMED_DURATIONS: &[(&str, &str)] = &[
+    ("no-component", "P"),
+    ("no-time-component", "PT"),
+    ("no-p", "1H"),
+    ("years", "P1Y"),
+    ("time-without-t", "P1H"),
+    ("words", "one hour"),
+    ("empty", ""),
+];
+
+/// Binary values a service must refuse (neither base64 alphabet).
+pub const MALFORMED_BINARIES: &[(&str, &str)] =
+    &[("space", "Z3Jh cGg="), ("not-base64", "graph-contract!"), ("non-ascii", "Zäöü"), ("dots", "Z3Jh.cGg")];
+
+/// The malformed strings of a kind, with the family that names their cases.
+fn malformed(kind: &Kind) -> Option<(&'static str, &'static [(&'static str, &'static str)])> {
+    match kind {
+        Kind::DateTime => Some(("date-time", MALFORMED_DATE_TIMES)),
+        Kind::Guid => Some(("guid", MALFORMED_GUIDS)),
+        Kind::Date => Some(("date", MALFORMED_DATES)),
+        Kind::TimeOfDay => Some(("time-of-day", MALFORMED_TIMES_OF_DAY)),
+        Kind::Duration => Some(("duration", MALFORMED_DURATIONS)),
+        Kind::Binary => Some(("binary", MALFORMED_BINARIES)),
+        _ => None,
+    }
+}
+
+/// An enum member in other letter case (first letter), unless that is a member too.
+fn recased(m: &str, members: &[String]) -> Option<String> {
+    let mut cased: Vec<char> = m.chars().collect();
+    if let Some(c) = cased.first_mut() {
+        *c = if c.is_ascii_lowercase() { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() };
+    }
+    let cased: String = cased.into_iter().collect();
+    (!members.contains(&cased)).then_some(cased)
+}
 
 /// Probes of unknown ids, one placeholder at a time (`params` in the route's order, `key` the
 /// object's own): a PATCH and a GET each, which must be 404 with a Graph error. The key's
@@ -334,13 +742,6 @@ pub fn valid_body(contract: &Contract) -> String {
 /// The negative pass of one route whose placeholders are `params` (`key` the object's own).
 pub fn negatives<'a>(contract: &Contract, params: impl IntoIterator<Item = &'a str>, key: &str) -> Vec<NegativeCase> {
     let valid = valid_body(contract);
-    // One wrong property: its body, and the fault kept for the mixed bodies.
-    let bad = |id: String, group: String, name: &str, v: Value| {
-        let mut case = NegativeCase::bad_request(id, json!({ name: v.clone() }).to_string());
-        case.fault = Some(Fault { group, property: name.to_string(), value: v });
-        case
-    };
-
     let mut out = vec![NegativeCase {
         id: "no-token".into(),
         method: "PATCH",
@@ -354,28 +755,20 @@ pub fn negatives<'a>(contract: &Contract, params: impl IntoIterator<Item = &'a s
     out.extend(unknown_ids(params, key, &valid));
     for p in &contract.properties {
         let n = &p.name;
-        for (label, v) in wrong_types(p) {
-            out.push(bad(format!("wrong-type/{n}/{label}"), format!("wrong-type/{n}"), n, v));
+        let path = [Step::Property(n.clone())];
+        for (label, v) in wrong_types(&p.kind) {
+            out.push(bad(format!("wrong-type/{n}/{label}"), format!("wrong-type/{n}"), &path, v));
         }
         if !p.nullable {
-            out.push(bad(format!("null/{n}"), format!("null/{n}"), n, Value::Null));
+            out.push(bad(format!("null/{n}"), format!("null/{n}"), &path, Value::Null));
         }
         match &p.kind {
             Kind::Enum { members, .. } => {
                 if let Some(m) = members.first() {
-                    out.push(bad(
-                        format!("enum-misspelt/{n}"),
-                        format!("enum-misspelt/{n}"),
-                        n,
-                        json!(format!("{m}x")),
-                    ));
-                    let mut cased: Vec<char> = m.chars().collect();
-                    if let Some(c) = cased.first_mut() {
-                        *c = if c.is_ascii_lowercase() { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() };
-                    }
-                    let cased: String = cased.into_iter().collect();
-                    if !members.contains(&cased) {
-                        out.push(bad(format!("enum-case/{n}"), format!("enum-case/{n}"), n, json!(cased)));
+                    let group = format!("enum-misspelt/{n}");
+                    out.push(bad(group.clone(), group, &path, json!(format!("{m}x"))));
+                    if let Some(cased) = recased(m, members) {
+                        out.push(bad(format!("enum-case/{n}"), format!("enum-case/{n}"), &path, json!(cased)));
                     }
                 }
             }
@@ -388,30 +781,77 @@ pub fn negatives<'a>(contract: &Contract, params: impl IntoIterator<Item = &'a s
                         .map(Value::from)
                         .or_else(|_| u64::try_from(beyond).map(Value::from))
                         .unwrap_or_else(|_| json!(beyond as f64));
-                    let mut case = bad(format!("out-of-range/{n}/{label}"), group.clone(), n, value);
+                    let mut case = bad(format!("out-of-range/{n}/{label}"), group.clone(), &path, value);
                     case.body = format!("{{{}:{beyond}}}", json!(n));
                     out.push(case);
                 }
                 // 9.0 and 9e0 are integers to JSON Schema, not to an Int32 reader (System.Text.Json).
                 let mut fraction =
-                    bad(format!("integer-form/{n}/fraction"), format!("integer-form/{n}"), n, json!(9.0));
+                    bad(format!("integer-form/{n}/fraction"), format!("integer-form/{n}"), &path, json!(9.0));
                 fraction.body = format!("{{{}:9.0}}", json!(n));
                 out.push(fraction);
                 let mut exponent =
-                    bad(format!("integer-form/{n}/exponent"), format!("integer-form/{n}"), n, json!(9.0));
+                    bad(format!("integer-form/{n}/exponent"), format!("integer-form/{n}"), &path, json!(9.0));
                 exponent.body = format!("{{{}:9e0}}", json!(n));
                 out.push(exponent);
             }
-            Kind::DateTime => {
-                for (label, s) in MALFORMED_DATE_TIMES {
-                    out.push(bad(format!("date-time/{n}/{label}"), format!("date-time/{n}"), n, json!(s)));
+            kind => {
+                if let Some((family, values)) = malformed(kind) {
+                    for (label, s) in values {
+                        out.push(bad(format!("{family}/{n}/{label}"), format!("{family}/{n}"), &path, json!(s)));
+                    }
                 }
+                structural_faults(&path, kind, &mut out);
             }
-            _ => {}
         }
     }
-    out.push(bad("undeclared-property".into(), "undeclared-property".into(), "graphContractUndeclared", json!("x")));
-    out.push(bad("odata-type/other".into(), "odata-type/other".into(), "@odata.type", json!("#microsoft.graph.user")));
+    // The type errors inside complex values and their collections, at every depth.
+    for (path, p) in every_property(contract).into_iter().filter(|(path, _)| path.len() > 1) {
+        let id = path_id(&path);
+        for (label, v) in wrong_types(&p.kind) {
+            out.push(bad(format!("wrong-type/{id}/{label}"), format!("wrong-type/{id}"), &path, v));
+        }
+        match &p.kind {
+            Kind::Enum { members, .. } => {
+                if let Some(m) = members.first() {
+                    let group = format!("enum-misspelt/{id}");
+                    out.push(bad(group.clone(), group, &path, json!(format!("{m}x"))));
+                }
+            }
+            Kind::Integer { min, max } => {
+                for (label, beyond) in [("below", min.checked_sub(1)), ("above", max.checked_add(1))] {
+                    if let Some(beyond) = beyond {
+                        out.push(bad(
+                            format!("out-of-range/{id}/{label}"),
+                            format!("out-of-range/{id}"),
+                            &path,
+                            json!(beyond),
+                        ));
+                    }
+                }
+            }
+            kind => {
+                if let Some((family, values)) = malformed(kind) {
+                    for (label, s) in values {
+                        out.push(bad(format!("{family}/{id}/{label}"), format!("{family}/{id}"), &path, json!(s)));
+                    }
+                }
+                structural_faults(&path, kind, &mut out);
+            }
+        }
+    }
+    out.push(bad(
+        "undeclared-property".into(),
+        "undeclared-property".into(),
+        &[Step::Property("graphContractUndeclared".into())],
+        json!("x"),
+    ));
+    out.push(bad(
+        "odata-type/other".into(),
+        "odata-type/other".into(),
+        &[Step::Property("@odata.type".into())],
+        json!("#microsoft.graph.user"),
+    ));
     for (label, b) in [("array", "[]"), ("string", "\"text\""), ("number", "42"), ("null", "null")] {
         out.push(NegativeCase::bad_request(format!("not-an-object/{label}"), b.into()));
     }
@@ -422,10 +862,96 @@ pub fn negatives<'a>(contract: &Contract, params: impl IntoIterator<Item = &'a s
         body: json!({ contract.key.clone(): "graph-contract-other-id" }).to_string(),
         auth: true,
         aim: Aim::Object,
-        expect: Expect::RejectedOrKeyKept,
+        expect: Expect::RejectedOrKept(format!("/{}", contract.key.replace('~', "~0").replace('/', "~1"))),
         why: None,
         fault: None,
     });
+    out.extend(read_only(contract));
+    out
+}
+
+/// One wrong value at `path`: its body, and the fault kept for the mixed bodies.
+fn bad(id: String, group: String, path: &[Step], v: Value) -> NegativeCase {
+    let update = wrap(path, v);
+    let mut case = NegativeCase::bad_request(id, Value::Object(update.clone()).to_string());
+    case.fault = update.into_iter().next().map(|(property, value)| Fault { group, property, value });
+    case
+}
+
+/// The faults of a collection's items (a misspelt member, a wrong type, a malformed value,
+/// `null`, an undeclared property) and of a complex value (an undeclared property) at `path`.
+fn structural_faults(path: &[Step], kind: &Kind, out: &mut Vec<NegativeCase>) {
+    let id = path_id(path);
+    match kind {
+        Kind::Collection(inner) if !matches!(**inner, Kind::Other(_)) => {
+            let group = format!("collection-member/{id}");
+            let mut members: Vec<(String, Value)> = Vec::new();
+            if let Kind::Enum { members: m, .. } = &**inner {
+                if let Some(first) = m.first() {
+                    members.push(("misspelt".into(), json!(format!("{first}x"))));
+                    if let Some(cased) = recased(first, m) {
+                        members.push(("case".into(), json!(cased)));
+                    }
+                }
+            }
+            for (label, v) in wrong_types(inner) {
+                members.push((format!("wrong-type-{label}"), v));
+            }
+            if let Some((family, values)) = malformed(inner) {
+                for (label, s) in values.iter().take(2) {
+                    members.push((format!("{family}-{label}"), json!(s)));
+                }
+            }
+            if let Kind::Complex { .. } = &**inner {
+                members.push(("undeclared".into(), json!({"graphContractUndeclared": "x"})));
+            }
+            members.push(("null".into(), Value::Null));
+            for (label, v) in members {
+                // A valid item first, so that the wrong one is not the only one.
+                let valid = distinct_values(inner, "graph-contract", 1);
+                let items: Vec<Value> = valid.into_iter().chain([v]).collect();
+                out.push(bad(format!("collection-member/{id}/{label}"), group.clone(), path, json!(items)));
+            }
+        }
+        Kind::Complex { .. } => {
+            let group = format!("undeclared-property/{id}");
+            out.push(bad(group.clone(), group, path, json!({"graphContractUndeclared": "x"})));
+        }
+        _ => {}
+    }
+}
+
+/// A read-only property sent with a value (`read-only/<path>`): 400, or accepted with the
+/// value unchanged. The top-level ones (the key has `key-change/<key>`) and those inside
+/// complex values (not inside collections: a collection replaces its items whole, so no item
+/// keeps a value to compare with).
+fn read_only(contract: &Contract) -> Vec<NegativeCase> {
+    fn visit(props: &[Property], path: &mut Vec<Step>, key: Option<&str>, out: &mut Vec<NegativeCase>) {
+        for p in props.iter().filter(|p| Some(p.name.as_str()) != key) {
+            path.push(Step::Property(p.name.clone()));
+            if p.read_only {
+                // Not the sample: a seed completed by the reference holds that one.
+                if let Some(v) = distinct_values(&p.kind, &p.name, 2).pop().or_else(|| sample(p)) {
+                    let id = path_id(path);
+                    out.push(NegativeCase {
+                        id: format!("read-only/{id}"),
+                        method: "PATCH",
+                        body: Value::Object(wrap(path, v)).to_string(),
+                        auth: true,
+                        aim: Aim::Object,
+                        expect: Expect::RejectedOrKept(path_pointer(path)),
+                        why: Some(format!("{id} is read-only: refused, or accepted with its value unchanged")),
+                        fault: None,
+                    });
+                }
+            } else if let Kind::Complex { properties, .. } = &p.kind {
+                visit(properties, path, None, out);
+            }
+            path.pop();
+        }
+    }
+    let mut out = Vec::new();
+    visit(&contract.properties, &mut Vec::new(), Some(&contract.key), &mut out);
     out
 }
 
@@ -446,14 +972,19 @@ fn other_value(p: &Property, current: Option<&Value>, salt: &str) -> Option<Valu
             json!(if same { "2020-03-04T05:06:07Z" } else { a })
         }
         Kind::Enum { members, .. } => json!(members.iter().find(|m| current.and_then(Value::as_str) != Some(m))?),
-        Kind::Guid
-        | Kind::Date
-        | Kind::TimeOfDay
-        | Kind::Duration
-        | Kind::Binary
-        | Kind::Collection(_)
-        | Kind::Complex { .. }
-        | Kind::Other(_) => return None,
+        Kind::Guid | Kind::Date | Kind::TimeOfDay | Kind::Duration | Kind::Binary => distinct_values(&p.kind, salt, 2)
+            .into_iter()
+            .find(|v| !current.is_some_and(|c| crate::diff::same_value(Some(&p.kind), v, c)))?,
+        Kind::Collection(_) => match current {
+            Some(Value::Array(items)) if !items.is_empty() => json!([]),
+            _ => sample(p).filter(|v| v.as_array().is_some_and(|a| !a.is_empty()))?,
+        },
+        // One nested property changed: the rest of the complex value stays (the merge rule).
+        Kind::Complex { properties, .. } => nested_writable(properties).find_map(|q| {
+            let now = current.and_then(|c| c.get(&q.name)).filter(|v| !v.is_null());
+            other_value(q, now, salt).map(|v| json!({ q.name.clone(): v }))
+        })?,
+        Kind::Other(_) => return None,
     };
     (current != Some(&v)).then_some(v)
 }

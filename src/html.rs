@@ -119,6 +119,15 @@ fn matrix(out: &mut String, report: &Report) {
     );
     for c in &report.coverage {
         let _ = writeln!(out, "<p>{}: {} of {} enum values sent.</p>", escape(&c.route), c.sent, c.total);
+        for u in &c.unexercised {
+            let _ = writeln!(
+                out,
+                "<p>{}: not exercised: {} ({})</p>",
+                escape(&c.route),
+                escape(&u.property),
+                escape(&u.reason)
+            );
+        }
     }
     for m in &report.matrix {
         let _ = writeln!(out, "<h3>{}</h3>", escape(&m.route));

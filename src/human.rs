@@ -181,8 +181,8 @@ fn plural(n: usize, what: &str) -> String {
     }
 }
 
-/// The summary: checks run and failed per route and kind, enum coverage, cases, seed, time,
-/// restore, and the verdict with its exit code.
+/// The summary: checks run and failed per route and kind, enum coverage, the properties not
+/// exercised (and why), cases, seed, time, restore, and the verdict with its exit code.
 pub fn summary(report: &Report, style: Style) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -209,6 +209,17 @@ pub fn summary(report: &Report, style: Style) -> String {
         let parts: Vec<String> =
             report.coverage.iter().map(|c| format!("{} {}/{}", c.route, c.sent, c.total)).collect();
         let _ = writeln!(out, "  enum coverage: {}", parts.join(", "));
+    }
+    // Once per property and reason, whichever routes share it (the routes of one page do).
+    let mut unexercised: Vec<String> = Vec::new();
+    for u in report.coverage.iter().flat_map(|c| &c.unexercised) {
+        let line = format!("  not exercised: {} ({})", u.property, u.reason);
+        if !unexercised.contains(&line) {
+            unexercised.push(line);
+        }
+    }
+    for line in unexercised {
+        let _ = writeln!(out, "{line}");
     }
     let seconds = report.duration_ms as f64 / 1000.0;
     if report.coverage.is_empty() {

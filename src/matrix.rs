@@ -1,6 +1,9 @@
 //! The coverage matrix: per route, for each property, the kinds of value sent (strings empty,
-//! ASCII, non-ASCII, long, null; integers at their bounds, zero, other; date-times; each enum
-//! member; values of the wrong kind) and how many of those cases failed. Built by an
+//! ASCII, non-ASCII, long, null; integers at their bounds, zero, other; date-times, Guids,
+//! dates, times of day, durations, binaries; each enum member, also inside collections;
+//! collections empty, with one or several items; complex values, with a row per nested
+//! property (`location/address/city`); values of the wrong kind) and how many of those cases
+//! failed. Built by an
 //! accumulator that sees each check once as the runner emits it and keeps only counts, so
 //! it works the same when passed checks are no longer kept. Classified with the contract's
 //! property model ([`Kind`]). No I/O.
@@ -8,7 +11,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::contract::{Contract, Kind};
+use crate::contract::{Contract, Kind, Property};
+use crate::diff;
 use crate::report::{Check, Phase};
 
 /// Strings longer than this many characters count as `long` (the generator's long strings
@@ -49,15 +53,21 @@ fn expected_kinds(kind: &Kind, nullable: bool) -> Vec<String> {
         Kind::Boolean => ["true", "false"].map(String::from).to_vec(),
         Kind::Number => vec!["number".into()],
         Kind::DateTime => vec!["date-time".into()],
+        Kind::Guid => vec!["guid".into()],
+        Kind::Date => vec!["date".into()],
+        Kind::TimeOfDay => vec!["time-of-day".into()],
+        Kind::Duration => vec!["duration".into()],
+        Kind::Binary => vec!["binary".into()],
         Kind::Enum { members, .. } => members.clone(),
-        Kind::Guid
-        | Kind::Date
-        | Kind::TimeOfDay
-        | Kind::Duration
-        | Kind::Binary
-        | Kind::Collection(_)
-        | Kind::Complex { .. }
-        | Kind::Other(_) => vec!["value".into()],
+        Kind::Collection(inner) => {
+            let mut kinds: Vec<String> = ["empty", "one", "several"].map(String::from).to_vec();
+            if let Kind::Enum { members, .. } = &**inner {
+                kinds.extend(members.iter().cloned());
+            }
+            kinds
+        }
+        Kind::Complex { .. } => vec!["object".into()],
+        Kind::Other(_) => vec!["value".into()],
     };
     if nullable {
         out.push("null".into());
@@ -76,9 +86,11 @@ fn json_type(v: &Value) -> &'static str {
     }
 }
 
-/// The kind of `value` sent for a property of `kind`.
+/// The kind of `value` sent for a property of `kind` (a collection by its size; see
+/// [`classify_all`] for its members).
 pub fn classify(kind: &Kind, value: &Value) -> String {
     let wrong = || format!("wrong type: {}", json_type(value));
+    let checked = |ok: bool, name: &str| if ok { name.to_string() } else { "malformed".to_string() };
     match (kind, value) {
         (_, Value::Null) => "null".into(),
         (Kind::String, Value::String(s)) if s.is_empty() => "empty".into(),
@@ -101,6 +113,11 @@ pub fn classify(kind: &Kind, value: &Value) -> String {
                 Err(_) => "invalid date-time".into(),
             }
         }
+        (Kind::Guid, Value::String(s)) => checked(diff::is_guid(s), "guid"),
+        (Kind::Date, Value::String(s)) => checked(diff::is_date(s), "date"),
+        (Kind::TimeOfDay, Value::String(s)) => checked(diff::time_of_day(s).is_some(), "time-of-day"),
+        (Kind::Duration, Value::String(s)) => checked(diff::duration(s).is_some(), "duration"),
+        (Kind::Binary, Value::String(s)) => checked(diff::binary(s).is_some(), "binary"),
         (Kind::Enum { members, .. }, Value::String(s)) => {
             if members.contains(s) {
                 s.clone()
@@ -108,9 +125,37 @@ pub fn classify(kind: &Kind, value: &Value) -> String {
                 "not a member".into()
             }
         }
+        (Kind::Collection(_), Value::Array(items)) => match items.len() {
+            0 => "empty".into(),
+            1 => "one".into(),
+            _ => "several".into(),
+        },
+        (Kind::Complex { .. }, Value::Object(_)) => "object".into(),
         (Kind::Other(_), _) => "value".into(),
         _ => wrong(),
     }
+}
+
+/// Every kind `value` counts for: [`classify`]'s, and for a collection each enum member it
+/// holds (or `not a member`), and each wrong item (`item wrong type: number`).
+pub fn classify_all(kind: &Kind, value: &Value) -> Vec<String> {
+    let mut out = vec![classify(kind, value)];
+    if let (Kind::Collection(inner), Value::Array(items)) = (kind, value) {
+        for item in items {
+            let c = classify(inner, item);
+            let c = match &**inner {
+                Kind::Enum { .. } if c != "null" && !c.starts_with("wrong type") => c,
+                _ if c == "null" || c == "malformed" || c.starts_with("wrong type") || c.starts_with("invalid") => {
+                    format!("item {c}")
+                }
+                _ => continue,
+            };
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+    }
+    out
 }
 
 /// The case a check belongs to, and the cells its body touched (route index, property, kind).
@@ -122,23 +167,50 @@ struct LastCase {
     failed: bool,
 }
 
+/// One row of the matrix: a property, nested ones by their path (`location/address/city`).
+#[derive(Debug)]
+struct Row {
+    name: String,
+    kind: Kind,
+    /// Whether `null` is an expected kind (top-level nullable properties only: the generator
+    /// never sends null inside a complex value).
+    null: bool,
+}
+
 /// Observes each check once and keeps only counts.
 #[derive(Debug)]
 pub struct MatrixBuilder {
-    model: Vec<(String, Kind, bool)>,
+    model: Vec<Row>,
     routes: Vec<RouteMatrix>,
     last: Option<LastCase>,
+}
+
+/// The rows of `properties` under `prefix`, depth first: each property, then the properties of
+/// its complex values (or of its collection's complex items).
+fn rows(properties: &[Property], prefix: &str, out: &mut Vec<Row>) {
+    for p in properties {
+        let name = if prefix.is_empty() { p.name.clone() } else { format!("{prefix}/{}", p.name) };
+        out.push(Row { name: name.clone(), kind: p.kind.clone(), null: p.nullable && prefix.is_empty() });
+        let nested = match &p.kind {
+            Kind::Complex { properties, .. } => Some(properties),
+            Kind::Collection(inner) => match &**inner {
+                Kind::Complex { properties, .. } => Some(properties),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(nested) = nested {
+            rows(nested, &name, out);
+        }
+    }
 }
 
 impl MatrixBuilder {
     /// An empty matrix over the contract's properties (the key is not an update's property).
     pub fn new(contract: &Contract) -> MatrixBuilder {
-        let model = contract
-            .properties
-            .iter()
-            .filter(|p| p.name != contract.key)
-            .map(|p| (p.name.clone(), p.kind.clone(), p.nullable))
-            .collect();
+        let top: Vec<Property> = contract.properties.iter().filter(|p| p.name != contract.key).cloned().collect();
+        let mut model = Vec::new();
+        rows(&top, "", &mut model);
         MatrixBuilder { model, routes: Vec::new(), last: None }
     }
 
@@ -149,9 +221,9 @@ impl MatrixBuilder {
         let properties = self
             .model
             .iter()
-            .map(|(name, kind, nullable)| PropertyRow {
-                property: name.clone(),
-                cells: expected_kinds(kind, *nullable)
+            .map(|row| PropertyRow {
+                property: row.name.clone(),
+                cells: expected_kinds(&row.kind, row.null)
                     .into_iter()
                     .map(|kind| Cell { kind, sent: 0, failed: 0 })
                     .collect(),
@@ -159,6 +231,29 @@ impl MatrixBuilder {
             .collect();
         self.routes.push(RouteMatrix { route: route.to_string(), properties });
         self.routes.len() - 1
+    }
+
+    /// The (row, kind) pairs a value at `name` counts for, nested values included.
+    fn kinds_of(&self, name: &str, value: &Value, out: &mut Vec<(usize, String)>) {
+        let Some(row) = self.model.iter().position(|r| r.name == name) else { return };
+        let kind = &self.model[row].kind;
+        for k in classify_all(kind, value) {
+            if !out.contains(&(row, k.clone())) {
+                out.push((row, k));
+            }
+        }
+        let objects: Vec<&serde_json::Map<String, Value>> = match (kind, value) {
+            (Kind::Complex { .. }, Value::Object(m)) => vec![m],
+            (Kind::Collection(inner), Value::Array(items)) if matches!(**inner, Kind::Complex { .. }) => {
+                items.iter().filter_map(Value::as_object).collect()
+            }
+            _ => Vec::new(),
+        };
+        for object in objects {
+            for (k, v) in object.iter().filter(|(k, _)| !crate::contract::is_annotation(k)) {
+                self.kinds_of(&format!("{name}/{k}"), v, out);
+            }
+        }
     }
 
     /// Sees one check: a PATCH's body counts its values; a failed check marks the values of
@@ -173,9 +268,14 @@ impl MatrixBuilder {
             let r = self.route_index(&check.route);
             let mut cells = Vec::new();
             if let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(body) {
+                let mut kinds = Vec::new();
                 for (name, value) in &fields {
-                    let Some(p) = self.model.iter().position(|(n, _, _)| n == name) else { continue };
-                    let kind = classify(&self.model[p].1, value);
+                    // Only top-level names: a property named like a nested path is not one.
+                    if !name.contains('/') {
+                        self.kinds_of(name, value, &mut kinds);
+                    }
+                }
+                for (p, kind) in kinds {
                     let row = &mut self.routes[r].properties[p];
                     let c = match row.cells.iter().position(|c| c.kind == kind) {
                         Some(c) => c,
@@ -252,5 +352,23 @@ mod tests {
         assert_eq!(cell(&m, "installState", "unknown").sent, 0);
         assert_eq!(cell(&m, "lastSyncDateTime", "invalid date-time").sent, 1);
         assert!(m[0].properties.iter().all(|p| p.property != "id"), "the key is not an update's property");
+    }
+
+    #[test]
+    fn collections_count_their_size_and_members_and_wrong_items() {
+        let colors = Kind::Enum { type_name: "c".into(), members: vec!["red".into(), "blue".into()] };
+        let kind = Kind::Collection(Box::new(colors));
+        assert_eq!(classify_all(&kind, &serde_json::json!([])), ["empty"]);
+        assert_eq!(classify_all(&kind, &serde_json::json!(["red", "blue", "red"])), ["several", "red", "blue"]);
+        assert_eq!(classify_all(&kind, &serde_json::json!(["redx"])), ["one", "not a member"]);
+        assert_eq!(classify_all(&kind, &serde_json::json!("red")), ["wrong type: string"]);
+        let guids = Kind::Collection(Box::new(Kind::Guid));
+        assert_eq!(
+            classify_all(&guids, &serde_json::json!(["x", 4])),
+            ["several", "item malformed", "item wrong type: number"]
+        );
+        assert_eq!(classify(&Kind::Duration, &serde_json::json!("PT1H")), "duration");
+        assert_eq!(classify(&Kind::Binary, &serde_json::json!("a b")), "malformed");
+        assert_eq!(expected_kinds(&kind, true), ["empty", "one", "several", "red", "blue", "null"]);
     }
 }

@@ -108,14 +108,26 @@ impl Check {
     }
 }
 
-/// How many enum values the coverage pass sent on a route.
+/// How many enum values the coverage pass sent on a route, and what it could not exercise.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Coverage {
     pub route: String,
     /// Enum values whose update was sent.
     pub sent: usize,
-    /// Enum values the contract declares (over all enum properties).
+    /// Enum values the contract declares (every member of every enum property, enum
+    /// collection and enum inside a complex value).
     pub total: usize,
+    /// Properties no update sets (unresolved complex types), with the reason.
+    pub unexercised: Vec<Unexercised>,
+}
+
+/// A property the run does not exercise, and why (e.g. `linked page ../resources/x.md not
+/// found`): its type is not known, so no value of it can be made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unexercised {
+    /// The property, nested ones as a path (`location/coordinates`).
+    pub property: String,
+    pub reason: String,
 }
 
 /// Whether a route's object was written back to its baseline.

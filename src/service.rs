@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use thiserror::Error;
 
-use crate::contract::{Body as Schema, Contract};
+use crate::contract::{Body as Schema, Contract, Kind, Property};
 use crate::page::{Api, RouteTemplate, Success};
 use crate::spec::{self, ExampleKind};
 
@@ -388,6 +388,9 @@ async fn handle(shared: Arc<Shared>, key: Key, headers: HeaderMap, body: Option<
                     return bad(format!("The key property '{}' cannot be changed.", contract.key));
                 }
             }
+            if let Some(at) = read_only_change(&contract.properties, object, fields, &contract.key, "") {
+                return bad(format!("The property '{at}' is read-only and cannot be changed."));
+            }
             // The one merge rule the runner also expects (OData 4.01 §11.4.3).
             *object = contract.apply(object, fields);
             match served.api.success_for(fields.keys()) {
@@ -397,6 +400,38 @@ async fn handle(shared: Arc<Shared>, key: Key, headers: HeaderMap, body: Option<
         }
         None => error(StatusCode::NOT_FOUND, "ResourceNotFound", "The object was deleted.", &shared, &headers),
     }
+}
+
+/// The pointer of the first read-only property `update` would change in `current`, at the
+/// top level and inside complex values: a read-only value the object holds cannot be changed
+/// (compared as values). Sending the value it holds is no change (a GET-modify-PATCH round
+/// trip, the runner's restore); a read-only property the object holds no value for (absent
+/// or `null`, e.g. inside a complex value that was cleared) may be given one, so that a
+/// cleared object can be restored. Inside collections nothing is checked: a collection
+/// replaces its items whole, and no item has a value to keep. The key has its own rule.
+fn read_only_change(
+    properties: &[Property],
+    current: &Map<String, Value>,
+    update: &Map<String, Value>,
+    key: &str,
+    prefix: &str,
+) -> Option<String> {
+    let none = Map::new();
+    for (name, value) in update.iter().filter(|(k, _)| !crate::contract::is_annotation(k) && k.as_str() != key) {
+        let Some(p) = properties.iter().find(|p| &p.name == name) else { continue };
+        let at = format!("{prefix}/{name}");
+        let now = current.get(name).unwrap_or(&Value::Null);
+        if p.read_only {
+            if !now.is_null() && !crate::diff::same_value(Some(&p.kind), now, value) {
+                return Some(at);
+            }
+        } else if let (Kind::Complex { properties, .. }, Value::Object(part)) = (&p.kind, value) {
+            if let Some(at) = read_only_change(properties, now.as_object().unwrap_or(&none), part, "", &at) {
+                return Some(at);
+            }
+        }
+    }
+    None
 }
 
 async fn not_allowed(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {

@@ -13,7 +13,7 @@
 use serde_json::Value;
 
 use crate::datetime::DateTime;
-use crate::diff::Difference;
+use crate::diff::{Difference, Shape};
 use crate::report::Check;
 
 /// How an actual value differs from the expected one.
@@ -98,14 +98,17 @@ pub fn classify(expected: Option<&Value>, actual: Option<&Value>, is_date_time: 
     }
 }
 
-/// Whether `pointer` names a top-level property that compares as an instant.
-pub fn is_date_time(pointer: &str, date_times: &[&str]) -> bool {
-    pointer.strip_prefix('/').is_some_and(|p| !p.contains('/') && date_times.contains(&p))
+/// Whether `pointer` names a value that compares as an instant (a DateTimeOffset at any depth,
+/// by the kind `shape` gives it; see [`crate::diff::Shape`]).
+pub fn is_date_time<S: Shape + ?Sized>(pointer: &str, shape: &S) -> bool {
+    matches!(shape.kind_at(pointer), Some(crate::contract::Kind::DateTime))
 }
 
-/// The kind of a [`Difference`].
-pub fn kind_of(d: &Difference, date_times: &[&str]) -> Kind {
-    classify(d.expected.as_ref(), d.actual.as_ref(), is_date_time(&d.pointer, date_times))
+/// The kind of a [`Difference`]. The diff holds only values that differ as values (a Guid in
+/// other case, a Duration in other units are no difference), so no kind here names a spelling
+/// of one value.
+pub fn kind_of<S: Shape + ?Sized>(d: &Difference, shape: &S) -> Kind {
+    classify(d.expected.as_ref(), d.actual.as_ref(), is_date_time(&d.pointer, shape))
 }
 
 /// A schema keyword as a kind of difference.
@@ -143,7 +146,7 @@ fn without_digits(s: &str) -> String {
 }
 
 /// `"{what} {where}: {kind}"` of a failed check; `None` when it passed.
-pub fn of(check: &Check, date_times: &[&str]) -> Option<String> {
+pub fn of<S: Shape + ?Sized>(check: &Check, date_times: &S) -> Option<String> {
     if check.passed {
         return None;
     }

@@ -109,7 +109,7 @@ fn constructed_report(failing: bool) -> Report {
         checks,
         coverage: ["deviceStatuses", "userStatuses/deviceStatuses"]
             .iter()
-            .map(|r| Coverage { route: (*r).into(), sent: 50, total: 50 })
+            .map(|r| Coverage { route: (*r).into(), sent: 50, total: 50, unexercised: Vec::new() })
             .collect(),
         restore: ["deviceStatuses", "userStatuses/deviceStatuses"]
             .iter()

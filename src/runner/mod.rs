@@ -528,6 +528,7 @@ pub fn run_pages(
                 route: route.name.clone(),
                 sent: enum_sent,
                 total: generate::enum_values(contract),
+                unexercised: generate::unexercised(contract),
             });
         }
         restore.extend(restored);
