@@ -74,6 +74,14 @@ pub enum Command {
         latency_ms: u64,
         #[command(flatten)]
         pages: PageArgs,
+        /// Hold an object under each of these mobileAppInstallStatusIds too (on both routes,
+        /// seeded like the default object), e.g. s1,s2,s3 for `run --status-id s1,s2,s3`
+        #[arg(long, value_name = "ID,ID")]
+        status_id: Option<String>,
+        /// Hold an object under each of these ids of a route's key placeholder too, e.g.
+        /// --id managedDeviceId=d1,d2 (repeatable)
+        #[arg(long = "id", value_name = "NAME=ID,ID")]
+        ids: Vec<String>,
     },
 }
 
@@ -104,8 +112,9 @@ pub struct RunArgs {
     /// mobileAppId of an existing app [env: CONTRACT_MOBILE_APP_ID]
     #[arg(long, value_name = "ID")]
     pub mobile_app_id: Option<String>,
-    /// mobileAppInstallStatusId of an existing device status [env: CONTRACT_STATUS_ID]
-    #[arg(long, value_name = "ID")]
+    /// mobileAppInstallStatusId of an existing device status; a list (s1,s2,s3) drives that
+    /// many objects at once, case i on object i mod K [env: CONTRACT_STATUS_ID]
+    #[arg(long, value_name = "ID[,ID…]")]
     pub status_id: Option<String>,
     /// userAppInstallStatusId whose deviceStatuses hold the status [env: CONTRACT_USER_STATUS_ID]
     #[arg(long, value_name = "ID")]
@@ -147,7 +156,8 @@ pub struct RunArgs {
     #[command(flatten)]
     pub pages: PageArgs,
     /// The id of a placeholder of the page's routes, named as the page writes it, e.g.
-    /// --id managedDeviceId=abc (repeatable) [env: CONTRACT_IDS=name=value,name=value]
+    /// --id managedDeviceId=abc (repeatable); the key placeholder takes a list (NAME=a,b) of
+    /// objects to drive at once [env: CONTRACT_IDS=name=value,name=value]
     #[arg(long = "id", value_name = "NAME=VALUE")]
     pub ids: Vec<String>,
     /// Stop after N failed checks (restoring the baseline first) and report what ran
@@ -269,11 +279,20 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             Ok(exit::OK)
         }
         Command::Replay { files, args } => run_contract(&args, Some(&files)),
-        Command::Serve { addr, state, token, body_limit, latency_ms, pages } => {
+        Command::Serve { addr, state, token, body_limit, latency_ms, pages, status_id, ids } => {
             let latency = std::time::Duration::from_millis(latency_ms);
             let given: Vec<String> = pages.page.iter().map(|p| p.display().to_string()).collect();
             let apis = load_apis(&crate::config::pages_from_env(&given), pages.overlay.as_deref())?;
-            serve(&addr, state.as_deref(), token, body_limit, latency, apis)
+            let objects =
+                crate::config::serve_objects(&crate::config::Flags { status_id, ids, ..crate::config::Flags::default() })?;
+            let keys = key_params(&apis);
+            if let Some((p, _)) = objects.iter().find(|(p, _)| !keys.contains(&p.as_str())) {
+                return Err(Failure::from(format!(
+                    "--id {p}=…: {{{p}}} is not the key placeholder of a route served (give the ids of the objects themselves: {})",
+                    keys.iter().map(|k| format!("{{{k}}}")).collect::<Vec<_>>().join(", ")
+                )));
+            }
+            serve(&addr, state.as_deref(), token, body_limit, latency, apis, objects)
         }
     }
 }
@@ -351,6 +370,7 @@ fn check_docs(page_path: &Path, overlay: Option<&Path>) -> Result<i32, Failure> 
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn serve(
     addr: &str,
     state: Option<&Path>,
@@ -358,6 +378,7 @@ fn serve(
     body_limit: usize,
     latency: std::time::Duration,
     apis: Vec<&'static Api>,
+    objects: Vec<(String, Vec<String>)>,
 ) -> Result<i32, Failure> {
     use crate::service::{InitialState, ServiceConfig};
     let state = match state {
@@ -370,7 +391,7 @@ fn serve(
             message: "--token is empty (omit it to accept any non-empty token)".into(),
         });
     }
-    let config = ServiceConfig { token, state, body_limit, latency, apis };
+    let config = ServiceConfig { token, state, body_limit, latency, apis, objects };
     let shown = crate::service::object_urls(&config, "");
     crate::service::serve_until_signal(addr, config, |bound| {
         let mut out = std::io::stdout().lock();
@@ -532,7 +553,30 @@ struct Under {
     skipped: Vec<String>,
 }
 
+/// The key placeholders of the routes of `apis` (the objects' own ids).
+fn key_params(apis: &[&'static Api]) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for k in apis.iter().flat_map(|a| a.routes.iter().filter_map(|r| r.key_param.as_deref())) {
+        if !out.contains(&k) {
+            out.push(k);
+        }
+    }
+    out
+}
+
 fn start_target(config: &crate::config::Config, apis: &[&'static Api]) -> Result<Under, Failure> {
+    config.check_objects(&key_params(apis))?;
+    let mut under = start_service(config, apis)?;
+    // Several ids for a route's key: the route drives that many objects at once.
+    for route in &mut under.routes {
+        if let Some(ids) = config.objects_of(&route.key_param) {
+            *route = route.clone().with_objects(ids.to_vec());
+        }
+    }
+    Ok(under)
+}
+
+fn start_service(config: &crate::config::Config, apis: &[&'static Api]) -> Result<Under, Failure> {
     use crate::config::TargetSpec;
     use crate::service::{self, ServiceConfig};
     let builtin_only = config.pages.is_empty();
@@ -541,6 +585,8 @@ fn start_target(config: &crate::config::Config, apis: &[&'static Api]) -> Result
             let svc = service::start(ServiceConfig {
                 token: Some(config.token.clone()),
                 apis: apis.to_vec(),
+                // The embedded service holds an object for each id of a list, so the run passes.
+                objects: config.objects.iter().map(|l| (l.placeholder.clone(), l.ids.clone())).collect(),
                 ..ServiceConfig::default()
             })?;
             let (routes, skipped) = if builtin_only {
@@ -752,11 +798,16 @@ fn write_outputs(report: &crate::report::Report, args: &RunArgs, replaying: bool
     }
     for r in report.restore.iter().filter(|r| !r.restored) {
         let Some(b) = &r.baseline else { continue };
-        let slug: String = r.route.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+        // One file per object: the route, and the object when the route drives several.
+        let place = match &r.object {
+            Some(o) => format!("{}-{o}", r.route),
+            None => r.route.clone(),
+        };
+        let slug: String = place.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
         let path = args.baseline_dir.join(format!("graph-contract-baseline-{slug}-{}.json", report.seed));
         let text = serde_json::to_string_pretty(b).map(|t| t + "\n").map_err(|e| e.to_string());
         match put(&path, text, "the baseline could not be saved either; copy it from the JSON report") {
-            Ok(()) => w.baselines.push((r.route.clone(), path)),
+            Ok(()) => w.baselines.push((r.place(), path)),
             Err(e) => w.problems.push(e),
         }
     }
@@ -842,7 +893,11 @@ fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failur
     let mut out = std::io::stdout().lock();
     if config.github_actions {
         for c in report.failures() {
-            let title = github_escape(&format!("graph-contract {} {} {}", c.route, c.case_id, c.name));
+            let route = match &c.object {
+                Some(o) => format!("{} ({o})", c.route),
+                None => c.route.clone(),
+            };
+            let title = github_escape(&format!("graph-contract {route} {} {}", c.case_id, c.name));
             let _ = writeln!(out, "::error title={title}::{}", github_escape(&c.problems.join("; ")));
         }
         for w in report.waiver_problems() {

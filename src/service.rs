@@ -198,6 +198,10 @@ pub struct ServiceConfig {
     /// The pages served (default: the built-in page). The built-in page's records come from
     /// `state`; every other page holds one object per route, under its default ids.
     pub apis: Vec<&'static Api>,
+    /// More objects, by key placeholder (`serve --status-id s1,s2`, `--id NAME=ID,ID`): on
+    /// every route whose key the placeholder is, one object per id under the default ids of the
+    /// other placeholders, seeded like the route's default object (its key set to the id).
+    pub objects: Vec<(String, Vec<String>)>,
 }
 
 impl Default for ServiceConfig {
@@ -208,6 +212,7 @@ impl Default for ServiceConfig {
             body_limit: DEFAULT_BODY_LIMIT,
             latency: std::time::Duration::ZERO,
             apis: vec![Api::embedded()],
+            objects: Vec::new(),
         }
     }
 }
@@ -445,6 +450,26 @@ fn records(config: &ServiceConfig, routes: &[Served]) -> HashMap<Key, Map<String
             object.insert(contract.key.clone(), json!(served.api.default_id(k).unwrap_or_default()));
         }
         out.insert((i, ids), object);
+    }
+    for (i, served) in routes.iter().enumerate() {
+        let Some(key_param) = &served.route.key_param else { continue };
+        let Some((_, ids)) = config.objects.iter().find(|(p, _)| p == key_param) else { continue };
+        let defaults: Vec<String> =
+            served.route.params.iter().map(|p| served.api.default_id(p).unwrap_or_default().to_string()).collect();
+        let Some(seed) = out.get(&(i, defaults.clone())).cloned() else { continue };
+        let at = served.route.params.iter().position(|p| p == key_param).unwrap_or(defaults.len());
+        let contract = served.api.contract;
+        for id in ids {
+            let mut object = seed.clone();
+            if object.contains_key(&contract.key) {
+                object.insert(contract.key.clone(), json!(id));
+            }
+            let mut key = defaults.clone();
+            if let Some(slot) = key.get_mut(at) {
+                *slot = id.clone();
+            }
+            out.entry((i, key)).or_insert(object);
+        }
     }
     out
 }
