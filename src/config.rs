@@ -264,7 +264,7 @@ impl Config {
                     ("CONTRACT_STATUS_ID", &ids.status_id),
                     ("CONTRACT_USER_STATUS_ID", &ids.user_status_id),
                 ] {
-                    if v.contains(['/', '?', '#', ' ']) {
+                    if v.split(',').any(|x| x.trim().contains(['/', '?', '#', ' '])) {
                         return Err(ConfigError::Invalid {
                             name: var.into(),
                             value: v.clone(),
@@ -481,7 +481,8 @@ fn ids(
     let alias_flags = [&flags.mobile_app_id, &flags.status_id, &flags.user_status_id];
     for ((var, param), flag) in ID_ALIASES.iter().zip(alias_flags) {
         // A malformed alias is refused below with its own name, as before.
-        if let Some((name, v)) = pick(flag, var).filter(|(_, v)| !v.trim().contains(['/', '?', '#', ' '])) {
+        let malformed = |v: &str| v.split(',').any(|x| x.trim().contains(['/', '?', '#', ' ']));
+        if let Some((name, v)) = pick(flag, var).filter(|(_, v)| !malformed(v)) {
             add(&name, param, &v.trim().split(',').collect::<Vec<_>>(), v.trim())?;
         }
     }
@@ -653,6 +654,66 @@ mod tests {
         assert!(export_pins(&bad, |_| None).unwrap_err().to_string().starts_with("--user-status-id is \"a/b\""));
         let url = Flags { base_url: Some("ftp://x".into()), ..Flags::default() };
         assert!(export_pins(&url, |_| None).is_err());
+    }
+
+    #[test]
+    fn id_lists_from_flags_variables_and_aliases() {
+        let flags = Flags { status_id: Some("s1, s2,s3".into()), ..Flags::default() };
+        let c = cfg(&flags, &[]).unwrap();
+        assert_eq!(c.objects_of("mobileAppInstallStatusId"), Some(&["s1".to_string(), "s2".into(), "s3".into()][..]));
+        assert_eq!(c.ids, [("mobileAppInstallStatusId".to_string(), "s1".to_string())]);
+        // In CONTRACT_IDS a part without `=` continues the list of the name before it.
+        let c = cfg(&Flags::default(), &[("CONTRACT_IDS", "groupId=g1,g2,g3,ownerId=o1")]).unwrap();
+        assert_eq!(c.objects_of("groupId"), Some(&["g1".to_string(), "g2".into(), "g3".into()][..]));
+        assert_eq!(c.objects_of("ownerId"), None, "one id is no list");
+        assert_eq!(c.ids, [("groupId".to_string(), "g1".to_string()), ("ownerId".to_string(), "o1".to_string())]);
+        assert!(c.check_objects(&["groupId"]).is_ok());
+        let e = c.check_objects(&["ownerId"]).unwrap_err().to_string();
+        assert!(e.starts_with("CONTRACT_IDS gives {groupId} several ids (g1,g2,g3), but {groupId} is a parent"), "{e}");
+        let flags = Flags { ids: vec!["managedDeviceId=d1,d2".into()], ..Flags::default() };
+        assert_eq!(cfg(&flags, &[]).unwrap().objects_of("managedDeviceId").map(<[String]>::len), Some(2));
+        // One id: no list, as before.
+        let c = cfg(&Flags { status_id: Some("s1".into()), ..Flags::default() }, &[]).unwrap();
+        assert!(c.objects.is_empty());
+        // A remote run takes the first status id for its routes.
+        let vars = [
+            ("CONTRACT_BASE_URL", "https://staging.example.com/beta"),
+            ("CONTRACT_TOKEN", "t"),
+            ("CONTRACT_MOBILE_APP_ID", "a"),
+            ("CONTRACT_STATUS_ID", "s1,s2"),
+            ("CONTRACT_USER_STATUS_ID", "u"),
+        ];
+        let c = cfg(&Flags::default(), &vars).unwrap();
+        assert!(matches!(&c.target, TargetSpec::Remote { ids, .. } if ids.status_id == "s1"));
+        assert_eq!(c.objects_of("mobileAppInstallStatusId").map(<[String]>::len), Some(2));
+    }
+
+    #[test]
+    fn bad_id_lists_name_the_source_and_the_fix() {
+        for (flags, vars, start) in [
+            (Flags { status_id: Some("s1,,s2".into()), ..Flags::default() }, vec![], "--status-id is \"s1,,s2\": an empty id"),
+            (Flags { status_id: Some("s1,".into()), ..Flags::default() }, vec![], "--status-id is \"s1,\": an empty id"),
+            (Flags { ids: vec!["k=a,b,a".into()], ..Flags::default() }, vec![], "--id is \"k=a,b,a\": a is listed twice"),
+            (Flags::default(), vec![("CONTRACT_IDS", "k=a,,b")], "CONTRACT_IDS is \"k=a,,b\": an empty id"),
+            (Flags::default(), vec![("CONTRACT_IDS", "a,k=b")], "CONTRACT_IDS is \"a\": expected NAME=VALUE"),
+            (Flags::default(), vec![("CONTRACT_STATUS_ID", "s,s")], "CONTRACT_STATUS_ID is \"s,s\": s is listed twice"),
+        ] {
+            let e = cfg(&flags, &vars).unwrap_err().to_string();
+            assert!(e.starts_with(start), "{e}");
+        }
+    }
+
+    #[test]
+    fn serve_takes_the_ids_given_as_objects() {
+        let flags = Flags { status_id: Some("s1,s2".into()), ids: vec!["deviceId=d1".into()], ..Flags::default() };
+        assert_eq!(
+            serve_objects(&flags).unwrap(),
+            [
+                ("deviceId".to_string(), vec!["d1".to_string()]),
+                ("mobileAppInstallStatusId".to_string(), vec!["s1".to_string(), "s2".to_string()])
+            ]
+        );
+        assert!(serve_objects(&Flags { status_id: Some("a/b".into()), ..Flags::default() }).is_err());
     }
 
     #[test]
