@@ -114,7 +114,7 @@ pub struct RunArgs {
     pub mobile_app_id: Option<String>,
     /// mobileAppInstallStatusId of an existing device status; a list (s1,s2,s3) drives that
     /// many objects at once, case i on object i mod K [env: CONTRACT_STATUS_ID]
-    #[arg(long, value_name = "ID[,ID…]")]
+    #[arg(long, value_name = "ID[,ID]")]
     pub status_id: Option<String>,
     /// userAppInstallStatusId whose deviceStatuses hold the status [env: CONTRACT_USER_STATUS_ID]
     #[arg(long, value_name = "ID")]
@@ -283,8 +283,11 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             let latency = std::time::Duration::from_millis(latency_ms);
             let given: Vec<String> = pages.page.iter().map(|p| p.display().to_string()).collect();
             let apis = load_apis(&crate::config::pages_from_env(&given), pages.overlay.as_deref())?;
-            let objects =
-                crate::config::serve_objects(&crate::config::Flags { status_id, ids, ..crate::config::Flags::default() })?;
+            let objects = crate::config::serve_objects(&crate::config::Flags {
+                status_id,
+                ids,
+                ..crate::config::Flags::default()
+            })?;
             let keys = key_params(&apis);
             if let Some((p, _)) = objects.iter().find(|(p, _)| !keys.contains(&p.as_str())) {
                 return Err(Failure::from(format!(

@@ -422,11 +422,8 @@ fn ids(
 ) -> Result<(Vec<(String, String)>, Vec<IdList>), ConfigError> {
     let mut out: Vec<(String, Vec<String>, String)> = Vec::new();
     let mut add = |source: &str, name: &str, values: &[&str], shown: &str| -> Result<(), ConfigError> {
-        let invalid = |reason: String| ConfigError::Invalid {
-            name: source.to_string(),
-            value: shown.to_string(),
-            reason,
-        };
+        let invalid =
+            |reason: String| ConfigError::Invalid { name: source.to_string(), value: shown.to_string(), reason };
         let name = name.trim().trim_start_matches('{').trim_end_matches('}');
         if name.is_empty() || values.iter().all(|v| v.trim().is_empty()) {
             return Err(invalid("expected NAME=VALUE with both parts, e.g. managedDeviceId=abc".into()));
@@ -470,7 +467,11 @@ fn ids(
                 (Some((name, value)), _) => groups.push((name, vec![value])),
                 (None, Some((_, values))) => values.push(part),
                 (None, None) => {
-                    return Err(ConfigError::Invalid { name: "CONTRACT_IDS".into(), value: part.into(), reason: expected.into() })
+                    return Err(ConfigError::Invalid {
+                        name: "CONTRACT_IDS".into(),
+                        value: part.into(),
+                        reason: expected.into(),
+                    })
                 }
             }
         }
@@ -691,9 +692,21 @@ mod tests {
     #[test]
     fn bad_id_lists_name_the_source_and_the_fix() {
         for (flags, vars, start) in [
-            (Flags { status_id: Some("s1,,s2".into()), ..Flags::default() }, vec![], "--status-id is \"s1,,s2\": an empty id"),
-            (Flags { status_id: Some("s1,".into()), ..Flags::default() }, vec![], "--status-id is \"s1,\": an empty id"),
-            (Flags { ids: vec!["k=a,b,a".into()], ..Flags::default() }, vec![], "--id is \"k=a,b,a\": a is listed twice"),
+            (
+                Flags { status_id: Some("s1,,s2".into()), ..Flags::default() },
+                vec![],
+                "--status-id is \"s1,,s2\": an empty id",
+            ),
+            (
+                Flags { status_id: Some("s1,".into()), ..Flags::default() },
+                vec![],
+                "--status-id is \"s1,\": an empty id",
+            ),
+            (
+                Flags { ids: vec!["k=a,b,a".into()], ..Flags::default() },
+                vec![],
+                "--id is \"k=a,b,a\": a is listed twice",
+            ),
             (Flags::default(), vec![("CONTRACT_IDS", "k=a,,b")], "CONTRACT_IDS is \"k=a,,b\": an empty id"),
             (Flags::default(), vec![("CONTRACT_IDS", "a,k=b")], "CONTRACT_IDS is \"a\": expected NAME=VALUE"),
             (Flags::default(), vec![("CONTRACT_STATUS_ID", "s,s")], "CONTRACT_STATUS_ID is \"s,s\": s is listed twice"),

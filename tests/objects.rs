@@ -100,9 +100,10 @@ fn the_report_is_the_same_for_one_seed_whatever_the_timing() {
         .map(|c| c.case_id.trim_start_matches("random/").parse().expect("random/N"))
         .collect();
     assert_eq!(randoms, (0..40).collect::<Vec<_>>());
-    assert_eq!(first.restore.iter().map(|r| r.object.as_deref().unwrap_or("")).collect::<Vec<_>>(), [
-        "s1", "s2", "s3", "s1", "s2", "s3"
-    ]);
+    assert_eq!(
+        first.restore.iter().map(|r| r.object.as_deref().unwrap_or("")).collect::<Vec<_>>(),
+        ["s1", "s2", "s3", "s1", "s2", "s3"]
+    );
     slow.upstream().assert_objects_at_baseline(&OBJECTS);
 }
 
@@ -221,15 +222,12 @@ fn sigint_with_several_objects_restores_every_object() {
     });
     let dir = TempDir::new("objects-sigint");
     let base = fake.base_url();
-    let mut child = bin(
-        &["run", "--cases", "100000", "--seed", "5", "--json", "r.json"],
-        &vars(&base, "s1,s2,s3,s4"),
-        dir.path(),
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .expect("the binary starts");
+    let mut child =
+        bin(&["run", "--cases", "100000", "--seed", "5", "--json", "r.json"], &vars(&base, "s1,s2,s3,s4"), dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
     let mut stdout = child.stdout.take().expect("stdout");
     let out = std::thread::spawn(move || {
         let mut s = String::new();
@@ -341,4 +339,3 @@ fn serve_holds_and_prints_the_objects_given() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("{mobileAppId} is not the key placeholder"));
 }
-

@@ -123,7 +123,10 @@ impl Route {
         if self.objects.len() <= 1 {
             return vec![self.clone()];
         }
-        self.objects.iter().map(|id| Route { objects: Vec::new(), ..self.clone() }.with_objects(vec![id.clone()])).collect()
+        self.objects
+            .iter()
+            .map(|id| Route { objects: Vec::new(), ..self.clone() }.with_objects(vec![id.clone()]))
+            .collect()
     }
 }
 
@@ -472,7 +475,8 @@ impl Worker<'_> {
                 self.emit(Order::case(Pass::Negative, i, self.slot), checks);
             }
             // The same faults beside valid changes: a refused request changes nothing at all.
-            for (j, case) in generate::mixed(self.contract, &negatives, &model, self.options.seed).into_iter().enumerate()
+            for (j, case) in
+                generate::mixed(self.contract, &negatives, &model, self.options.seed).into_iter().enumerate()
             {
                 if self.stop.is_some() {
                     break;
@@ -575,7 +579,8 @@ fn drive_route(
     if k == 1 {
         let lane = lanes.into_iter().next().unwrap_or_default();
         let mut sink = |_: Order, checks: Vec<Check>| emitter.emit(checks);
-        let worker = Worker { contract, target, options, shared, sink: &mut sink, slot: 0, objects: 1, stop: None, lane };
+        let worker =
+            Worker { contract, target, options, shared, sink: &mut sink, slot: 0, objects: 1, stop: None, lane };
         return vec![worker.route(&objects[0])];
     }
     std::thread::scope(|scope| {
@@ -653,7 +658,8 @@ pub fn run_pages(
         }
         let first = emitter.emitted == 0;
         let before = emitter.emitted;
-        let outcomes = drive_route(&mut emitter, contract, target, options, &shared, &objects, std::mem::take(&mut lanes));
+        let outcomes =
+            drive_route(&mut emitter, contract, target, options, &shared, &objects, std::mem::take(&mut lanes));
         if first && emitter.emitted == before + objects.len() {
             if let Some(f) = emitter.baseline_problem.take().filter(|p| p.starts_with("the target is unreachable")) {
                 unreachable = Some(f);
@@ -672,7 +678,8 @@ pub fn run_pages(
             if let Some(Stop::Target(m)) = &o.stop {
                 // The next route (and each other object) gets its own chance, and its own
                 // single timeout.
-                let place = if objects.len() > 1 { format!("{} · {}", route.name, object.key) } else { route.name.clone() };
+                let place =
+                    if objects.len() > 1 { format!("{} · {}", route.name, object.key) } else { route.name.clone() };
                 stopped.get_or_insert_with(|| format!("{place}: {}", stop_message(&Stop::Target(m.clone()))));
             }
             lanes.push(o.lane);

@@ -43,7 +43,10 @@ impl Worker<'_> {
             if self.stop.is_none() {
                 if let Some(max) = self.options.max_requests {
                     // Taken before it is sent: workers running at once never overspend.
-                    let taken = self.shared.requests.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < max).then_some(n + 1));
+                    let taken = self
+                        .shared
+                        .requests
+                        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < max).then_some(n + 1));
                     if taken.is_err() {
                         self.stop_with(Stop::Budget(max));
                     }
