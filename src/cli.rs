@@ -713,13 +713,13 @@ fn client(args: &RunArgs, config: &crate::config::Config, base_url: &str) -> Res
 }
 
 /// A progress bar on stderr when it is a terminal; hidden otherwise.
-fn progress_bar(options: &crate::runner::Options, routes: usize) -> indicatif::ProgressBar {
+fn progress_bar(options: &crate::runner::Options, routes: &[crate::runner::Route]) -> indicatif::ProgressBar {
     use std::io::IsTerminal;
     if !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
     let contract = Contract::embedded();
-    let replays = options.replay.len() / routes.max(1);
+    let replays = options.replay.len() / routes.len().max(1);
     let per_route = if options.replay_only {
         3 + 2 * replays
     } else {
@@ -730,7 +730,9 @@ fn progress_bar(options: &crate::runner::Options, routes: usize) -> indicatif::P
     };
     // A shard sends about 1/N of the cases (baseline and restore in full).
     let per_route = options.shard.map_or(per_route, |s| 3 + (per_route - 3).div_ceil(s.total.max(1) as usize));
-    let bar = indicatif::ProgressBar::new((per_route * routes) as u64);
+    // Each further object of a route has its own baseline and restore (3 checks).
+    let extra: usize = routes.iter().map(|r| 3 * r.objects.len().saturating_sub(1)).sum();
+    let bar = indicatif::ProgressBar::new((per_route * routes.len() + extra) as u64);
     if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} checks · {msg} · {elapsed}") {
         bar.set_style(style);
     }
@@ -858,7 +860,7 @@ fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failur
             writeln!(out, "graph-contract: checking {}{shown} · seed {} · {what}{shard}", under.base_url, config.seed);
         let _ = out.flush();
     }
-    let progress = progress_bar(&options, under.routes.len());
+    let progress = progress_bar(&options, &under.routes);
     let mut failed = 0usize;
     let contracts: Vec<&Contract> = apis.iter().map(|a| a.contract).collect();
     // Passed checks are not kept: the JSON report takes each check as it completes, the other
