@@ -135,10 +135,10 @@ pub enum ConfigError {
     #[error("{name} is {value:?}: {reason}")]
     Invalid { name: String, value: String, reason: String },
     #[error(
-        "{given_by} gives {{{placeholder}}} several ids ({}), but {{{placeholder}}} is a parent placeholder, not the key of a route: only the objects' own ids may be a list (give one id for {{{placeholder}}}, and list the objects' ids instead, e.g. --status-id s1,s2 or --id mobileAppInstallStatusId=s1,s2)",
+        "{given_by} gives {{{placeholder}}} several ids ({}), but {{{placeholder}}} is a parent placeholder, not the key of a route: only the objects' own ids may be a list (give one id for {{{placeholder}}}, and list the ids of the objects themselves instead, e.g. --id {key}=a,b)",
         .ids.join(",")
     )]
-    ParentList { placeholder: String, ids: Vec<String>, given_by: String },
+    ParentList { placeholder: String, ids: Vec<String>, given_by: String, key: String },
     #[error(
         "{host} is the public Microsoft Graph service: the run writes thousands of updates and refuses to \
          (point CONTRACT_BASE_URL at a staging service, or pass --allow-production if you really mean it)"
@@ -306,6 +306,7 @@ impl Config {
                 placeholder: l.placeholder.clone(),
                 ids: l.ids.clone(),
                 given_by: l.source.clone(),
+                key: key_params.first().map_or_else(|| "NAME".to_string(), |k| k.to_string()),
             }),
             None => Ok(()),
         }

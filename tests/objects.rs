@@ -361,3 +361,25 @@ fn four_objects_at_once_cost_a_quarter_of_the_latency() {
     let floor = Duration::from_millis(20 * report.requests / 4);
     assert!(wall < floor * 3, "{wall:?} for {} requests over 4 objects (floor {floor:?})", report.requests);
 }
+
+/// Any page: the key placeholder's `--id` takes a list, and the embedded service holds those
+/// objects; a parent placeholder's list is exit 2 naming the key to list instead.
+#[test]
+fn a_page_given_at_run_time_drives_its_key_ids_at_once() {
+    let dir = TempDir::new("objects-page");
+    let page = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pages/runtime/gadget-update.md");
+    let (out, stdout, stderr) = run_bin(
+        &["run", "--page", page, "--id", "gadgetId=g1,g2", "--cases", "5", "--seed", "1", "--json", "r.json"],
+        &[],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let report = json_report(&dir, "r.json");
+    let objects: Vec<&str> =
+        report["restore"].as_array().expect("restore").iter().filter_map(|r| r["object"].as_str()).collect();
+    assert_eq!(objects, ["g1", "g2", "g1", "g2"]);
+    let (out, _, stderr) =
+        run_bin(&["run", "--page", page, "--cases", "5"], &[("CONTRACT_IDS", "ownerId=o1,o2,gadgetId=g1")], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains("{ownerId} is a parent placeholder") && stderr.contains("--id gadgetId=a,b"), "{stderr}");
+}
