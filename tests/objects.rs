@@ -29,8 +29,14 @@ fn routes_over(objects: &[&str]) -> Vec<Route> {
 
 /// A library run of `cases` random cases with `seed` against `base_url`, keeping every check.
 fn run_lib(base_url: &str, objects: &[&str], cases: u32, seed: u64) -> Report {
+    run_shard(base_url, objects, cases, seed, None)
+}
+
+/// [`run_lib`] for one shard.
+fn run_shard(base_url: &str, objects: &[&str], cases: u32, seed: u64, shard: Option<runner::Shard>) -> Report {
     let target = Target::new(base_url, TOKEN.into(), Duration::from_secs(10));
-    let options = Options::new(cases, seed);
+    let mut options = Options::new(cases, seed);
+    options.shard = shard;
     runner::run(Contract::embedded(), &target, &routes_over(objects), &options, false, &mut |_| {})
 }
 
@@ -131,6 +137,40 @@ fn the_cases_over_k_objects_are_the_cases_of_the_run_on_one() {
     assert_eq!(sent(&one), sent(&three));
     // Per route, two more baselines (a GET each) and two more restores (a PATCH and a GET each).
     assert_eq!(one.requests + 2 * (2 + 2 * 2), three.requests);
+}
+
+/// Shards and objects together: each shard deals its own cases over its objects by their rank
+/// in the shard ((i div N) mod K), and the shards together send the cases of the run on one
+/// object.
+#[test]
+fn shards_over_several_objects_send_the_cases_of_the_unsharded_run() {
+    let fake = Fake::objects(&OBJECTS, None);
+    let case_ids = |reports: &[&Report]| {
+        let mut v: Vec<(String, Phase, String, String)> = reports
+            .iter()
+            .flat_map(|r| r.checks.iter())
+            .filter(|c| !matches!(c.phase, Phase::Baseline | Phase::Restore))
+            .map(|c| (c.route.clone(), c.phase, c.case_id.clone(), c.name.clone()))
+            .collect();
+        v.sort();
+        v
+    };
+    let whole = run_lib(&fake.base_url(), &OBJECTS[..1], 20, 8);
+    let shards: Vec<Report> = (1..=2)
+        .map(|index| run_shard(&fake.base_url(), &OBJECTS[..2], 20, 8, Some(runner::Shard { index, total: 2 })))
+        .collect();
+    assert_eq!(case_ids(&[&whole]), case_ids(&shards.iter().collect::<Vec<_>>()));
+    // Shard 2 of 2 holds the odd random cases: 1, 3, 5, 7, ... dealt s1, s2, s1, s2, ...
+    let dealt: Vec<(usize, String)> = shards[1]
+        .checks
+        .iter()
+        .filter(|c| c.route == "deviceStatuses" && c.phase == Phase::Random && c.name == "PATCH answer")
+        .map(|c| {
+            (c.case_id.trim_start_matches("random/").parse().expect("random/N"), c.object.clone().unwrap_or_default())
+        })
+        .collect();
+    let expected: Vec<(usize, String)> = (0..10).map(|r| (2 * r + 1, OBJECTS[r % 2].to_string())).collect();
+    assert_eq!(dealt, expected);
 }
 
 /// `run` against `fake` with `CONTRACT_STATUS_ID` = `statuses`.
