@@ -404,7 +404,9 @@ async fn handle(shared: Arc<Shared>, key: Key, headers: HeaderMap, body: Option<
     }
 }
 
-async fn not_allowed(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+async fn not_allowed(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Body) -> Response {
+    // Read first, as `handle` does: a connection answered before its body was read is dropped.
+    drain(Some(body), shared.body_limit).await;
     let r = error(
         StatusCode::METHOD_NOT_ALLOWED,
         "MethodNotAllowed",
@@ -415,7 +417,8 @@ async fn not_allowed(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> R
     ([(header::ALLOW, "GET, PATCH")], r).into_response()
 }
 
-async fn no_route(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+async fn no_route(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Body) -> Response {
+    drain(Some(body), shared.body_limit).await;
     let served: Vec<String> = shared.routes.iter().map(|r| format!("{BASE}{}", r.route.template)).collect();
     let message = format!("No such route: this service serves {}.", served.join(" and "));
     error(StatusCode::NOT_FOUND, "ResourceNotFound", &message, &shared, &headers)
