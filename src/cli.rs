@@ -74,6 +74,14 @@ pub enum Command {
         latency_ms: u64,
         #[command(flatten)]
         pages: PageArgs,
+        /// Hold an object under each of these mobileAppInstallStatusIds too (on both routes,
+        /// seeded like the default object), e.g. s1,s2,s3 for `run --status-id s1,s2,s3`
+        #[arg(long, value_name = "ID,ID")]
+        status_id: Option<String>,
+        /// Hold an object under each of these ids of a route's key placeholder too, e.g.
+        /// --id managedDeviceId=d1,d2 (repeatable)
+        #[arg(long = "id", value_name = "NAME=ID,ID")]
+        ids: Vec<String>,
     },
 }
 
@@ -104,8 +112,9 @@ pub struct RunArgs {
     /// mobileAppId of an existing app [env: CONTRACT_MOBILE_APP_ID]
     #[arg(long, value_name = "ID")]
     pub mobile_app_id: Option<String>,
-    /// mobileAppInstallStatusId of an existing device status [env: CONTRACT_STATUS_ID]
-    #[arg(long, value_name = "ID")]
+    /// mobileAppInstallStatusId of an existing device status; a list (s1,s2,s3) drives that
+    /// many objects at once, case i on object i mod K [env: CONTRACT_STATUS_ID]
+    #[arg(long, value_name = "ID[,ID]")]
     pub status_id: Option<String>,
     /// userAppInstallStatusId whose deviceStatuses hold the status [env: CONTRACT_USER_STATUS_ID]
     #[arg(long, value_name = "ID")]
@@ -147,7 +156,8 @@ pub struct RunArgs {
     #[command(flatten)]
     pub pages: PageArgs,
     /// The id of a placeholder of the page's routes, named as the page writes it, e.g.
-    /// --id managedDeviceId=abc (repeatable) [env: CONTRACT_IDS=name=value,name=value]
+    /// --id managedDeviceId=abc (repeatable); the key placeholder takes a list (NAME=a,b) of
+    /// objects to drive at once [env: CONTRACT_IDS=name=value,name=value]
     #[arg(long = "id", value_name = "NAME=VALUE")]
     pub ids: Vec<String>,
     /// Stop after N failed checks (restoring the baseline first) and report what ran
@@ -269,11 +279,23 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             Ok(exit::OK)
         }
         Command::Replay { files, args } => run_contract(&args, Some(&files)),
-        Command::Serve { addr, state, token, body_limit, latency_ms, pages } => {
+        Command::Serve { addr, state, token, body_limit, latency_ms, pages, status_id, ids } => {
             let latency = std::time::Duration::from_millis(latency_ms);
             let given: Vec<String> = pages.page.iter().map(|p| p.display().to_string()).collect();
             let apis = load_apis(&crate::config::pages_from_env(&given), pages.overlay.as_deref())?;
-            serve(&addr, state.as_deref(), token, body_limit, latency, apis)
+            let objects = crate::config::serve_objects(&crate::config::Flags {
+                status_id,
+                ids,
+                ..crate::config::Flags::default()
+            })?;
+            let keys = key_params(&apis);
+            if let Some((p, _)) = objects.iter().find(|(p, _)| !keys.contains(&p.as_str())) {
+                return Err(Failure::from(format!(
+                    "--id {p}=…: {{{p}}} is not the key placeholder of a route served (give the ids of the objects themselves: {})",
+                    keys.iter().map(|k| format!("{{{k}}}")).collect::<Vec<_>>().join(", ")
+                )));
+            }
+            serve(&addr, state.as_deref(), token, body_limit, latency, apis, objects)
         }
     }
 }
@@ -353,6 +375,7 @@ fn check_docs(page_path: &Path, overlay: Option<&Path>) -> Result<i32, Failure> 
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn serve(
     addr: &str,
     state: Option<&Path>,
@@ -360,6 +383,7 @@ fn serve(
     body_limit: usize,
     latency: std::time::Duration,
     apis: Vec<&'static Api>,
+    objects: Vec<(String, Vec<String>)>,
 ) -> Result<i32, Failure> {
     use crate::service::{InitialState, ServiceConfig};
     let state = match state {
@@ -372,7 +396,7 @@ fn serve(
             message: "--token is empty (omit it to accept any non-empty token)".into(),
         });
     }
-    let config = ServiceConfig { token, state, body_limit, latency, apis };
+    let config = ServiceConfig { token, state, body_limit, latency, apis, objects };
     let shown = crate::service::object_urls(&config, "");
     crate::service::serve_until_signal(addr, config, |bound| {
         let mut out = std::io::stdout().lock();
@@ -534,7 +558,30 @@ struct Under {
     skipped: Vec<String>,
 }
 
+/// The key placeholders of the routes of `apis` (the objects' own ids).
+fn key_params(apis: &[&'static Api]) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for k in apis.iter().flat_map(|a| a.routes.iter().filter_map(|r| r.key_param.as_deref())) {
+        if !out.contains(&k) {
+            out.push(k);
+        }
+    }
+    out
+}
+
 fn start_target(config: &crate::config::Config, apis: &[&'static Api]) -> Result<Under, Failure> {
+    config.check_objects(&key_params(apis))?;
+    let mut under = start_service(config, apis)?;
+    // Several ids for a route's key: the route drives that many objects at once.
+    for route in &mut under.routes {
+        if let Some(ids) = config.objects_of(&route.key_param) {
+            *route = route.clone().with_objects(ids.to_vec());
+        }
+    }
+    Ok(under)
+}
+
+fn start_service(config: &crate::config::Config, apis: &[&'static Api]) -> Result<Under, Failure> {
     use crate::config::TargetSpec;
     use crate::service::{self, ServiceConfig};
     let builtin_only = config.pages.is_empty();
@@ -543,6 +590,8 @@ fn start_target(config: &crate::config::Config, apis: &[&'static Api]) -> Result
             let svc = service::start(ServiceConfig {
                 token: Some(config.token.clone()),
                 apis: apis.to_vec(),
+                // The embedded service holds an object for each id of a list, so the run passes.
+                objects: config.objects.iter().map(|l| (l.placeholder.clone(), l.ids.clone())).collect(),
                 ..ServiceConfig::default()
             })?;
             let (routes, skipped) = if builtin_only {
@@ -667,13 +716,13 @@ fn client(args: &RunArgs, config: &crate::config::Config, base_url: &str) -> Res
 }
 
 /// A progress bar on stderr when it is a terminal; hidden otherwise.
-fn progress_bar(options: &crate::runner::Options, routes: usize) -> indicatif::ProgressBar {
+fn progress_bar(options: &crate::runner::Options, routes: &[crate::runner::Route]) -> indicatif::ProgressBar {
     use std::io::IsTerminal;
     if !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
     let contract = Contract::embedded();
-    let replays = options.replay.len() / routes.max(1);
+    let replays = options.replay.len() / routes.len().max(1);
     let per_route = if options.replay_only {
         3 + 2 * replays
     } else {
@@ -684,7 +733,9 @@ fn progress_bar(options: &crate::runner::Options, routes: usize) -> indicatif::P
     };
     // A shard sends about 1/N of the cases (baseline and restore in full).
     let per_route = options.shard.map_or(per_route, |s| 3 + (per_route - 3).div_ceil(s.total.max(1) as usize));
-    let bar = indicatif::ProgressBar::new((per_route * routes) as u64);
+    // Each further object of a route has its own baseline and restore (3 checks).
+    let extra: usize = routes.iter().map(|r| 3 * r.objects.len().saturating_sub(1)).sum();
+    let bar = indicatif::ProgressBar::new((per_route * routes.len() + extra) as u64);
     if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} checks · {msg} · {elapsed}") {
         bar.set_style(style);
     }
@@ -755,11 +806,16 @@ fn write_outputs(report: &crate::report::Report, args: &RunArgs, replaying: bool
     }
     for r in report.restore.iter().filter(|r| !r.restored) {
         let Some(b) = &r.baseline else { continue };
-        let slug: String = r.route.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+        // One file per object: the route, and the object when the route drives several.
+        let place = match &r.object {
+            Some(o) => format!("{}-{o}", r.route),
+            None => r.route.clone(),
+        };
+        let slug: String = place.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
         let path = args.baseline_dir.join(format!("graph-contract-baseline-{slug}-{}.json", report.seed));
         let text = serde_json::to_string_pretty(b).map(|t| t + "\n").map_err(|e| e.to_string());
         match put(&path, text, "the baseline could not be saved either; copy it from the JSON report") {
-            Ok(()) => w.baselines.push((r.route.clone(), path)),
+            Ok(()) => w.baselines.push((r.place(), path)),
             Err(e) => w.problems.push(e),
         }
     }
@@ -807,7 +863,7 @@ fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failur
             writeln!(out, "graph-contract: checking {}{shown} · seed {} · {what}{shard}", under.base_url, config.seed);
         let _ = out.flush();
     }
-    let progress = progress_bar(&options, under.routes.len());
+    let progress = progress_bar(&options, &under.routes);
     let mut failed = 0usize;
     let contracts: Vec<&Contract> = apis.iter().map(|a| a.contract).collect();
     // Passed checks are not kept: the JSON report takes each check as it completes, the other
@@ -845,7 +901,11 @@ fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failur
     let mut out = std::io::stdout().lock();
     if config.github_actions {
         for c in report.failures() {
-            let title = github_escape(&format!("graph-contract {} {} {}", c.route, c.case_id, c.name));
+            let route = match &c.object {
+                Some(o) => format!("{} ({o})", c.route),
+                None => c.route.clone(),
+            };
+            let title = github_escape(&format!("graph-contract {route} {} {}", c.case_id, c.name));
             let _ = writeln!(out, "::error title={title}::{}", github_escape(&c.problems.join("; ")));
         }
         for w in report.waiver_problems() {

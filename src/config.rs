@@ -83,9 +83,24 @@ pub struct Config {
     /// The ids of the placeholders, by placeholder name (`--id`, `CONTRACT_IDS`, and the
     /// built-in page's aliases `--mobile-app-id`, `--status-id`, `--user-status-id`).
     pub ids: Vec<(String, String)>,
+    /// The placeholders given several ids (`--status-id s1,s2`, `--id NAME=ID,ID`,
+    /// `CONTRACT_IDS=name=a,b`): the objects a route drives at once. Only a route's key
+    /// placeholder may take a list ([`Config::check_objects`]); `ids` holds the first of each.
+    pub objects: Vec<IdList>,
     /// The slice of the cases to run: `--shard K/N`, `CONTRACT_SHARD`, else GitLab's
     /// `CI_NODE_INDEX`/`CI_NODE_TOTAL` (`parallel:`); `None` runs every case.
     pub shard: Option<crate::runner::Shard>,
+}
+
+/// Several ids for one placeholder, and what gave them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdList {
+    /// The placeholder, as the page writes it (`mobileAppInstallStatusId`).
+    pub placeholder: String,
+    /// Two or more ids, distinct, in the order given.
+    pub ids: Vec<String>,
+    /// The flag or variable that gave them (`--status-id`, `--id`, `CONTRACT_IDS`).
+    pub source: String,
 }
 
 /// The waiver file read when none is named, if it exists.
@@ -119,6 +134,11 @@ pub enum ConfigError {
     Missing(Vec<String>),
     #[error("{name} is {value:?}: {reason}")]
     Invalid { name: String, value: String, reason: String },
+    #[error(
+        "{given_by} gives {{{placeholder}}} several ids ({}), but {{{placeholder}}} is a parent placeholder, not the key of a route: only the objects' own ids may be a list (give one id for {{{placeholder}}}, and list the ids of the objects themselves instead, e.g. --id {key}=a,b)",
+        .ids.join(",")
+    )]
+    ParentList { placeholder: String, ids: Vec<String>, given_by: String, key: String },
     #[error(
         "{host} is the public Microsoft Graph service: the run writes thousands of updates and refuses to \
          (point CONTRACT_BASE_URL at a staging service, or pass --allow-production if you really mean it)"
@@ -187,7 +207,7 @@ impl Config {
         } else {
             flags.pages.clone()
         };
-        let ids = ids(flags, &env, &pick)?;
+        let (ids, objects) = ids(flags, &env, &pick)?;
         let mut warnings = Vec::new();
 
         let target = match pick(&flags.base_url, "CONTRACT_BASE_URL") {
@@ -244,7 +264,7 @@ impl Config {
                     ("CONTRACT_STATUS_ID", &ids.status_id),
                     ("CONTRACT_USER_STATUS_ID", &ids.user_status_id),
                 ] {
-                    if v.contains(['/', '?', '#', ' ']) {
+                    if v.split(',').any(|x| x.trim().contains(['/', '?', '#', ' '])) {
                         return Err(ConfigError::Invalid {
                             name: var.into(),
                             value: v.clone(),
@@ -252,6 +272,10 @@ impl Config {
                         });
                     }
                 }
+                // A list of status ids drives several objects: the first fills the routes, the
+                // list is in `objects` (checked there, item by item).
+                let first = |v: &str| v.split(',').next().unwrap_or_default().trim().to_string();
+                let ids = Ids { status_id: first(&ids.status_id), ..ids };
                 TargetSpec::Remote { base_url: url, ids }
             }
         };
@@ -269,7 +293,28 @@ impl Config {
             shard,
             pages,
             ids,
+            objects,
         })
+    }
+
+    /// Refuses a list of ids for a placeholder that is no route's key (`key_params`: the key
+    /// placeholders of the run's routes): a list names objects driven at once, and a parent
+    /// (`mobileAppId`) is shared by them.
+    pub fn check_objects(&self, key_params: &[&str]) -> Result<(), ConfigError> {
+        match self.objects.iter().find(|l| !key_params.contains(&l.placeholder.as_str())) {
+            Some(l) => Err(ConfigError::ParentList {
+                placeholder: l.placeholder.clone(),
+                ids: l.ids.clone(),
+                given_by: l.source.clone(),
+                key: key_params.first().map_or_else(|| "NAME".to_string(), |k| k.to_string()),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The ids of `placeholder` when it is given several.
+    pub fn objects_of(&self, placeholder: &str) -> Option<&[String]> {
+        self.objects.iter().find(|l| l.placeholder == placeholder).map(|l| l.ids.as_slice())
     }
 
     /// Builds the configuration from flags and the process environment (read here, once).
@@ -312,7 +357,7 @@ pub fn export_pins(flags: &Flags, env: impl Fn(&str) -> Option<String>) -> Resul
     let mobile_app_id = id(&flags.mobile_app_id, "CONTRACT_MOBILE_APP_ID")?;
     let status_id = id(&flags.status_id, "CONTRACT_STATUS_ID")?;
     let user_status_id = id(&flags.user_status_id, "CONTRACT_USER_STATUS_ID")?;
-    let ids = ids(flags, &env, &pick)?;
+    let (ids, _) = ids(flags, &env, &pick)?;
     Ok(crate::openapi::Pins { base_url, mobile_app_id, status_id, user_status_id, ids })
 }
 
@@ -367,50 +412,111 @@ pub const ID_ALIASES: &[(&str, &str)] = &[
 ];
 
 /// The ids by placeholder: `--id NAME=VALUE` first, then `CONTRACT_IDS` (`name=value,…`), then
-/// the aliases; the first source to name a placeholder wins.
+/// the aliases; the first source to name a placeholder wins. A value may be a list
+/// (`NAME=a,b,c`); in `CONTRACT_IDS` a part without `=` continues the previous name's list
+/// (`groupId=g1,g2,ownerId=o1`). Returns the first id of each placeholder, and the lists.
+#[allow(clippy::type_complexity)]
 fn ids(
     flags: &Flags,
     env: &impl Fn(&str) -> Option<String>,
     pick: &impl Fn(&Option<String>, &str) -> Option<(String, String)>,
-) -> Result<Vec<(String, String)>, ConfigError> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    let mut add = |source: &str, pair: &str| -> Result<(), ConfigError> {
-        let invalid = |reason: &str| ConfigError::Invalid {
-            name: source.to_string(),
-            value: pair.to_string(),
-            reason: reason.to_string(),
-        };
-        let (name, value) = pair.split_once('=').ok_or_else(|| {
-            invalid("expected NAME=VALUE, the placeholder as the page writes it, e.g. managedDeviceId=abc")
-        })?;
-        let (name, value) = (name.trim().trim_start_matches('{').trim_end_matches('}'), value.trim());
-        if name.is_empty() || value.is_empty() {
-            return Err(invalid("expected NAME=VALUE with both parts, e.g. managedDeviceId=abc"));
+) -> Result<(Vec<(String, String)>, Vec<IdList>), ConfigError> {
+    let mut out: Vec<(String, Vec<String>, String)> = Vec::new();
+    let mut add = |source: &str, name: &str, values: &[&str], shown: &str| -> Result<(), ConfigError> {
+        let invalid =
+            |reason: String| ConfigError::Invalid { name: source.to_string(), value: shown.to_string(), reason };
+        let name = name.trim().trim_start_matches('{').trim_end_matches('}');
+        if name.is_empty() || values.iter().all(|v| v.trim().is_empty()) {
+            return Err(invalid("expected NAME=VALUE with both parts, e.g. managedDeviceId=abc".into()));
         }
-        if value.contains(['/', '?', '#', ' ']) {
-            return Err(invalid("an id must not contain '/', '?', '#' or spaces"));
+        let mut list: Vec<String> = Vec::new();
+        for v in values.iter().map(|v| v.trim()) {
+            if v.is_empty() {
+                return Err(invalid(format!(
+                    "an empty id in the list of {{{name}}} (ids are separated by single commas, e.g. {name}=a,b)"
+                )));
+            }
+            if v.contains(['/', '?', '#', ' ']) {
+                return Err(invalid("an id must not contain '/', '?', '#' or spaces".into()));
+            }
+            if list.iter().any(|x| x == v) {
+                return Err(invalid(format!(
+                    "{v} is listed twice for {{{name}}}: each object is driven once (remove the repeat)"
+                )));
+            }
+            list.push(v.to_string());
         }
-        if !out.iter().any(|(n, _)| n == name) {
-            out.push((name.to_string(), value.to_string()));
+        if !out.iter().any(|(n, _, _)| n == name) {
+            out.push((name.to_string(), list, source.to_string()));
         }
         Ok(())
     };
+    let expected = "expected NAME=VALUE, the placeholder as the page writes it, e.g. managedDeviceId=abc";
     for pair in &flags.ids {
-        add("--id", pair)?;
+        let (name, value) = pair.split_once('=').ok_or_else(|| ConfigError::Invalid {
+            name: "--id".into(),
+            value: pair.clone(),
+            reason: expected.into(),
+        })?;
+        add("--id", name, &value.split(',').collect::<Vec<_>>(), pair)?;
     }
     if let Some(list) = env("CONTRACT_IDS").filter(|v| !v.trim().is_empty()) {
-        for pair in list.split(',').filter(|p| !p.trim().is_empty()) {
-            add("CONTRACT_IDS", pair)?;
+        // name=a,b,other=c: a part without `=` continues the list of the name before it.
+        let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+        for part in list.split(',') {
+            match (part.split_once('='), groups.last_mut()) {
+                (Some((name, value)), _) => groups.push((name, vec![value])),
+                (None, Some((_, values))) => values.push(part),
+                (None, None) => {
+                    return Err(ConfigError::Invalid {
+                        name: "CONTRACT_IDS".into(),
+                        value: part.into(),
+                        reason: expected.into(),
+                    })
+                }
+            }
+        }
+        for (name, values) in groups {
+            add("CONTRACT_IDS", name, &values, &format!("{name}={}", values.join(",")))?;
         }
     }
     let alias_flags = [&flags.mobile_app_id, &flags.status_id, &flags.user_status_id];
     for ((var, param), flag) in ID_ALIASES.iter().zip(alias_flags) {
         // A malformed alias is refused below with its own name, as before.
-        if let Some((name, v)) = pick(flag, var).filter(|(_, v)| !v.trim().contains(['/', '?', '#', ' '])) {
-            add(&name, &format!("{param}={}", v.trim()))?;
+        let malformed = |v: &str| v.split(',').any(|x| x.trim().contains(['/', '?', '#', ' ']));
+        if let Some((name, v)) = pick(flag, var).filter(|(_, v)| !malformed(v)) {
+            add(&name, param, &v.trim().split(',').collect::<Vec<_>>(), v.trim())?;
         }
     }
-    Ok(out)
+    let firsts = out.iter().map(|(n, l, _)| (n.clone(), l.first().cloned().unwrap_or_default())).collect();
+    let lists = out
+        .into_iter()
+        .filter(|(_, l, _)| l.len() > 1)
+        .map(|(placeholder, ids, source)| IdList { placeholder, ids, source })
+        .collect();
+    Ok((firsts, lists))
+}
+
+/// The objects `serve` holds besides its default ones: every id given with `--status-id` or
+/// `--id NAME=ID,ID` (flags only: the `CONTRACT_*` variables point runs at a service, they do
+/// not set one up), by placeholder.
+pub fn serve_objects(flags: &Flags) -> Result<Vec<(String, Vec<String>)>, ConfigError> {
+    let pick = |flag: &Option<String>, var: &str| flag.as_ref().map(|v| (flag_name(var), v.clone()));
+    if let Some(v) = flags.status_id.as_deref().filter(|v| v.contains(['/', '?', '#', ' '])) {
+        return Err(ConfigError::Invalid {
+            name: "--status-id".into(),
+            value: v.into(),
+            reason: "an id must not contain '/', '?', '#' or spaces".into(),
+        });
+    }
+    let (firsts, lists) = ids(flags, &|_: &str| None, &pick)?;
+    Ok(firsts
+        .into_iter()
+        .map(|(name, first)| {
+            let list = lists.iter().find(|l| l.placeholder == name).map_or_else(|| vec![first], |l| l.ids.clone());
+            (name, list)
+        })
+        .collect())
 }
 
 /// `CONTRACT_MOBILE_APP_ID` → `--mobile-app-id`.
@@ -550,6 +656,78 @@ mod tests {
         assert!(export_pins(&bad, |_| None).unwrap_err().to_string().starts_with("--user-status-id is \"a/b\""));
         let url = Flags { base_url: Some("ftp://x".into()), ..Flags::default() };
         assert!(export_pins(&url, |_| None).is_err());
+    }
+
+    #[test]
+    fn id_lists_from_flags_variables_and_aliases() {
+        let flags = Flags { status_id: Some("s1, s2,s3".into()), ..Flags::default() };
+        let c = cfg(&flags, &[]).unwrap();
+        assert_eq!(c.objects_of("mobileAppInstallStatusId"), Some(&["s1".to_string(), "s2".into(), "s3".into()][..]));
+        assert_eq!(c.ids, [("mobileAppInstallStatusId".to_string(), "s1".to_string())]);
+        // In CONTRACT_IDS a part without `=` continues the list of the name before it.
+        let c = cfg(&Flags::default(), &[("CONTRACT_IDS", "groupId=g1,g2,g3,ownerId=o1")]).unwrap();
+        assert_eq!(c.objects_of("groupId"), Some(&["g1".to_string(), "g2".into(), "g3".into()][..]));
+        assert_eq!(c.objects_of("ownerId"), None, "one id is no list");
+        assert_eq!(c.ids, [("groupId".to_string(), "g1".to_string()), ("ownerId".to_string(), "o1".to_string())]);
+        assert!(c.check_objects(&["groupId"]).is_ok());
+        let e = c.check_objects(&["ownerId"]).unwrap_err().to_string();
+        assert!(e.starts_with("CONTRACT_IDS gives {groupId} several ids (g1,g2,g3), but {groupId} is a parent"), "{e}");
+        let flags = Flags { ids: vec!["managedDeviceId=d1,d2".into()], ..Flags::default() };
+        assert_eq!(cfg(&flags, &[]).unwrap().objects_of("managedDeviceId").map(<[String]>::len), Some(2));
+        // One id: no list, as before.
+        let c = cfg(&Flags { status_id: Some("s1".into()), ..Flags::default() }, &[]).unwrap();
+        assert!(c.objects.is_empty());
+        // A remote run takes the first status id for its routes.
+        let vars = [
+            ("CONTRACT_BASE_URL", "https://staging.example.com/beta"),
+            ("CONTRACT_TOKEN", "t"),
+            ("CONTRACT_MOBILE_APP_ID", "a"),
+            ("CONTRACT_STATUS_ID", "s1,s2"),
+            ("CONTRACT_USER_STATUS_ID", "u"),
+        ];
+        let c = cfg(&Flags::default(), &vars).unwrap();
+        assert!(matches!(&c.target, TargetSpec::Remote { ids, .. } if ids.status_id == "s1"));
+        assert_eq!(c.objects_of("mobileAppInstallStatusId").map(<[String]>::len), Some(2));
+    }
+
+    #[test]
+    fn bad_id_lists_name_the_source_and_the_fix() {
+        for (flags, vars, start) in [
+            (
+                Flags { status_id: Some("s1,,s2".into()), ..Flags::default() },
+                vec![],
+                "--status-id is \"s1,,s2\": an empty id",
+            ),
+            (
+                Flags { status_id: Some("s1,".into()), ..Flags::default() },
+                vec![],
+                "--status-id is \"s1,\": an empty id",
+            ),
+            (
+                Flags { ids: vec!["k=a,b,a".into()], ..Flags::default() },
+                vec![],
+                "--id is \"k=a,b,a\": a is listed twice",
+            ),
+            (Flags::default(), vec![("CONTRACT_IDS", "k=a,,b")], "CONTRACT_IDS is \"k=a,,b\": an empty id"),
+            (Flags::default(), vec![("CONTRACT_IDS", "a,k=b")], "CONTRACT_IDS is \"a\": expected NAME=VALUE"),
+            (Flags::default(), vec![("CONTRACT_STATUS_ID", "s,s")], "CONTRACT_STATUS_ID is \"s,s\": s is listed twice"),
+        ] {
+            let e = cfg(&flags, &vars).unwrap_err().to_string();
+            assert!(e.starts_with(start), "{e}");
+        }
+    }
+
+    #[test]
+    fn serve_takes_the_ids_given_as_objects() {
+        let flags = Flags { status_id: Some("s1,s2".into()), ids: vec!["deviceId=d1".into()], ..Flags::default() };
+        assert_eq!(
+            serve_objects(&flags).unwrap(),
+            [
+                ("deviceId".to_string(), vec!["d1".to_string()]),
+                ("mobileAppInstallStatusId".to_string(), vec!["s1".to_string(), "s2".to_string()])
+            ]
+        );
+        assert!(serve_objects(&Flags { status_id: Some("a/b".into()), ..Flags::default() }).is_err());
     }
 
     #[test]

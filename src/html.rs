@@ -100,7 +100,7 @@ fn summary(out: &mut String, report: &Report) {
     let _ = writeln!(out, "</table>");
     for r in &report.restore {
         let class = if r.restored { "ok" } else { "bad" };
-        let _ = writeln!(out, "<p class=\"{class}\">restore {}: {}</p>", escape(&r.route), escape(&r.message));
+        let _ = writeln!(out, "<p class=\"{class}\">restore {}: {}</p>", escape(&r.place()), escape(&r.message));
     }
     for w in &report.warnings {
         let _ = writeln!(out, "<p>warning: {}</p>", escape(w));

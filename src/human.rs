@@ -47,6 +47,9 @@ pub fn failure(check: &Check, seed: u64, date_times: &[&str], style: Style) -> S
         check.case_id,
         check.name
     );
+    if let Some(object) = &check.object {
+        let _ = writeln!(out, "  object:    {object}");
+    }
     // No value longer than explain::SHOWN_WHOLE is printed whole (the JSON report keeps them).
     let long_body = check
         .request
@@ -236,7 +239,7 @@ pub fn summary(report: &Report, style: Style) -> String {
     }
     for r in &report.restore {
         let mark = if r.restored { "restored" } else { "NOT RESTORED" };
-        let _ = writeln!(out, "  {mark}: {} ({})", r.route, r.message);
+        let _ = writeln!(out, "  {mark}: {} ({})", r.place(), r.message);
     }
     if report.throttle_waits > 0 {
         let _ = writeln!(

@@ -9,7 +9,7 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, Report as Junit, TestCase, TestCaseStatus, TestSuite};
 
 use crate::human::{self, Style};
-use crate::report::Report;
+use crate::report::{Check, Report};
 
 /// Renders `report` as JUnit XML.
 pub fn render(report: &Report, date_times: &[&str]) -> Result<String, String> {
@@ -45,8 +45,10 @@ pub fn render(report: &Report, date_times: &[&str]) -> Result<String, String> {
                     s.set_description(human::failure(check, report.seed, date_times, plain));
                     s
                 };
-                let mut case =
-                    TestCase::new(format!("{} {} · {}", check.phase.name(), check.case_id, check.name), status);
+                let mut case = TestCase::new(
+                    format!("{} {} · {}{}", check.phase.name(), check.case_id, check.name, on(check)),
+                    status,
+                );
                 case.set_classname(format!("graph-contract.{route}"));
                 case.set_time(Duration::from_millis(check.duration_ms));
                 suite_ms += check.duration_ms;
@@ -84,4 +86,10 @@ pub fn render(report: &Report, date_times: &[&str]) -> Result<String, String> {
         junit.add_test_suite(suite);
     }
     junit.to_string().map_err(|e| format!("cannot render the JUnit report: {e}"))
+}
+
+/// ` · on s2` when the check names its object (a route driving several): the baselines and
+/// restores of several objects share a case id.
+fn on(check: &Check) -> String {
+    check.object.as_ref().map_or(String::new(), |o| format!(" · on {o}"))
 }

@@ -57,6 +57,11 @@ pub struct Check {
     pub case_id: String,
     /// What was checked: `PATCH answer`, `persisted`, `refused`, `unchanged`, ...
     pub name: String,
+    /// The object the check was made on (its key, the route's key placeholder's id) when the
+    /// route drives several objects at once (`--status-id s1,s2`); `None` (and absent from the
+    /// JSON report) with one object, whose id the request's URL shows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
     pub passed: bool,
     /// The request that shows the failure (no token; `curl` renders it).
     pub request: Option<Request>,
@@ -78,6 +83,17 @@ pub struct Check {
     pub signature: Option<String>,
 }
 
+impl Restore {
+    /// The route, and the object when the route drives several: `deviceStatuses` or
+    /// `deviceStatuses · s2`.
+    pub fn place(&self) -> String {
+        match &self.object {
+            Some(o) => format!("{} · {o}", self.route),
+            None => self.route.clone(),
+        }
+    }
+}
+
 impl Check {
     /// A passing check with nothing filled in yet.
     pub fn new(route: &str, phase: Phase, case_id: &str, name: &str) -> Check {
@@ -86,6 +102,7 @@ impl Check {
             phase,
             case_id: case_id.to_string(),
             name: name.to_string(),
+            object: None,
             passed: true,
             request: None,
             expected: None,
@@ -134,6 +151,10 @@ pub struct Unexercised {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Restore {
     pub route: String,
+    /// The object restored (its key) when the route drives several objects at once; `None`
+    /// (and absent from the JSON report) with one object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
     pub restored: bool,
     pub message: String,
     /// The object as it was before the run, kept when it could not be written back.

@@ -48,6 +48,9 @@ pub struct PassedCheck<'a> {
     pub phase: Phase,
     pub case_id: &'a str,
     pub name: &'a str,
+    /// Set when the route drives several objects (see [`Check::object`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<&'a str>,
     pub passed: bool,
     pub method: Option<&'a str>,
     pub url: Option<&'a str>,
@@ -62,6 +65,7 @@ impl<'a> PassedCheck<'a> {
             phase: c.phase,
             case_id: &c.case_id,
             name: &c.name,
+            object: c.object.as_deref(),
             passed: c.passed,
             method: c.request.as_ref().map(|r| r.method.as_str()),
             url: c.request.as_ref().map(|r| r.url.as_str()),

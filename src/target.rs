@@ -255,6 +255,10 @@ impl Target {
             // A 3xx is answered as it is: the token never follows a redirect to another origin.
             .max_redirects(0)
             .timeout_global(Some(timeout))
+            // Several objects per route send at once, one connection each: keep them all alive
+            // (ureq keeps 3 per host by default).
+            .max_idle_connections(32)
+            .max_idle_connections_per_host(32)
             .tls_config(tls)
             .user_agent(concat!("graph-contract/", env!("CARGO_PKG_VERSION")))
             .build();

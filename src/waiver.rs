@@ -123,6 +123,16 @@ fn valid_date(s: &str) -> bool {
 }
 
 impl Waivers {
+    /// The reason of the first waiver in force on `today` that names `check` (a failure), as
+    /// [`Tracker::apply`] would mark it, without counting anything: a worker of the runner
+    /// decides with it which failures are its own to shrink.
+    pub fn waiving(&self, check: &Check, today: &str) -> Option<&str> {
+        self.waivers
+            .iter()
+            .find(|w| w.names(check) && w.until.as_deref().is_none_or(|u| today <= u))
+            .map(|w| w.reason.as_str())
+    }
+
     /// Parses a waiver file's text; `file` names it in errors.
     pub fn parse(file: &str, text: &str) -> Result<Waivers, WaiverError> {
         let root: Value = serde_json::from_str(text).map_err(|e| WaiverError::Parse {

@@ -115,6 +115,7 @@ fn constructed_report(failing: bool) -> Report {
             .iter()
             .map(|r| Restore {
                 route: (*r).into(),
+                object: None,
                 restored: true,
                 message: "the object holds its baseline again".into(),
                 baseline: None,

@@ -5,14 +5,14 @@ use std::time::Instant;
 
 use serde_json::{json, Map, Value};
 
-use super::{elapsed_ms, strip_annotations, CaseResult, ReplayCase, Route, Run};
+use super::{elapsed_ms, strip_annotations, CaseResult, ReplayCase, Route, Worker};
 use crate::contract::Body;
 use crate::diff;
 use crate::generate::{Aim, Expect, NegativeCase, Update};
 use crate::report::{Check, Phase};
 use crate::target::{Answer, Failure, Request};
 
-impl Run<'_> {
+impl Worker<'_> {
     /// Checks an answer that must be the whole object: 200, JSON, valid, the key, and (when
     /// given) equal to `expected`. Fills `check` (the body becomes `check.actual`) and returns
     /// whether the answer held an object.
@@ -337,9 +337,9 @@ impl Run<'_> {
                     let actual = first.actual.clone().unwrap_or(Value::Null);
                     for (k, v) in subset {
                         let got = actual.get(k);
-                        let date_times = self.contract.date_time_properties();
-                        let same = got
-                            .is_some_and(|g| diff::compare(&json!({ k: v }), &json!({ k: g }), &date_times).is_empty());
+                        let same = got.is_some_and(|g| {
+                            diff::compare(&json!({ k: v }), &json!({ k: g }), self.contract).is_empty()
+                        });
                         if !same {
                             first.passed = false;
                             first.problems.push(format!(

@@ -2,11 +2,18 @@
 //! (baseline, case files, coverage, random with shrinking, negative, restore) and returns a
 //! [`Report`]. It never prints; an observer sees each check as it completes.
 //!
-//! `mod.rs` holds the flow of a run and of a route; `send` the pacing, budget and Retry-After
-//! waits around each request; `checks` what each kind of case sends and expects; `shrink` the
-//! random pass and the shrinking of its failures.
+//! A route may drive several objects at once ([`Route::objects`]): one worker per object, each
+//! with its own baseline, model, share of the cases and restore, on its own thread; one emitter
+//! on the calling thread files their checks in one deterministic order ([`Order`]), whatever
+//! the timing. With one object the worker runs inline and feeds the emitter directly.
+//!
+//! `mod.rs` holds the flow of a run and of a route; `emit` the emitter and the merge of the
+//! workers' checks; `send` the pacing, budget and Retry-After waits around each request;
+//! `checks` what each kind of case sends and expects; `shrink` the random pass and the
+//! shrinking of its failures.
 
 mod checks;
+mod emit;
 mod send;
 mod shrink;
 
@@ -15,8 +22,8 @@ pub use send::{MAX_TOTAL_WAIT_MS, MAX_WAITS_PER_REQUEST, MAX_WAIT_MS};
 pub use shrink::SHRINK_CASES;
 pub use shrink::{seeded_rng, SHRINK_BUDGET, SHRINK_STEPS};
 
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use serde_json::{Map, Value};
@@ -26,10 +33,12 @@ use crate::distinct::Distinct;
 use crate::generate::{self, Update};
 use crate::report::{Check, Coverage, Phase, Report, Restore, REPORT_VERSION};
 use crate::target::Target;
-use crate::waiver::{Tracker, Waivers};
+use crate::waiver::Waivers;
+use emit::{Emitter, Order};
 
 /// One route to check: the path template of the page's HTTP request block, the id that fills
-/// each of its placeholders, and which placeholder is the object's key.
+/// each of its placeholders, and which placeholder is the object's key. The key placeholder
+/// may name several objects ([`Route::objects`]), driven at once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
     /// `deviceStatuses` or `userStatuses/deviceStatuses`.
@@ -52,6 +61,10 @@ pub struct Route {
     /// Properties whose update the page answers the other way (204 in general, 200 with the
     /// object for these; or the reverse).
     pub success_exceptions: Vec<String>,
+    /// The ids of the objects the route drives at once, for its key placeholder
+    /// (`--status-id s1,s2,s3`), the first one being [`Route::key`]; empty or one id: the one
+    /// object of `ids`. Case i of each pass goes to object i mod K (see [`Route::object_routes`]).
+    pub objects: Vec<String>,
 }
 
 /// The prefix of the ids a run makes up for objects no target holds.
@@ -71,6 +84,7 @@ impl Route {
             page: 0,
             no_content: false,
             success_exceptions: Vec::new(),
+            objects: Vec::new(),
         };
         route.path = route.path_with(None);
         route
@@ -90,6 +104,33 @@ impl Route {
     /// The placeholders, in the template's order.
     pub fn params(&self) -> impl Iterator<Item = &str> {
         self.ids.iter().map(|(p, _)| p.as_str())
+    }
+
+    /// The same route over several objects: `ids` for the key placeholder (the first one
+    /// fills [`Route::ids`]). One id, or none, leaves the route on its one object.
+    pub fn with_objects(mut self, ids: Vec<String>) -> Route {
+        if let Some(first) = ids.first() {
+            let key_param = self.key_param.clone();
+            if let Some(slot) = self.ids.iter_mut().find(|(p, _)| *p == key_param) {
+                slot.1 = first.clone();
+            }
+            self.key = first.clone();
+            self.path = self.path_with(None);
+        }
+        self.objects = if ids.len() > 1 { ids } else { Vec::new() };
+        self
+    }
+
+    /// One route per object the route drives, in the order given: the route itself when it
+    /// drives one object, else a copy on each object (its key and path filled in, no list).
+    pub fn object_routes(&self) -> Vec<Route> {
+        if self.objects.len() <= 1 {
+            return vec![self.clone()];
+        }
+        self.objects
+            .iter()
+            .map(|id| Route { objects: Vec::new(), ..self.clone() }.with_objects(vec![id.clone()]))
+            .collect()
     }
 }
 
@@ -124,7 +165,9 @@ pub fn routes(mobile_app_id: &str, status_id: &str, user_status_id: &str) -> Vec
 /// One of N deterministic slices of a run's cases (`--shard K/N`): case i of each pass
 /// (replayed, coverage, random, negative; a mixed case goes with the negative it comes from)
 /// belongs to shard `i mod N + 1`. Baseline and restore run in every shard, so the N shards
-/// together send exactly the cases of the unsharded run.
+/// together send exactly the cases of the unsharded run. Within a shard the cases are dealt
+/// over a route's objects by their rank in the shard: case i goes to object `(i div N) mod K`
+/// (unsharded, N = 1: `i mod K`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Shard {
     /// 1-based: `1..=total`.
@@ -138,6 +181,11 @@ impl Shard {
         let total = usize::try_from(self.total.max(1)).unwrap_or(1);
         let index = usize::try_from(self.index).unwrap_or(1);
         i % total + 1 == index
+    }
+
+    /// The rank of case `i` among the cases of its shard (`i div N`).
+    pub fn rank(&self, i: usize) -> usize {
+        i / usize::try_from(self.total.max(1)).unwrap_or(1)
     }
 }
 
@@ -230,36 +278,87 @@ enum Stop {
     Throttled(String),
 }
 
-/// One run under way: what it checks against, the requests sent, why it stops (if it does),
-/// and the pacing and throttling state.
-struct Run<'a> {
-    /// The contract of the route under way (its page's).
+impl Stop {
+    /// Whether the stop ends the whole run (every object's pass, every route after this one);
+    /// a target that stops answering ends only the pass of the object that saw it.
+    fn halts_run(&self) -> bool {
+        !matches!(self, Stop::Target(_))
+    }
+}
+
+/// What the workers of a run share: the requests sent (the budget of `--max-requests`), the
+/// pacing of `--rate`, the waits on 429/503, and why the whole run stops, once one of them
+/// (or the emitter, for `--max-failures`) knows.
+struct Shared {
+    requests: AtomicU64,
+    halt: Mutex<Option<Stop>>,
+    next_slot: Mutex<Option<Instant>>,
+    waits: AtomicU32,
+    waited_ms: AtomicU64,
+}
+
+impl Shared {
+    fn new() -> Shared {
+        Shared {
+            requests: AtomicU64::new(0),
+            halt: Mutex::new(None),
+            next_slot: Mutex::new(None),
+            waits: AtomicU32::new(0),
+            waited_ms: AtomicU64::new(0),
+        }
+    }
+
+    /// Why the run stops, if it does.
+    fn halted(&self) -> Option<Stop> {
+        self.halt.lock().map_or_else(|e| e.into_inner().clone(), |h| h.clone())
+    }
+
+    /// Stops the run for `stop`, unless it is already stopping (the first reason stays).
+    fn halt(&self, stop: Stop) {
+        let mut h = self.halt.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        h.get_or_insert(stop);
+    }
+}
+
+/// What belongs to one object slot across the routes of a run: the failures its own cases
+/// showed (to decide alone which failures are new enough to shrink) and its shrink budget.
+#[derive(Default)]
+struct Lane {
+    distinct: Distinct,
+    shrink_budget: u32,
+}
+
+/// [`SHRINK_BUDGET`] (or what is left of it) dealt over `k` lanes: the first ones get the
+/// remainder, so the split is the same for every run.
+fn split_budget(total: u32, k: usize) -> Vec<u32> {
+    let k32 = u32::try_from(k.max(1)).unwrap_or(u32::MAX);
+    (0..k32).map(|i| total / k32 + u32::from(i < total % k32)).collect()
+}
+
+/// The sink a worker hands its checks to, with their place in the run's order.
+type Sink<'a> = dyn FnMut(Order, Vec<Check>) + 'a;
+
+/// One object of one route being driven: its route (key and path filled in), its share of the
+/// cases, its stop, its lane, and where its checks go.
+struct Worker<'a> {
     contract: &'a Contract,
     target: &'a Target,
     options: &'a Options,
-    observe: &'a mut dyn FnMut(&Check),
-    waivers: Tracker,
-    requests: u64,
-    /// Failed checks no waiver waived, for `--max-failures`.
-    failures: u64,
-    /// Checks emitted so far (kept or not).
-    emitted: usize,
-    /// The first problem of the last baseline check (how an unreachable target shows).
-    baseline_problem: Option<String>,
-    /// Checks per route and phase, fed by `emit`.
-    tallies: Vec<crate::report::RouteTally>,
+    shared: &'a Shared,
+    sink: &'a mut Sink<'a>,
+    /// Which object of the route (0-based) and how many the route drives.
+    slot: usize,
+    objects: usize,
     stop: Option<Stop>,
-    next_slot: Option<Instant>,
-    waits: u32,
-    waited_ms: u64,
-    /// The coverage matrix of each page, fed by `emit`.
-    matrices: Vec<crate::matrix::MatrixBuilder>,
-    /// The page of the route under way.
-    page: usize,
-    /// Failed checks grouped by signature, fed by [`Run::emit`].
-    distinct: Distinct,
-    /// Shrinking steps left for this run ([`SHRINK_BUDGET`]).
-    shrink_budget: u32,
+    lane: Lane,
+}
+
+/// How one worker's route went.
+struct Outcome {
+    restore: Option<Restore>,
+    enum_sent: usize,
+    stop: Option<Stop>,
+    lane: Lane,
 }
 
 /// The outcome of one update case: its checks and whether one failed or timed out.
@@ -279,58 +378,62 @@ fn strip_annotations(m: &Map<String, Value>) -> Map<String, Value> {
     m.iter().filter(|(k, _)| !crate::contract::is_annotation(k)).map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
-impl Run<'_> {
-    /// Whether case `i` of a pass is this run's to send (always, unsharded).
+/// The passes of a route, in the order their cases are numbered ([`Order`]).
+#[derive(Debug, Clone, Copy)]
+enum Pass {
+    Replay = 0,
+    Coverage = 1,
+    Random = 2,
+    Negative = 3,
+    Mixed = 4,
+}
+
+impl Worker<'_> {
+    /// Whether case `i` of a pass is this worker's to send: in this run's shard (always,
+    /// unsharded), and dealt to this object by its rank in the shard.
     fn mine(&self, i: usize) -> bool {
-        self.options.shard.is_none_or(|s| s.contains(i))
-    }
-
-    /// A passing check with nothing filled in yet.
-    fn check(&self, route: &Route, phase: Phase, case_id: &str, name: &str) -> Check {
-        Check::new(&route.name, phase, case_id, name)
-    }
-
-    /// Hands over judged checks: each is signed, the waivers mark the failures they name, the
-    /// coverage matrix counts it; then it is redacted (from here on it is only shown and
-    /// written), filed with the distinct failures unless waived, shown to the observer and kept.
-    fn emit(&mut self, out: &mut Vec<Check>, checks: Vec<Check>) {
-        let redactor = self.target.redactor();
-        let date_times = self.contract.date_time_properties();
-        for mut c in checks {
-            c.signature = crate::signature::of(&c, &date_times);
-            self.waivers.apply(&mut c);
-            if let Some(m) = self.matrices.get_mut(self.page) {
-                m.observe(&c);
-            }
-            redactor.check(&mut c);
-            self.distinct.observe(&c);
-            if !c.passed && c.waived.is_none() {
-                self.failures += 1;
-                if let Some(max) = self.options.max_failures.filter(|max| self.failures >= *max) {
-                    // The case under way is complete; what follows (the route's restore aside) is not sent.
-                    self.stop.get_or_insert(Stop::MaxFailures(max));
-                }
-            }
-            self.emitted += 1;
-            crate::report::RouteTally::count(&mut self.tallies, &c);
-            if c.phase == Phase::Baseline {
-                self.baseline_problem = c.problems.first().cloned();
-            }
-            (self.observe)(&c);
-            if self.options.keep_passed || !c.passed {
-                out.push(c);
-            }
+        match self.options.shard {
+            None => i % self.objects == self.slot,
+            Some(s) => s.contains(i) && s.rank(i) % self.objects == self.slot,
         }
     }
 
-    /// Every pass on one route; returns how its restore went and how many enum values it sent.
-    fn route(&mut self, route: &Route, out: &mut Vec<Check>) -> (Option<Restore>, usize) {
+    /// A passing check with nothing filled in yet; it names its object when the route drives
+    /// several.
+    fn check(&self, route: &Route, phase: Phase, case_id: &str, name: &str) -> Check {
+        let mut c = Check::new(&route.name, phase, case_id, name);
+        if self.objects > 1 {
+            c.object = Some(route.key.clone());
+        }
+        c
+    }
+
+    /// Hands judged checks to the emitter: each is signed, and a failure no waiver waives is
+    /// filed with this worker's own distinct failures (what it shrinks next depends only on
+    /// its own cases). A stop the emitter decided (`--max-failures`) is seen here, at once.
+    fn emit(&mut self, order: Order, mut checks: Vec<Check>) {
+        for c in &mut checks {
+            // Signed by the kind at each pointer, nested values too.
+            c.signature = crate::signature::of(c, self.contract);
+            let waived = !c.passed && self.options.waivers.waiving(c, &self.options.today).is_some();
+            if !waived {
+                self.lane.distinct.observe(c);
+            }
+        }
+        (self.sink)(order, checks);
+        if let Some(h) = self.shared.halted() {
+            self.stop.get_or_insert(h);
+        }
+    }
+
+    /// Every pass on this worker's object.
+    fn route(mut self, route: &Route) -> Outcome {
         let (baseline_check, baseline) = self.get_check(route, Phase::Baseline, "baseline", "baseline", None);
         let read = baseline_check.passed;
-        self.emit(out, vec![baseline_check]);
+        self.emit(Order::baseline(self.slot), vec![baseline_check]);
         let Some(baseline) = baseline.filter(|_| read) else {
             // Without a valid baseline there is nothing to compare with, and nothing to restore.
-            return (None, 0);
+            return Outcome { restore: None, enum_sent: 0, stop: self.stop, lane: self.lane };
         };
         let mut model = baseline.clone();
         let mut enum_sent = 0;
@@ -344,7 +447,7 @@ impl Run<'_> {
                 continue;
             }
             let checks = self.replay(route, &case, &mut model);
-            self.emit(out, checks);
+            self.emit(Order::case(Pass::Replay, i, self.slot), checks);
         }
         if !self.options.replay_only {
             for (i, case) in generate::coverage(self.contract).into_iter().enumerate() {
@@ -361,9 +464,9 @@ impl Run<'_> {
                 {
                     enum_sent += 1;
                 }
-                self.emit(out, r.checks);
+                self.emit(Order::case(Pass::Coverage, i, self.slot), r.checks);
             }
-            self.random_pass(route, &mut model, out);
+            self.random_pass(route, &mut model);
             let negatives = generate::negatives(self.contract, route.params(), &route.key_param);
             for (i, case) in negatives.iter().enumerate() {
                 if self.stop.is_some() {
@@ -373,33 +476,34 @@ impl Run<'_> {
                     continue;
                 }
                 let checks = self.negative(route, case, &mut model);
-                self.emit(out, checks);
+                self.emit(Order::case(Pass::Negative, i, self.slot), checks);
             }
             // The same faults beside valid changes: a refused request changes nothing at all.
-            for case in generate::mixed(self.contract, &negatives, &model, self.options.seed) {
+            for (j, case) in
+                generate::mixed(self.contract, &negatives, &model, self.options.seed).into_iter().enumerate()
+            {
                 if self.stop.is_some() {
                     break;
                 }
-                // A mixed case goes to the shard of the negative case it comes from.
+                // A mixed case goes to the shard and the object of the negative case it comes from.
                 let from = case.id.strip_prefix("mixed/").and_then(|id| negatives.iter().position(|n| n.id == id));
-                if !from.is_none_or(|i| self.mine(i)) {
+                let mine = match from {
+                    Some(i) => self.mine(i),
+                    None => j % self.objects == self.slot,
+                };
+                if !mine {
                     continue;
                 }
                 let checks = self.negative(route, &case, &mut model);
-                self.emit(out, checks);
+                self.emit(Order::case(Pass::Mixed, j, self.slot), checks);
             }
         }
-        (Some(self.restore(route, &baseline, &mut model, out)), enum_sent)
+        let restore = self.restore(route, &baseline, &mut model);
+        Outcome { restore: Some(restore), enum_sent, stop: self.stop, lane: self.lane }
     }
 
     /// Writes the baseline back and checks it with a GET.
-    fn restore(
-        &mut self,
-        route: &Route,
-        baseline: &Map<String, Value>,
-        model: &mut Map<String, Value>,
-        out: &mut Vec<Check>,
-    ) -> Restore {
+    fn restore(&mut self, route: &Route, baseline: &Map<String, Value>, model: &mut Map<String, Value>) -> Restore {
         let writable: Update = baseline
             .iter()
             .filter(|(k, _)| **k != self.contract.key && !crate::contract::is_annotation(k))
@@ -421,7 +525,7 @@ impl Run<'_> {
             let problems: Vec<String> = result.checks.iter().flat_map(|c| c.problems.iter().cloned()).collect();
             redactor.text(&format!("the baseline could not be restored: {}", problems.join("; ")))
         };
-        self.emit(out, result.checks);
+        self.emit(Order::restore(self.slot), result.checks);
         let mut message = message;
         let baseline = (!restored).then(|| {
             let mut b = Value::Object(baseline.clone());
@@ -432,7 +536,8 @@ impl Run<'_> {
             }
             b
         });
-        Restore { route: route.name.clone(), restored, message, baseline }
+        let object = (self.objects > 1).then(|| route.key.clone());
+        Restore { route: route.name.clone(), object, restored, message, baseline }
     }
 }
 
@@ -463,6 +568,54 @@ pub fn run(
     run_pages(&[contract], target, routes, options, embedded, observe)
 }
 
+/// Drives one route's objects: inline with one object, else one scoped thread per object whose
+/// checks the emitter merges in [`Order`]. Returns each object's outcome, in object order.
+fn drive_route(
+    emitter: &mut Emitter<'_>,
+    contract: &Contract,
+    target: &Target,
+    options: &Options,
+    shared: &Shared,
+    objects: &[Route],
+    lanes: Vec<Lane>,
+) -> Vec<Outcome> {
+    let k = objects.len();
+    if k == 1 {
+        let lane = lanes.into_iter().next().unwrap_or_default();
+        let mut sink = |_: Order, checks: Vec<Check>| emitter.emit(checks);
+        let worker =
+            Worker { contract, target, options, shared, sink: &mut sink, slot: 0, objects: 1, stop: None, lane };
+        return vec![worker.route(&objects[0])];
+    }
+    std::thread::scope(|scope| {
+        let mut receivers = Vec::new();
+        let mut handles = Vec::new();
+        for (slot, (route, lane)) in objects.iter().zip(lanes).enumerate() {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<(Order, Vec<Check>)>(emit::CHANNEL_BOUND);
+            receivers.push(rx);
+            handles.push(scope.spawn(move || {
+                let mut sink = move |order: Order, checks: Vec<Check>| {
+                    // The emitter takes every message until the worker ends; a closed channel
+                    // only means the emitter is gone, and nothing is left to tell.
+                    let _ = tx.send((order, checks));
+                };
+                let worker =
+                    Worker { contract, target, options, shared, sink: &mut sink, slot, objects: k, stop: None, lane };
+                worker.route(route)
+            }));
+        }
+        emit::merge(emitter, receivers);
+        handles
+            .into_iter()
+            .map(|h| match h.join() {
+                Ok(outcome) => outcome,
+                // A worker's panic is a bug of the runner: it goes on as the caller's.
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
+}
+
 /// Runs every pass on every route of several pages (each route names its page, an index into
 /// `contracts`) against `target`: one run, one report.
 pub fn run_pages(
@@ -478,33 +631,17 @@ pub fn run_pages(
     let Some(&first) = contracts.first() else {
         panic!("runner::run_pages needs at least one contract");
     };
-    let mut run = Run {
-        contract: first,
-        page: 0,
-        matrices: contracts.iter().map(|c| crate::matrix::MatrixBuilder::new(c)).collect(),
-        target,
-        options,
-        observe,
-        waivers: Tracker::new(options.waivers.clone(), &options.today),
-        requests: 0,
-        failures: 0,
-        emitted: 0,
-        baseline_problem: None,
-        tallies: Vec::new(),
-        stop: None,
-        next_slot: None,
-        waits: 0,
-        waited_ms: 0,
-        distinct: Distinct::default(),
-        shrink_budget: SHRINK_BUDGET,
-    };
-    let mut checks = Vec::new();
+    let shared = Shared::new();
+    let mut emitter = Emitter::new(contracts, first, target, options, &shared, observe);
+    // The lanes of the object slots, kept across routes; their shrink budget is dealt anew
+    // when a route drives another number of objects.
+    let mut lanes: Vec<Lane> = vec![Lane { distinct: Distinct::default(), shrink_budget: SHRINK_BUDGET }];
     let mut coverage = Vec::new();
     let mut restore = Vec::new();
     let mut unreachable = None;
     let mut stopped = None;
     for route in routes {
-        if matches!(run.stop, Some(Stop::Interrupted | Stop::Budget(_) | Stop::MaxFailures(_) | Stop::Throttled(_))) {
+        if shared.halted().is_some() {
             break;
         }
         if options.replay_only && !options.replay.iter().any(|c| c.route == route.name) {
@@ -512,13 +649,23 @@ pub fn run_pages(
             continue;
         }
         let Some(&contract) = contracts.get(route.page) else { continue };
-        run.contract = contract;
-        run.page = route.page;
-        let first = run.emitted == 0;
-        let before = run.emitted;
-        let (restored, enum_sent) = run.route(route, &mut checks);
-        if first && run.emitted == before + 1 {
-            if let Some(f) = run.baseline_problem.take().filter(|p| p.starts_with("the target is unreachable")) {
+        emitter.contract = contract;
+        emitter.page = route.page;
+        let objects = route.object_routes();
+        if lanes.len() != objects.len() {
+            let left: u32 = lanes.iter().map(|l| l.shrink_budget).sum();
+            let mut distinct = lanes.drain(..).next().map(|l| l.distinct).unwrap_or_default();
+            lanes = split_budget(left, objects.len())
+                .into_iter()
+                .map(|shrink_budget| Lane { distinct: std::mem::take(&mut distinct), shrink_budget })
+                .collect();
+        }
+        let first = emitter.emitted == 0;
+        let before = emitter.emitted;
+        let outcomes =
+            drive_route(&mut emitter, contract, target, options, &shared, &objects, std::mem::take(&mut lanes));
+        if first && emitter.emitted == before + objects.len() {
+            if let Some(f) = emitter.baseline_problem.take().filter(|p| p.starts_with("the target is unreachable")) {
                 unreachable = Some(f);
                 break;
             }
@@ -526,33 +673,39 @@ pub fn run_pages(
         if !options.replay_only {
             coverage.push(Coverage {
                 route: route.name.clone(),
-                sent: enum_sent,
+                sent: outcomes.iter().map(|o| o.enum_sent).sum(),
                 total: generate::enum_values(contract),
                 unexercised: generate::unexercised(contract),
             });
         }
-        restore.extend(restored);
-        if let Some(Stop::Target(m)) = &run.stop {
-            stopped.get_or_insert_with(|| format!("{}: {}", route.name, stop_message(&Stop::Target(m.clone()))));
-            // The next route gets its own chance (and its own single timeout).
-            run.stop = None;
+        for (o, object) in outcomes.into_iter().zip(&objects) {
+            restore.extend(o.restore);
+            if let Some(Stop::Target(m)) = &o.stop {
+                // The next route (and each other object) gets its own chance, and its own
+                // single timeout.
+                let place =
+                    if objects.len() > 1 { format!("{} · {}", route.name, object.key) } else { route.name.clone() };
+                stopped.get_or_insert_with(|| format!("{place}: {}", stop_message(&Stop::Target(m.clone()))));
+            }
+            lanes.push(o.lane);
         }
     }
-    if let Some(s @ (Stop::Interrupted | Stop::Budget(_) | Stop::MaxFailures(_) | Stop::Throttled(_))) = &run.stop {
+    let halt = shared.halted().filter(Stop::halts_run);
+    if let Some(s) = &halt {
         stopped = Some(stop_message(s));
     }
-    let throttled = match &run.stop {
+    let throttled = match &halt {
         Some(Stop::Throttled(m)) => Some(m.clone()),
         _ => None,
     };
-    let interrupted = matches!(run.stop, Some(Stop::Interrupted));
+    let interrupted = matches!(halt, Some(Stop::Interrupted));
     let redactor = target.redactor();
     let (unreachable, stopped, throttled) = (
         unreachable.map(|m| redactor.text(&m)),
         stopped.map(|m| redactor.text(&m)),
         throttled.map(|m| redactor.text(&m)),
     );
-    let distinct_failures = std::mem::take(&mut run.distinct).finish();
+    let finished = emitter.finish();
     Report {
         version: REPORT_VERSION,
         tool: format!("graph-contract {}", env!("CARGO_PKG_VERSION")),
@@ -561,23 +714,60 @@ pub fn run_pages(
         seed: options.seed,
         cases: options.cases,
         shard: options.shard.map(|s| s.to_string()),
-        checks,
-        tallies: std::mem::take(&mut run.tallies),
+        checks: finished.checks,
+        tallies: finished.tallies,
         coverage,
         restore,
         unreachable,
         stopped,
         interrupted,
         throttled,
-        throttle_waits: run.waits,
-        throttle_wait_ms: run.waited_ms,
-        requests: run.requests,
+        throttle_waits: shared.waits.load(Ordering::SeqCst),
+        throttle_wait_ms: shared.waited_ms.load(Ordering::SeqCst),
+        requests: shared.requests.load(Ordering::SeqCst),
         warnings: options.warnings.clone(),
-        waivers: run.waivers.outcomes(),
-        distinct_failures,
+        waivers: finished.waivers,
+        distinct_failures: finished.distinct_failures,
         started_at,
         finished_at: crate::datetime::now_utc(),
         duration_ms: elapsed_ms(started),
-        matrix: run.matrices.into_iter().flat_map(|m| m.finish()).collect(),
+        matrix: finished.matrix,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shrink_budget_is_dealt_whole_and_the_same_every_time() {
+        assert_eq!(split_budget(1024, 1), [1024]);
+        assert_eq!(split_budget(1024, 3), [342, 341, 341]);
+        assert_eq!(split_budget(1024, 3).iter().sum::<u32>(), 1024);
+        assert_eq!(split_budget(2, 4), [1, 1, 0, 0]);
+    }
+
+    #[test]
+    fn a_route_over_several_objects_gives_one_route_per_object() {
+        let route = routes("a", "s1", "u").swap_remove(1).with_objects(vec!["s1".into(), "s2".into()]);
+        assert_eq!(route.key, "s1");
+        let each = route.object_routes();
+        assert_eq!(each.len(), 2);
+        assert_eq!(each[1].key, "s2");
+        assert!(each[1].path.ends_with("/userStatuses/u/deviceStatuses/s2"), "{}", each[1].path);
+        assert!(each.iter().all(|r| r.objects.is_empty()));
+        // One id is the route as it was.
+        let one = routes("a", "s", "u").swap_remove(0);
+        assert_eq!(one.clone().with_objects(vec!["s".into()]), one);
+        assert_eq!(one.object_routes(), vec![one]);
+    }
+
+    #[test]
+    fn cases_are_dealt_by_their_rank_in_the_shard() {
+        let shard = Shard { index: 2, total: 3 };
+        // Shard 2 of 3 holds cases 1, 4, 7, 10, ...: ranks 0, 1, 2, 3, dealt over 2 objects.
+        let owners: Vec<(usize, usize)> =
+            (0..12).filter(|i| shard.contains(*i)).map(|i| (i, shard.rank(i) % 2)).collect();
+        assert_eq!(owners, [(1, 0), (4, 1), (7, 0), (10, 1)]);
     }
 }

@@ -1,17 +1,19 @@
 //! The random pass: proptest-generated updates from the seed, and the shrinking of each
 //! distinct failure to a minimal update (drop properties, bisect long strings, then proptest's
-//! own steps). A failing case is shrunk when its failure is new to the run (a signature no
-//! emitted check had, see [`crate::signature`]); a candidate counts as failing only when it
-//! shows that same signature, so shrinking never drifts to another failure.
+//! own steps). A failing case is shrunk when its failure is new to the worker (a signature no
+//! check of this object slot had, see [`crate::signature`]: with several objects at once, what
+//! is shrunk depends only on the object's own cases, not on the timing of the others); a
+//! candidate counts as failing only when it shows that same signature, so shrinking never
+//! drifts to another failure.
 
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config as ProptestConfig, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{Map, Value};
 
-use super::{CaseResult, Route, Run};
+use super::{CaseResult, Order, Pass, Route, Worker};
 use crate::explain::thousands;
 use crate::generate::{self, Update};
-use crate::report::{Check, Phase};
+use crate::report::Phase;
 use crate::signature;
 
 /// Random cases shrunk per route before issue 14; shrinking now follows distinct failures
@@ -21,7 +23,8 @@ pub const SHRINK_CASES: usize = 3;
 /// Shrinking steps (update cases, a PATCH and a GET each) per distinct failure at most.
 pub const SHRINK_STEPS: u32 = 64;
 /// Shrinking steps per run at most, over all distinct failures: at least 16 distinct failures
-/// get the whole [`SHRINK_STEPS`]; past the budget a failure is reported as it came.
+/// get the whole [`SHRINK_STEPS`]; past the budget a failure is reported as it came. With
+/// several objects per route the budget is dealt over them (the first ones get the remainder).
 pub const SHRINK_BUDGET: u32 = 1024;
 /// Strings longer than this are bisected to the shortest prefix that still fails.
 const BISECT_OVER: usize = 8;
@@ -29,24 +32,22 @@ const BISECT_OVER: usize = 8;
 /// A string property whose length bisection shortened: name, characters before and after.
 type Bisected = (String, usize, usize);
 
-impl Run<'_> {
+impl Worker<'_> {
     /// The signature of `r`'s first failed check when no emitted check had it yet.
     fn new_signature(&self, r: &CaseResult) -> Option<String> {
-        if !r.failed || r.timed_out || self.stop.is_some() || self.shrink_budget == 0 {
+        if !r.failed || r.timed_out || self.stop.is_some() || self.lane.shrink_budget == 0 {
             return None;
         }
-        let date_times = self.contract.date_time_properties();
-        let sig = r.checks.iter().find(|c| !c.passed).and_then(|c| signature::of(c, &date_times))?;
-        (!self.distinct.contains(&sig)).then_some(sig)
+        let sig = r.checks.iter().find(|c| !c.passed).and_then(|c| signature::of(c, self.contract))?;
+        (!self.lane.distinct.contains(&sig)).then_some(sig)
     }
 
     /// Whether a candidate's result shows the failure being shrunk.
     fn shows(&self, r: &CaseResult, sig: &str) -> bool {
-        let date_times = self.contract.date_time_properties();
-        r.failed && r.checks.iter().any(|c| signature::of(c, &date_times).as_deref() == Some(sig))
+        r.failed && r.checks.iter().any(|c| signature::of(c, self.contract).as_deref() == Some(sig))
     }
 
-    pub(super) fn random_pass(&mut self, route: &Route, model: &mut Map<String, Value>, out: &mut Vec<Check>) {
+    pub(super) fn random_pass(&mut self, route: &Route, model: &mut Map<String, Value>) {
         let strategy = generate::update_strategy(self.contract);
         let mut runner = TestRunner::new_with_rng(ProptestConfig::default(), seeded_rng(self.options.seed));
         for i in 0..self.options.cases {
@@ -62,8 +63,9 @@ impl Run<'_> {
             let case_id = format!("random/{i}");
             let start = tree.current();
             let first = self.update(route, Phase::Random, &case_id, &start, model);
+            let order = Order::case(Pass::Random, i as usize, self.slot);
             let Some(sig) = self.new_signature(&first) else {
-                self.emit(out, first.checks);
+                self.emit(order, first.checks);
                 continue;
             };
             let original = start.len();
@@ -77,7 +79,7 @@ impl Run<'_> {
             for c in &mut minimal.checks {
                 c.note = Some(note.clone());
             }
-            self.emit(out, minimal.checks);
+            self.emit(order, minimal.checks);
         }
     }
 
@@ -125,9 +127,9 @@ impl Run<'_> {
         sig: &str,
         model: &mut Map<String, Value>,
     ) -> (CaseResult, u32, Vec<Bisected>) {
-        let limit = SHRINK_STEPS.min(self.shrink_budget);
+        let limit = SHRINK_STEPS.min(self.lane.shrink_budget);
         let (last, steps, bisected) = self.shrink_within(route, phase, case_id, start, tree, first, sig, limit, model);
-        self.shrink_budget = self.shrink_budget.saturating_sub(steps);
+        self.lane.shrink_budget = self.lane.shrink_budget.saturating_sub(steps);
         (last, steps, bisected)
     }
 

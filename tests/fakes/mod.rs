@@ -34,6 +34,29 @@ pub fn baseline() -> Map<String, Value> {
     InitialState::page_example().records[0].1.clone()
 }
 
+/// The paths of object `status` on both routes (several objects per route, issue 12).
+pub fn object_paths(status: &str) -> [String; 2] {
+    [
+        format!("/deviceAppManagement/mobileApps/{APP}/deviceStatuses/{status}"),
+        format!("/deviceAppManagement/mobileApps/{APP}/userStatuses/{USER}/deviceStatuses/{status}"),
+    ]
+}
+
+/// The object `status` starts with: the page's example under that key.
+pub fn baseline_of(status: &str) -> Map<String, Value> {
+    let mut b = baseline();
+    b.insert("id".into(), Value::String(status.into()));
+    b
+}
+
+/// A reference service that also holds an object under each of `statuses` on both routes.
+pub fn objects_config(statuses: &[&str]) -> ServiceConfig {
+    ServiceConfig {
+        objects: vec![("mobileAppInstallStatusId".into(), statuses.iter().map(|s| s.to_string()).collect())],
+        ..ServiceConfig::default()
+    }
+}
+
 /// One request as the fake read it.
 #[derive(Debug, Clone)]
 pub struct Req {
@@ -218,6 +241,16 @@ impl Upstream {
         m
     }
 
+    /// Asserts that every object of `statuses`, on both routes, equals its baseline.
+    pub fn assert_objects_at_baseline(&self, statuses: &[&str]) {
+        for status in statuses {
+            for path in object_paths(status) {
+                let got = self.object(&path);
+                assert_eq!(Value::Object(got), Value::Object(baseline_of(status)), "{path} is not at its baseline");
+            }
+        }
+    }
+
     /// Asserts that both routes' objects equal the baseline.
     pub fn assert_at_baseline(&self) {
         for path in [device_path(), user_path()] {
@@ -255,6 +288,21 @@ impl Fake {
     /// A fake that forwards everything (a correct service that counts requests).
     pub fn forwarding() -> Fake {
         Fake::start(|req, up| Action::Reply(up.forward(req)))
+    }
+
+    /// A fake that forwards everything to a reference service holding an object under each of
+    /// `statuses` too, after waiting `delay` on every request for one of them (`slow`): one
+    /// object answers slower than the others.
+    pub fn objects(statuses: &[&str], slow: Option<(&str, Duration)>) -> Fake {
+        let slow = slow.map(|(s, d)| (format!("/deviceStatuses/{s}"), d));
+        Fake::start_over(objects_config(statuses), move |req, up| {
+            if let Some((tail, delay)) = &slow {
+                if req.path.ends_with(tail.as_str()) {
+                    std::thread::sleep(*delay);
+                }
+            }
+            Action::Reply(up.forward(req))
+        })
     }
 
     /// Plain HTTP in front of a reference service over `config` (e.g. pages given at run time).
