@@ -70,6 +70,20 @@ pub enum Kind {
     Other(Value),
 }
 
+impl Kind {
+    /// The properties of a complex value of this kind, directly or as a collection's items.
+    pub fn complex_properties(&self) -> Option<&[Property]> {
+        match self {
+            Kind::Complex { properties, .. } => Some(properties),
+            Kind::Collection(inner) => match &**inner {
+                Kind::Complex { properties, .. } => Some(properties),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
 /// One property of the type (or of a complex type).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Property {

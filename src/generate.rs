@@ -137,18 +137,6 @@ fn nested_writable(properties: &[Property]) -> impl Iterator<Item = &Property> {
     properties.iter().filter(|p| !p.read_only)
 }
 
-/// The complex type's properties of `kind`, directly or as a collection's items.
-fn complex_properties(kind: &Kind) -> Option<&[Property]> {
-    match kind {
-        Kind::Complex { properties, .. } => Some(properties),
-        Kind::Collection(inner) => match &**inner {
-            Kind::Complex { properties, .. } => Some(properties),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
 /// Every property an update can set, at every depth, with its path: the writable top-level
 /// properties, then (depth first, in the schema's order) the writable properties of their
 /// complex values and of the items of complex collections.
@@ -161,7 +149,7 @@ fn every_property(contract: &Contract) -> Vec<(Vec<Step>, &Property)> {
         for p in props {
             path.push(Step::Property(p.name.clone()));
             out.push((path.clone(), p));
-            if let Some(nested) = complex_properties(&p.kind) {
+            if let Some(nested) = p.kind.complex_properties() {
                 let item = matches!(p.kind, Kind::Collection(_));
                 if item {
                     path.push(Step::Item);

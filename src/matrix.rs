@@ -191,14 +191,7 @@ fn rows(properties: &[Property], prefix: &str, out: &mut Vec<Row>) {
     for p in properties {
         let name = if prefix.is_empty() { p.name.clone() } else { format!("{prefix}/{}", p.name) };
         out.push(Row { name: name.clone(), kind: p.kind.clone(), null: p.nullable && prefix.is_empty() });
-        let nested = match &p.kind {
-            Kind::Complex { properties, .. } => Some(properties),
-            Kind::Collection(inner) => match &**inner {
-                Kind::Complex { properties, .. } => Some(properties),
-                _ => None,
-            },
-            _ => None,
-        };
+        let nested = p.kind.complex_properties();
         if let Some(nested) = nested {
             rows(nested, &name, out);
         }

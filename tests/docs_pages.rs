@@ -183,14 +183,7 @@ fn walk(contract: &Contract, properties: &[Property], prefix: &str, top: bool, p
         if !negatives.iter().any(|n| n.id.contains(&format!("/{path}/")) || n.id.ends_with(&format!("/{path}"))) {
             problems.push(format!("{path}: no negative case"));
         }
-        let nested = match &p.kind {
-            Kind::Complex { properties, .. } => Some(properties),
-            Kind::Collection(inner) => match &**inner {
-                Kind::Complex { properties, .. } => Some(properties),
-                _ => None,
-            },
-            _ => None,
-        };
+        let nested = p.kind.complex_properties();
         if let Some(nested) = nested {
             walk(contract, nested, &path, false, problems);
         }

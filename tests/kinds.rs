@@ -186,14 +186,7 @@ fn every(properties: &[Property], prefix: &str, skip: &str, out: &mut Vec<(Strin
     for p in properties.iter().filter(|p| p.name != skip && !p.read_only) {
         let path = if prefix.is_empty() { p.name.clone() } else { format!("{prefix}/{}", p.name) };
         out.push((path.clone(), p.clone()));
-        let nested = match &p.kind {
-            Kind::Complex { properties, .. } => Some(properties),
-            Kind::Collection(inner) => match &**inner {
-                Kind::Complex { properties, .. } => Some(properties),
-                _ => None,
-            },
-            _ => None,
-        };
+        let nested = p.kind.complex_properties();
         if let Some(nested) = nested {
             every(nested, &path, "", out);
         }
