@@ -15,6 +15,8 @@ pub const DRAFT: &str = "https://json-schema.org/draft/2020-12/schema";
 pub const DATE_TIME_PATTERN: &str = "^[0-9]{4,}-(0[1-9]|1[012])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,12})?(Z|[+-][0-9][0-9]:[0-9][0-9])$";
 /// Graph's `Duration` (xsd:dayTimeDuration): `[-]P[nD][T[nH][nM][n[.n]S]]` with at least one component.
 const DURATION_PATTERN: &str = "^-?P([0-9]+D(T([0-9]+H([0-9]+M)?([0-9]+([.][0-9]+)?S)?|[0-9]+M([0-9]+([.][0-9]+)?S)?|[0-9]+([.][0-9]+)?S))?|T([0-9]+H([0-9]+M)?([0-9]+([.][0-9]+)?S)?|[0-9]+M([0-9]+([.][0-9]+)?S)?|[0-9]+([.][0-9]+)?S))$";
+/// The `@odata.type` a complex value may carry: a qualified type name, `#` optional.
+pub const COMPLEX_ODATA_TYPE: &str = "^#?[A-Za-z_][A-Za-z0-9_]*([.][A-Za-z_][A-Za-z0-9_]*)+$";
 /// The name of the error body's schema file.
 pub const ERROR_FILE: &str = "odataError.json";
 
@@ -241,8 +243,10 @@ impl Builder<'_> {
             }
             props.insert(row.name.clone(), or_null(s));
         }
-        // A value of a derived complex type names itself (`"@odata.type": "#microsoft.graph.x"`).
-        props.insert("@odata.type".into(), json!({"type": "string", "pattern": "^#"}));
+        // A value of a derived complex type names itself (`"@odata.type": "#microsoft.graph.x"`):
+        // a qualified type name, with or without the `#` (Intune's docs examples leave it out;
+        // refusing that would make the reference stricter than the services it stands in for).
+        props.insert("@odata.type".into(), json!({"type": "string", "pattern": COMPLEX_ODATA_TYPE}));
         let description = if description.is_empty() {
             format!("{namespace}.{name}, as its docs page defines it.")
         } else {

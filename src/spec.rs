@@ -131,6 +131,9 @@ pub struct Example {
     pub body_line: usize,
     /// 1-based line of the message's first line.
     pub line: usize,
+    /// The page marks the example as shortened (`"truncated": true` in the docs' annotation
+    /// comment before it): properties may be left out of its body.
+    pub truncated: bool,
 }
 
 /// One table cell: its plain text, the code spans and links in it.
@@ -153,6 +156,9 @@ struct CodeBlock {
     section: String,
     info: String,
     text: String,
+    /// The docs' annotation comment before the block (`<!-- { "blockType": "response",
+    /// "truncated": true } -->`) marks the example as shortened.
+    truncated: bool,
     /// 1-based line of the first content line.
     line: usize,
 }
@@ -204,6 +210,8 @@ fn walk(text: &str) -> Walk {
     let mut cell: Option<Cell> = None;
     let mut link: Option<(String, String)> = None;
     let mut code: Option<CodeBlock> = None;
+    // The HTML since the last block: the annotation comment a code block may follow.
+    let mut html = String::new();
     let mut para: Option<Paragraph> = None;
     let mut strong: Option<String> = None;
     let mut tab_heading = false;
@@ -212,7 +220,11 @@ fn walk(text: &str) -> Walk {
     let options = Options::ENABLE_TABLES | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS;
     for (event, range) in Parser::new_ext(text, options).into_offset_iter() {
         match event {
-            Event::Start(Tag::Heading { level, .. }) => heading = Some((level, String::new())),
+            Event::Html(ref t) | Event::InlineHtml(ref t) => html.push_str(t),
+            Event::Start(Tag::Heading { level, .. }) => {
+                html.clear();
+                heading = Some((level, String::new()));
+            }
             Event::End(TagEnd::Heading(_)) => {
                 if let Some((level, title)) = heading.take() {
                     let title = title.trim().to_string();
@@ -276,15 +288,18 @@ fn walk(text: &str) -> Walk {
                     CodeBlockKind::Fenced(info) => info.trim().to_ascii_lowercase(),
                     CodeBlockKind::Indented => String::new(),
                 };
+                let annotation: String = std::mem::take(&mut html).split_whitespace().collect();
                 code = Some(CodeBlock {
                     section: section.clone(),
                     info,
                     text: String::new(),
+                    truncated: annotation.contains("\"truncated\":true"),
                     line: lines.line(range.start) + 1,
                 });
             }
             Event::End(TagEnd::CodeBlock) => out.code_blocks.extend(code.take()),
             Event::Start(Tag::Paragraph) => {
+                html.clear();
                 para =
                     Some(Paragraph { section: section.clone(), line: lines.line(range.start), ..Paragraph::default() })
             }
@@ -467,6 +482,7 @@ fn parse_example(kind: ExampleKind, block: &CodeBlock) -> Example {
         body,
         body_line: block.line + body_idx.unwrap_or(0),
         line: block.line + start_idx,
+        truncated: block.truncated,
     }
 }
 

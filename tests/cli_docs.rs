@@ -287,3 +287,40 @@ fn help_exits_0() {
     assert_eq!(code(&o), 0, "{}", describe(&o));
     assert!(stdout(&o).contains("derive") && stdout(&o).contains("check-docs"), "{}", describe(&o));
 }
+
+/// Real docs pages: an example the page marks `"truncated": true` may leave properties out (a
+/// warning, not an error), an example URL with real ids matches its route, and Intune's
+/// `"@odata.type": "microsoft.graph.mimeContent"` (no `#`) inside a complex value is accepted.
+/// The same truncated example without its mark is an error again.
+#[test]
+fn check_docs_on_real_pages_honours_truncated_examples_and_example_ids() {
+    let todo = "tests/fixtures/docs/v1.0/api/todotask-update.md";
+    let o = run(&["check-docs", todo]);
+    assert_eq!(code(&o), 0, "{}", describe(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("the example response is marked truncated and leaves out 5 properties (completedDateTime,"),
+        "{out}"
+    );
+    assert!(!out.contains("matches none of the page's routes"), "{out}");
+    let ebook = "tests/fixtures/docs/v1.0/api/intune-books-iosvppebook-update.md";
+    let o = run(&["check-docs", ebook]);
+    assert_eq!(code(&o), 0, "{}", describe(&o));
+
+    // Without the docs' annotation the missing properties are errors; linked pages come along.
+    let dir = TempDir::new("truncated");
+    let text = fs::read_to_string(root().join(todo)).expect("fixture");
+    assert!(text.contains("\"truncated\": true"), "the fixture marks its response truncated");
+    let api = dir.path().join("v1.0/api");
+    fs::create_dir_all(&api).expect("dir");
+    let resources = root().join("tests/fixtures/docs/v1.0/resources");
+    fs::create_dir_all(dir.path().join("v1.0/resources")).expect("dir");
+    for entry in fs::read_dir(&resources).expect("resources").flatten() {
+        fs::copy(entry.path(), dir.path().join("v1.0/resources").join(entry.file_name())).expect("copy");
+    }
+    let page = api.join("todotask-update.md");
+    fs::write(&page, text.replace("\"truncated\": true", "\"truncated\": false")).expect("write");
+    let o = run(&["check-docs", page.to_str().expect("utf-8")]);
+    assert_eq!(code(&o), 1, "{}", describe(&o));
+    assert!(stdout(&o).contains("\"completedDateTime\" is a required property"), "{}", describe(&o));
+}

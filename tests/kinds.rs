@@ -61,7 +61,10 @@ fn complex_file(name: &str, properties: Value) -> (String, String) {
             };
             (k.clone(), nullable)
         })
-        .chain([("@odata.type".to_string(), json!({"type": "string", "pattern": "^#"}))])
+        .chain([(
+            "@odata.type".to_string(),
+            json!({"type": "string", "pattern": graph_contract::schema::COMPLEX_ODATA_TYPE}),
+        )])
         .collect();
     file(
         &format!("{name}.json"),
