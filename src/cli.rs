@@ -367,10 +367,15 @@ fn check_docs(page_path: &Path, overlay: Option<&Path>) -> Result<i32, Failure> 
     let examples = page.examples.len();
     let warnings = findings.len() - errors;
     if errors == 0 {
-        let _ = writeln!(stdout, "{examples} examples valid; {warnings} warnings about the page");
+        let _ = writeln!(stdout, "{} valid; {} about the page", count(examples, "example"), count(warnings, "warning"));
         Ok(exit::OK)
     } else {
-        let _ = writeln!(stdout, "{errors} errors in the examples; {warnings} warnings about the page");
+        let _ = writeln!(
+            stdout,
+            "{} in the examples; {} about the page",
+            count(errors, "error"),
+            count(warnings, "warning")
+        );
         Ok(exit::VIOLATED)
     }
 }
