@@ -124,7 +124,7 @@ pub fn is_date(a: &str) -> bool {
     (1..=12).contains(&m) && d >= 1 && d <= crate::datetime::days_in_month(y, m)
 }
 
-/// An Edm.TimeOfDay (`HH:MM:SS[.fffffff]`) as its second of the day and its fraction digits
+/// An Edm.TimeOfDay (`HH:MM[:SS[.fffffff]]`) as its second of the day and its fraction digits
 /// without trailing zeros (`08:30:00.500` and `08:30:00.5` are one value).
 pub fn time_of_day(a: &str) -> Option<(u32, String)> {
     let (clock, fraction) = match a.split_once('.') {
@@ -133,10 +133,14 @@ pub fn time_of_day(a: &str) -> Option<(u32, String)> {
         None => (a, ""),
     };
     let parts: Vec<&str> = clock.split(':').collect();
-    let [h, m, s] = parts.as_slice() else { return None };
     let two =
         |x: &str| (x.len() == 2 && x.chars().all(|c| c.is_ascii_digit())).then(|| x.parse::<u32>().ok()).flatten();
-    let (h, m, s) = (two(h)?, two(m)?, two(s)?);
+    // OData's ABNF: `hour ":" minute [ ":" second [ "." fractionalSeconds ] ]`.
+    let (h, m, s) = match parts.as_slice() {
+        [h, m, s] => (two(h)?, two(m)?, two(s)?),
+        [h, m] if fraction.is_empty() && !a.contains('.') => (two(h)?, two(m)?, 0),
+        _ => return None,
+    };
     (h < 24 && m < 60 && s < 60).then(|| (h * 3600 + m * 60 + s, fraction.to_string()))
 }
 
@@ -399,8 +403,11 @@ mod tests {
             assert_eq!(duration(bad), None, "{bad}");
         }
         assert_eq!(time_of_day("08:30:00"), time_of_day("08:30:00.0000000"));
+        // Seconds are optional in OData's ABNF: 08:30 is 08:30:00.
+        assert_eq!(time_of_day("08:30"), time_of_day("08:30:00"));
+        assert_eq!(time_of_day("08:30.5"), None);
         assert_ne!(time_of_day("08:30:00"), time_of_day("08:30:00.0000001"));
-        for bad in ["24:00:00", "08:60:00", "08:30", "8:30:00", "08:30:00.", "08:30:00Z"] {
+        for bad in ["24:00:00", "08:60:00", "8:30:00", "08:30:00.", "08:30:00Z"] {
             assert_eq!(time_of_day(bad), None, "{bad}");
         }
         assert_eq!(binary("Z3JhcGg="), Some(b"graph".to_vec()));

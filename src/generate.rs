@@ -617,50 +617,35 @@ pub const MALFORMED_DATE_TIMES: &[(&str, &str)] = &[
     ("empty", ""),
 ];
 
-/// Guids a service must refuse.
+/// Guids a service must refuse. Only what every reader refuses: a .NET reader takes a Guid
+/// in braces or without hyphens (`new Guid(s)`), so those are no negative case (the schema, and
+/// so the reference, still want OData's 8-4-4-4-12).
 pub const MALFORMED_GUIDS: &[(&str, &str)] = &[
     ("not-hex", "0f8fad5b-d9cb-469f-a165-70867728950g"),
     ("short", "0f8fad5b-d9cb-469f-a165-70867728950"),
-    ("braces", "{0f8fad5b-d9cb-469f-a165-70867728950e}"),
-    ("no-hyphens", "0f8fad5bd9cb469fa16570867728950e"),
     ("words", "not-a-guid"),
     ("empty", ""),
 ];
 
-/// Dates a service must refuse.
-pub const MALFORMED_DATES: &[(&str, &str)] = &[
-    ("date-time", "2017-01-01T00:00:00Z"),
-    ("month-13", "2017-13-01"),
-    ("feb-30", "2017-02-30"),
-    ("one-digit", "2017-1-1"),
-    ("slashes", "2017/01/01"),
-    ("empty", ""),
-];
+/// Dates a service must refuse: impossible or no dates at all (readers differ on other
+/// spellings, which the schema, and so the reference, still refuse).
+pub const MALFORMED_DATES: &[(&str, &str)] =
+    &[("month-13", "2017-13-01"), ("feb-30", "2017-02-30"), ("not-a-date", "yesterday"), ("empty", "")];
 
-/// Times of day a service must refuse.
-pub const MALFORMED_TIMES_OF_DAY: &[(&str, &str)] = &[
-    ("hour-24", "24:00:00"),
-    ("minute-60", "08:60:00"),
-    ("no-seconds", "08:30"),
-    ("offset", "08:30:00Z"),
-    ("one-digit", "8:30:00"),
-    ("empty", ""),
-];
+/// Times of day a service must refuse (`08:30` is valid: seconds are optional in OData's ABNF).
+pub const MALFORMED_TIMES_OF_DAY: &[(&str, &str)] =
+    &[("hour-24", "24:00:00"), ("minute-60", "08:60:00"), ("offset", "08:30:00Z"), ("empty", "")];
 
-/// Durations a service must refuse (xsd:dayTimeDuration has no years or months).
-pub const MALFORMED_DURATIONS: &[(&str, &str)] = &[
-    ("no-component", "P"),
-    ("no-time-component", "PT"),
-    ("no-p", "1H"),
-    ("years", "P1Y"),
-    ("time-without-t", "P1H"),
-    ("words", "one hour"),
-    ("empty", ""),
-];
+/// Durations a service must refuse (xsd:dayTimeDuration has no years or months). `P` and `PT`
+/// are no negative case: Graph's own OpenAPI pattern and OData's ABNF let them through, though
+/// the schema, after xsd, refuses them.
+pub const MALFORMED_DURATIONS: &[(&str, &str)] =
+    &[("no-p", "1H"), ("years", "P1Y"), ("time-without-t", "P1H"), ("words", "one hour"), ("empty", "")];
 
-/// Binary values a service must refuse (neither base64 alphabet).
+/// Binary values a service must refuse (neither base64 alphabet; white space is no negative
+/// case: .NET's base64 reader skips it).
 pub const MALFORMED_BINARIES: &[(&str, &str)] =
-    &[("space", "Z3Jh cGg="), ("not-base64", "graph-contract!"), ("non-ascii", "Zäöü"), ("dots", "Z3Jh.cGg")];
+    &[("not-base64", "graph-contract!"), ("non-ascii", "Zäöü"), ("dots", "Z3Jh.cGg")];
 
 /// The malformed strings of a kind, with the family that names their cases.
 fn malformed(kind: &Kind) -> Option<(&'static str, &'static [(&'static str, &'static str)])> {

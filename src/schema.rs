@@ -118,13 +118,14 @@ fn primitive(p: Primitive) -> Value {
             "format": "date",
             "pattern": "^[0-9]{4,}-(0[1-9]|1[012])-(0[1-9]|[12][0-9]|3[01])$"
         }),
+        // TimeOfDay follows OData's ABNF: `hour ":" minute [ ":" second [ "." fractionalSeconds ] ]`.
         // The formats `time-of-day` and `edm-duration` are this project's names (a validator
         // ignores unknown formats; the pattern validates): they tell the contract the Edm type.
         // JSON Schema's `time` needs an offset, and its `duration` rejects what Edm allows.
         Primitive::TimeOfDay => json!({
             "type": "string",
             "format": "time-of-day",
-            "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,12})?$"
+            "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,12})?)?$"
         }),
         // Edm.Duration is an xsd:dayTimeDuration: it may be negative and have fractional seconds,
         // which `format: duration` (RFC 3339) rejects; the pattern alone says it, and needs at

@@ -282,7 +282,9 @@ fn primitives_contract_accepts_valid_bodies() {
     assert!(v.is_empty(), "{}", show(&v));
     let durations =
         ["P2DT3H4M5.5S", "PT0.5S", "-P1D", "P1D", "PT1H5S", "P0D", "-PT30M"].map(|d| json!({ "refreshInterval": d }));
-    for body in [json!({}), json!({"tags": []}), json!({"aspectRatio": -3})].into_iter().chain(durations) {
+    // OData's ABNF: `hour ":" minute [ ":" second [ "." fractionalSeconds ] ]`.
+    let times = ["08:30", "23:59:59", "00:00:00.123456789012"].map(|t| json!({ "dailyStart": t }));
+    for body in [json!({}), json!({"tags": []}), json!({"aspectRatio": -3})].into_iter().chain(durations).chain(times) {
         let v = c.validate(Body::Request, &body);
         assert!(v.is_empty(), "{body}: {}", show(&v));
     }
@@ -304,6 +306,8 @@ fn primitives_contract_accepts_valid_bodies() {
 #[case::date_february_30(json!({"releaseDate": "2023-02-30"}), "/releaseDate", "format")]
 #[case::time_of_day_hour_25(json!({"dailyStart": "25:00:00"}), "/dailyStart", "pattern")]
 #[case::time_of_day_with_zone(json!({"dailyStart": "08:30:00Z"}), "/dailyStart", "pattern")]
+#[case::time_of_day_fraction_without_seconds(json!({"dailyStart": "08:30.5"}), "/dailyStart", "pattern")]
+#[case::time_of_day_hour_only(json!({"dailyStart": "08"}), "/dailyStart", "pattern")]
 #[case::duration_with_years(json!({"refreshInterval": "P1Y"}), "/refreshInterval", "")]
 #[case::duration_not_iso(json!({"refreshInterval": "01:30:00"}), "/refreshInterval", "")]
 #[case::duration_empty_p(json!({"refreshInterval": "P"}), "/refreshInterval", "pattern")]
