@@ -265,6 +265,7 @@ fn walk<S: Shape + ?Sized>(pointer: &str, expected: &Value, actual: &Value, shap
         (Value::Object(e), Value::Object(a)) => {
             // Annotations are not properties, at any depth (`@odata.type` inside a complex value).
             let skip = |k: &str| crate::contract::is_annotation(k);
+            let nested = !pointer.is_empty();
             for (k, ev) in e.iter().filter(|(k, _)| !skip(k)) {
                 if a.get(k) == Some(ev) {
                     // Equal to the letter: nothing to report, no pointer to build.
@@ -273,10 +274,17 @@ fn walk<S: Shape + ?Sized>(pointer: &str, expected: &Value, actual: &Value, shap
                 let p = format!("{pointer}/{}", escape(k));
                 match a.get(k) {
                     Some(av) => walk(&p, ev, av, shape, out),
+                    // Inside a complex value an absent property is a null one (nothing requires
+                    // a service to write nested nulls).
+                    None if nested && ev.is_null() => {}
                     None => out.push(Difference { pointer: p, expected: Some(ev.clone()), actual: None }),
                 }
             }
-            for (k, av) in a.iter().filter(|(k, _)| !skip(k) && !e.contains_key(*k)) {
+            // Inside a complex value a property the expected object does not name is not judged:
+            // a complex value set where there was none (or an item of a collection) gets the
+            // service's defaults for the properties the update left out (OData 4.01 §11.4.3).
+            // The response schema still judges what it holds.
+            for (k, av) in a.iter().filter(|(k, _)| !nested && !skip(k) && !e.contains_key(*k)) {
                 out.push(Difference {
                     pointer: format!("{pointer}/{}", escape(k)),
                     expected: None,
@@ -329,13 +337,22 @@ fn canonical<S: Shape + ?Sized>(pointer: &str, expected: &Value, actual: &Value,
                         left.insert(k.clone(), l);
                         right.insert(k.clone(), r);
                     }
+                    // Nested, absent is null (as `walk` judges it): shown alike on both sides.
+                    None if !pointer.is_empty() && ev.is_null() => {
+                        left.insert(k.clone(), Value::Null);
+                        right.insert(k.clone(), Value::Null);
+                    }
                     None => {
                         left.insert(k.clone(), ev.clone());
                     }
                 }
             }
+            // Nested, what the expected object does not name is not judged: shown on both sides.
             for (k, av) in &a {
                 if !right.contains_key(k) {
+                    if !pointer.is_empty() {
+                        left.insert(k.clone(), av.clone());
+                    }
                     right.insert(k.clone(), av.clone());
                 }
             }
@@ -390,6 +407,37 @@ pub fn unified<S: Shape + ?Sized>(expected: &Value, actual: &Value, shape: &S, c
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn inside_complex_values_absent_is_null_and_unnamed_properties_are_not_judged() {
+        let none: [&str; 0] = [];
+        // A complex value set where there was none: the service fills in its defaults.
+        let expected = serde_json::json!({"id": "1", "location": {"displayName": "x"}, "list": [{"a": 1}]});
+        let actual = serde_json::json!({
+            "id": "1",
+            "location": {"displayName": "x", "address": null, "kind": "default"},
+            "list": [{"a": 1, "b": null}]
+        });
+        assert!(compare(&expected, &actual, &none).is_empty());
+        // A nested null may be left out; a nested value may not, nor a changed one.
+        let expected = serde_json::json!({"location": {"displayName": "x", "address": null}});
+        assert!(compare(&expected, &serde_json::json!({"location": {"displayName": "x"}}), &none).is_empty());
+        let expected = serde_json::json!({"location": {"displayName": "x", "address": {"city": "y"}}});
+        let d = compare(&expected, &serde_json::json!({"location": {"displayName": "x"}}), &none);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].pointer, "/location/address");
+        let d =
+            compare(&expected, &serde_json::json!({"location": {"displayName": "z", "address": {"city": "y"}}}), &none);
+        assert_eq!(d[0].pointer, "/location/displayName");
+        // At the top level a property the expected object does not hold is still reported.
+        let d = compare(&serde_json::json!({"id": "1"}), &serde_json::json!({"id": "1", "extra": null}), &none);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].pointer, "/extra");
+        // The unified rendering shows no change for what is not judged.
+        let (l, r) =
+            canonical("", &serde_json::json!({"c": {"a": 1}}), &serde_json::json!({"c": {"a": 1, "b": null}}), &none);
+        assert_eq!(l, r);
+    }
     use super::*;
     use serde_json::json;
 

@@ -272,3 +272,67 @@ fn a_faulty_service_for_each_page_is_caught_and_the_property_named(#[case] fault
         assert!(named, "{name}, {fault}: no failure names {property}\n{stdout}");
     }
 }
+
+/// `value` of `kind` as a service that writes complex values its own way: every declared nested
+/// property, `null` where unset (`fill`), or no nested `null` at all (`!fill`); recursively.
+fn reshape(kind: &Kind, value: &mut Value, fill: bool) {
+    match (kind, value) {
+        (Kind::Complex { properties, .. }, Value::Object(m)) => {
+            if fill {
+                for p in properties {
+                    m.entry(p.name.clone()).or_insert(Value::Null);
+                }
+            } else {
+                m.retain(|_, v| !v.is_null());
+            }
+            for p in properties {
+                if let Some(v) = m.get_mut(&p.name) {
+                    reshape(&p.kind, v, fill);
+                }
+            }
+        }
+        (Kind::Collection(inner), Value::Array(items)) => {
+            for item in items {
+                reshape(inner, item, fill);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A correct service may write complex values in full (a complex value set where there was none
+/// gets the service's defaults: here `null` for every property the update left out) or leave
+/// nested nulls out. Neither is blamed, on any page: inside a complex value an absent property is
+/// a null one, and a property the expected object does not name is not judged (the response
+/// schema still is).
+#[rstest::rstest]
+#[case::writes_every_nested_property(true)]
+#[case::leaves_nested_nulls_out(false)]
+fn a_service_that_writes_complex_values_its_own_way_is_not_blamed(#[case] fill: bool) {
+    for page in pages() {
+        let name = file_name(&page);
+        let api = loaded(&page);
+        let contract = api.contract;
+        let config = ServiceConfig { apis: vec![api], ..ServiceConfig::default() };
+        let fake = Fake::start_over(config, move |req, up| {
+            let resp = up.forward(req);
+            if resp.status != 200 {
+                return Action::Reply(resp);
+            }
+            let Some(Value::Object(mut m)) = resp.json_body() else { return Action::Reply(resp) };
+            for p in &contract.properties {
+                if let Some(v) = m.get_mut(&p.name) {
+                    reshape(&p.kind, v, fill);
+                }
+            }
+            Action::Reply(Resp::json(200, &Value::Object(m)))
+        });
+        let dir = TempDir::new("docs-reshape");
+        let vars =
+            [("CONTRACT_BASE_URL", fake.base_url()), ("CONTRACT_TOKEN", TOKEN.to_string()), ("CONTRACT_IDS", ids(api))];
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let p = page.display().to_string();
+        let (out, stdout, stderr) = run_bin(&["run", "--page", &p, "--cases", "25", "--seed", "9"], &vars, dir.path());
+        assert_eq!(out.status.code(), Some(exit::OK), "{name}, fill {fill}\n{stdout}\n{stderr}");
+    }
+}
