@@ -357,8 +357,12 @@ pub fn export_pins(flags: &Flags, env: impl Fn(&str) -> Option<String>) -> Resul
     let mobile_app_id = id(&flags.mobile_app_id, "CONTRACT_MOBILE_APP_ID")?;
     let status_id = id(&flags.status_id, "CONTRACT_STATUS_ID")?;
     let user_status_id = id(&flags.user_status_id, "CONTRACT_USER_STATUS_ID")?;
-    let (ids, _) = ids(flags, &env, &pick)?;
-    Ok(crate::openapi::Pins { base_url, mobile_app_id, status_id, user_status_id, ids })
+    let (ids, lists) = ids(flags, &env, &pick)?;
+    // A list pins its first id in `ids`; the aliases' own values hold the first id too.
+    let first = |v: Option<String>| v.map(|v| v.split(',').next().unwrap_or_default().trim().to_string());
+    let (mobile_app_id, status_id, user_status_id) = (first(mobile_app_id), first(status_id), first(user_status_id));
+    let lists = lists.into_iter().map(|l| (l.placeholder, l.ids)).collect();
+    Ok(crate::openapi::Pins { base_url, mobile_app_id, status_id, user_status_id, ids, lists })
 }
 
 /// [`export_pins`] from the process environment (read here, once).

@@ -50,6 +50,20 @@ pub struct Pins {
     pub user_status_id: Option<String>,
     /// Any page's ids by placeholder (`--id`, `CONTRACT_IDS`, and the aliases above).
     pub ids: Vec<(String, String)>,
+    /// Placeholders given several ids (`--status-id s1,s2`, `--id NAME=a,b`): the parameter's
+    /// `enum` holds them all, so a fuzzer reaches every object.
+    pub lists: Vec<(String, Vec<String>)>,
+}
+
+impl Pins {
+    /// The schema of the path parameter `placeholder`, pinned to `single` (or its list of ids).
+    fn parameter_schema(&self, placeholder: &str, single: Option<&String>) -> Value {
+        match (self.lists.iter().find(|(p, _)| p == placeholder), single) {
+            (Some((_, ids)), _) => json!({"type": "string", "enum": ids}),
+            (None, Some(id)) => json!({"type": "string", "enum": [id]}),
+            (None, None) => json!({"type": "string"}),
+        }
+    }
 }
 
 /// The reference service's address when no base URL is given (`graph-contract serve`).
@@ -95,10 +109,7 @@ fn schema_ref(name: &str) -> Value {
 fn path_item(contract: &Contract, pins: &Pins, nested: bool) -> Value {
     let t = &contract.type_name;
     let id_param = |name: &str, description: &str, pin: &Option<String>| {
-        let schema = match pin {
-            Some(id) => json!({"type": "string", "enum": [id]}),
-            None => json!({"type": "string"}),
-        };
+        let schema = pins.parameter_schema(name, pin.as_ref());
         json!({"name": name, "in": "path", "required": true, "description": description, "schema": schema})
     };
     let mut parameters = vec![id_param("mobileAppId", "The id of the mobileApp.", &pins.mobile_app_id)];
@@ -255,10 +266,7 @@ pub fn document_for_pages(apis: &[&crate::page::Api], pins: &Pins) -> Value {
                 .params
                 .iter()
                 .map(|p| {
-                    let schema = match pins.ids.iter().find(|(n, _)| n == p) {
-                        Some((_, id)) => json!({"type": "string", "enum": [id]}),
-                        None => json!({"type": "string"}),
-                    };
+                    let schema = pins.parameter_schema(p, pins.ids.iter().find(|(n, _)| n == p).map(|(_, id)| id));
                     let description = if r.key_param.as_deref() == Some(p.as_str()) {
                         format!("The key of the {t}.")
                     } else {

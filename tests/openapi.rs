@@ -205,6 +205,32 @@ fn given_ids_pin_the_path_parameters_and_the_key_is_read_only() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--status-id"));
 }
 
+/// Several objects (`--status-id s1,s2`, `--id NAME=a,b`): the key's parameter lists every
+/// object, so a fuzzer reaches them all (a list is never pinned as one id `s1,s2`).
+#[test]
+fn an_id_list_pins_every_object() {
+    let doc = document_with(&["--mobile-app-id", "app-9", "--status-id", "s1,s2,s3"]);
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let key = item["parameters"].as_array().unwrap().iter().find(|p| p["name"] == "mobileAppInstallStatusId");
+        assert_eq!(key.map(|p| &p["schema"]), Some(&json!({"type": "string", "enum": ["s1", "s2", "s3"]})), "{path}");
+    }
+    let page = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/docs/v1.0/api/todotask-update.md");
+    let doc = document_with(&["--page", page, "--id", "taskId=t1,t2", "--id", "todoTaskListId=l1"]);
+    let mut seen = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for p in item["parameters"].as_array().unwrap() {
+            let expected = match p["name"].as_str().unwrap() {
+                "taskId" => json!({"type": "string", "enum": ["t1", "t2"]}),
+                "todoTaskListId" => json!({"type": "string", "enum": ["l1"]}),
+                _ => json!({"type": "string"}),
+            };
+            assert_eq!(p["schema"], expected, "{path}");
+            seen += 1;
+        }
+    }
+    assert!(seen >= 4, "{doc}");
+}
+
 /// Whatever the export says, the reference service does: for each operation, the statuses
 /// the export lists are exactly those the service gives to the kinds of request the export
 /// describes, and each answer's body is valid against the schema listed for its status.
