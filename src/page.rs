@@ -188,6 +188,8 @@ fn value_of_schema(schema: &Value) -> Value {
         ("integer", _) => json!(0),
         ("number", _) => json!(0.5),
         ("boolean", _) => json!(false),
+        // Any value but null (a type the page neither links nor defines): an empty object.
+        ("", _) if schema.get("not").is_some() => json!({}),
         _ => Value::Null,
     }
 }
@@ -382,8 +384,16 @@ impl Api {
         };
         let mut warnings = Vec::new();
         let mut seed = example(ExampleKind::Response).or_else(|| example(ExampleKind::Request)).unwrap_or_default();
-        seed.retain(|k, _| {
-            let keep = crate::contract::is_annotation(k) || contract.property(k).is_some();
+        seed.retain(|k, v| {
+            // A property the table does not list stays when the answer may carry it (the page's
+            // example answer shows such properties: see `schema::derive`).
+            let answered = || {
+                !contract
+                    .violations(Body::Response, &json!({ k.clone(): v.clone() }))
+                    .iter()
+                    .any(|v| v.keyword == "additionalProperties")
+            };
+            let keep = crate::contract::is_annotation(k) || contract.property(k).is_some() || answered();
             if !keep {
                 warnings.push(format!(
                     "seed: the example's property '{k}' is not a property of {} on the page; left out",
@@ -490,6 +500,10 @@ fn linked_file(dir: &std::path::Path, href: Option<&str>) -> Result<std::path::P
         .ok_or_else(|| format!("linked page {file} not found"))
 }
 
+/// The start of the reason an unlinked type stays unresolved (the deriver then accepts any
+/// value for it: the page does not say whether it is an enum or a complex type).
+pub const UNLINKED: &str = "not linked";
+
 /// Reads the pages the property table links its complex types to (relative to the page's
 /// directory), and theirs in turn, each type once (cycles end there): type name → resolved
 /// type. An absent page, or one with neither a property nor a member table, is
@@ -510,7 +524,17 @@ pub fn resolve_types(page_path: &std::path::Path, page: &Page) -> Result<Types, 
             if types.contains_key(name) {
                 continue;
             }
-            let file = match linked_file(&dir, href.as_deref()) {
+            // A type the table names without a link: its page, when there is one, is named after
+            // it, in the resources folder or beside the page that names it (docs file names are
+            // lower case; `linked_file` matches them case-insensitively).
+            let found = match href {
+                Some(h) => linked_file(&dir, Some(h)),
+                None => [format!("../resources/{name}.md"), format!("{name}.md")]
+                    .iter()
+                    .find_map(|h| linked_file(&dir, Some(h)).ok())
+                    .ok_or_else(|| format!("{UNLINKED} and no page {}.md beside it", name.to_ascii_lowercase())),
+            };
+            let file = match found {
                 Ok(file) => file,
                 Err(why) => {
                     types.insert(name.clone(), Linked::Unresolved { why });

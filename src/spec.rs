@@ -237,8 +237,9 @@ fn walk(text: &str) -> Walk {
                         out.h1 = Some(title.clone());
                     }
                     // Examples stand under `### Request` or, below "Example 1: ...",
-                    // `#### Request`.
-                    if level <= HeadingLevel::H4 {
+                    // `#### Request`; older pages write `##### Request` under `## Example`.
+                    let example = ["request", "response"].iter().any(|w| title.eq_ignore_ascii_case(w));
+                    if level <= HeadingLevel::H4 || example {
                         section = title;
                     }
                 }
@@ -427,6 +428,21 @@ fn listed_members(cell: &Cell) -> Option<Vec<String>> {
     (seen.len() >= 2).then_some(seen)
 }
 
+/// `name` with its first letter in lower case (`ItemBody` → `itemBody`).
+fn camel(name: &str) -> String {
+    let mut chars = name.chars();
+    chars.next().map(|c| c.to_lowercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// An Edm primitive the deriver has no schema for (`Decimal`, `Int16`, `Stream`, ...): named like
+/// a type, but not one whose page could define it, so it stays an unknown type.
+fn unsupported_edm(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    matches!(lower.as_str(), "byte" | "sbyte" | "int16" | "single" | "decimal" | "stream" | "untyped")
+        || lower.starts_with("geography")
+        || lower.starts_with("geometry")
+}
+
 fn parse_type(path: &str, name: &str, type_cell: &Cell, desc: &Cell, line: usize) -> Result<PropType, SpecError> {
     let raw = type_cell.text.trim();
     let (base, collection) = match raw.strip_suffix(" collection").or_else(|| raw.strip_suffix(" Collection")) {
@@ -437,6 +453,9 @@ fn parse_type(path: &str, name: &str, type_cell: &Cell, desc: &Cell, line: usize
     // the type's own name is the last segment.
     let base = base.trim_start_matches("Edm.");
     let base = base.rsplit('.').next().unwrap_or(base);
+    // Graph type names are camelCase; link texts are sometimes capitalised (`[Location]` in one
+    // row, `[location] collection` in the next, on the event page): one type, one name.
+    let base = &camel(base);
     let href = type_cell.links.first().map(|(_, dest)| dest.clone());
     let named = !base.is_empty() && valid_property_name(base);
     let inner = if let Some(p) = Primitive::from_name(base) {
@@ -449,6 +468,12 @@ fn parse_type(path: &str, name: &str, type_cell: &Cell, desc: &Cell, line: usize
     } else if let Some(members) = named.then(|| possible_values(desc).or_else(|| listed_members(desc))).flatten() {
         // An enum the page names without linking it: its members are the description's list.
         PropType::Enum { name: base.to_string(), members, href: None }
+    } else if named && !unsupported_edm(base) {
+        // A type the page names without a link or a member list (`DateTimeTimeZone`,
+        // `optionalClaims` on real pages): a Graph type whose page may still lie beside this one
+        // (`page::resolve_types` looks for `<name>.md`). The page does not say whether it is a
+        // complex type or an enum; the lenient reading, when no page is found, is "any value".
+        PropType::Complex { name: base.to_string(), href: None }
     } else {
         return Err(SpecError::UnknownType {
             path: path.to_string(),
