@@ -7,7 +7,11 @@ use thiserror::Error;
 /// A docs page that cannot be turned into schemas.
 #[derive(Debug, Error, PartialEq)]
 pub enum SpecError {
-    #[error("{path}: no |Property|Type|Description| table (a Graph docs page has one under \"Request body\")")]
+    #[error(
+        "{path}: no |Property|Type|Description| table (a Graph docs page has one under \"Request body\"; \
+         a page without one must link the resource its body represents, and that resource's page must \
+         be beside it with a property table)"
+    )]
     NoPropertyTable { path: String },
     #[error("{path}:{line}: malformed property row: {reason}")]
     MalformedRow { path: String, line: usize, reason: String },

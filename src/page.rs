@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use thiserror::Error;
 
 use crate::contract::{Body, Contract, Kind, Property};
-use crate::error::LinkError;
+use crate::error::{LinkError, SpecError};
 use crate::spec::{ExampleKind, Linked, Page, PropType, PropertyRow, Types};
 
 /// A page that cannot be used.
@@ -504,6 +504,47 @@ fn linked_file(dir: &std::path::Path, href: Option<&str>) -> Result<std::path::P
 /// value for it: the page does not say whether it is an enum or a complex type).
 pub const UNLINKED: &str = "not linked";
 
+/// Parses the page at `path` (its text `text`). A page whose request body has no property table
+/// but links the resource it represents ("supply a JSON representation of [channel](…)") takes
+/// the property table of that resource's page when it is beside it, with the rows' links made
+/// relative to the page; otherwise the page's own error stands (exit 2 naming the page and the
+/// fix).
+pub fn parse_page(path: &std::path::Path, text: &str) -> Result<Page, SpecError> {
+    let shown = path.display().to_string();
+    let Some(href) = crate::spec::body_resource_link(text) else { return crate::spec::parse(&shown, text) };
+    let dir = path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+    let rows = linked_file(&dir, Some(&href))
+        .ok()
+        .and_then(|file| std::fs::read_to_string(&file).ok().map(|t| (file, t)))
+        .and_then(|(file, t)| crate::spec::parse_resource(&file.display().to_string(), &t).ok())
+        .and_then(|linked| match linked {
+            Linked::Complex { properties, .. } => Some(properties),
+            _ => None,
+        });
+    let Some(mut rows) = rows else { return crate::spec::parse(&shown, text) };
+    // The resource page's links are relative to it: `channelmembershiptype.md` beside
+    // `../resources/channel.md` is `../resources/channelmembershiptype.md` from here.
+    let base = href.split(['#', '?']).next().unwrap_or_default();
+    let base = base.rsplit_once('/').map_or("", |(d, _)| d);
+    for row in &mut rows {
+        relink(&mut row.ty, base);
+    }
+    crate::spec::parse_with(&shown, text, Some(rows))
+}
+
+fn relink(ty: &mut PropType, base: &str) {
+    match ty {
+        PropType::Enum { href: Some(h), .. } | PropType::Complex { href: Some(h), .. }
+            if !base.is_empty() && !h.contains("://") && !h.starts_with('/') =>
+        {
+            let joined = normalize(&std::path::Path::new(base).join(&*h));
+            *h = joined.to_string_lossy().replace('\\', "/");
+        }
+        PropType::Collection(inner) => relink(inner, base),
+        _ => {}
+    }
+}
+
 /// Reads the pages the property table links its complex types to (relative to the page's
 /// directory), and theirs in turn, each type once (cycles end there): type name → resolved
 /// type. An absent page, or one with neither a property nor a member table, is
@@ -571,7 +612,7 @@ pub fn load(path: &str, overlay: Option<&std::path::Path>) -> Result<(&'static A
         std::fs::read_to_string(p).map_err(|e| format!("failed to read {}: {e} ({fix})", p.display()))
     };
     let text = read(Path::new(path), "give the path of a Graph docs page in Markdown")?;
-    let page = crate::spec::parse(path, &text).map_err(|e| e.to_string())?;
+    let page = parse_page(Path::new(path), &text).map_err(|e| e.to_string())?;
     let types = resolve_types(Path::new(path), &page).map_err(|e| e.to_string())?;
     let beside = [Path::new(path).with_extension("overlay.json"), PathBuf::from(format!("{path}.overlay.json"))];
     let overlay = overlay.map(Path::to_path_buf).or_else(|| beside.into_iter().find(|p| p.is_file()));

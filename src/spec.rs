@@ -164,19 +164,47 @@ struct CodeBlock {
 }
 
 /// Maps byte offsets to 1-based line numbers.
-struct Lines(Vec<usize>);
+/// Line starts of the text the parser reads (offsets) and the page's line number of each.
+struct Lines {
+    starts: Vec<usize>,
+    numbers: Vec<usize>,
+}
 
 impl Lines {
-    fn new(text: &str) -> Lines {
-        let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Lines(starts)
+    /// The text to parse and its lines: `text` without the HTML comment lines that stand
+    /// between two table rows (`<!-- Please verify the revised description here. -->` inside
+    /// the educationClass property table): Markdown ends a table at such a line, and the rows
+    /// after it would be lost. Line numbers stay those of the page.
+    fn new(text: &str) -> (String, Lines) {
+        let raw: Vec<&str> = text.split_inclusive('\n').collect();
+        let row = |l: Option<&&str>| l.is_some_and(|l| l.trim_start().starts_with('|'));
+        let mut clean = String::with_capacity(text.len());
+        let mut lines = Lines { starts: Vec::new(), numbers: Vec::new() };
+        let mut last_kept: Option<&str> = None;
+        for (i, l) in raw.iter().enumerate() {
+            let t = l.trim();
+            let comment = t.starts_with("<!--") && t.ends_with("-->");
+            if comment && row(last_kept.as_ref()) && row(raw.get(i + 1)) {
+                continue;
+            }
+            lines.starts.push(clean.len());
+            lines.numbers.push(i + 1);
+            clean.push_str(l);
+            last_kept = Some(l);
+        }
+        if raw.is_empty() || text.ends_with('\n') {
+            // The empty line after a final newline, as before.
+            lines.starts.push(clean.len());
+            lines.numbers.push(raw.len() + 1);
+        }
+        (clean, lines)
     }
     fn line(&self, offset: usize) -> usize {
-        match self.0.binary_search(&offset) {
-            Ok(i) => i + 1,
-            Err(i) => i,
-        }
+        let i = match self.starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        self.numbers.get(i).copied().unwrap_or(i + 1)
     }
 }
 
@@ -201,7 +229,8 @@ struct Walk {
 }
 
 fn walk(text: &str) -> Walk {
-    let lines = Lines::new(text);
+    let (clean, lines) = Lines::new(text);
+    let text = clean.as_str();
     let mut out = Walk::default();
     let mut section = String::new();
     let mut heading: Option<(HeadingLevel, String)> = None;
@@ -551,15 +580,43 @@ fn parse_rows(path: &str, table: &Table) -> Result<Vec<PropertyRow>, SpecError> 
 
 /// Parses a docs page. `path` only names the page in errors.
 pub fn parse(path: &str, text: &str) -> Result<Page, SpecError> {
+    parse_with(path, text, None)
+}
+
+/// The link of a page without a property table to the resource its request body is "a JSON
+/// representation of" (`In the request body, supply a JSON representation of
+/// [channel](../resources/channel.md) object.`): the request body's first link to a page beside
+/// this one, as written. `None` when the page has a property table, or no such link.
+pub fn body_resource_link(text: &str) -> Option<String> {
+    let w = walk(text);
+    if w.tables.iter().any(is_property_table) {
+        return None;
+    }
+    w.paragraphs
+        .iter()
+        .filter(|p| p.section.eq_ignore_ascii_case("request body"))
+        .flat_map(|p| p.links.iter())
+        .map(|(_, dest)| dest.clone())
+        .find(|dest| !dest.contains("://") && !dest.starts_with('/') && !dest.starts_with('#'))
+}
+
+/// Parses a docs page whose request body has no property table, with the rows of the resource
+/// page its request body links ([`body_resource_link`]; their links already relative to this
+/// page): the page says the body is "a JSON representation of" that resource, so the lenient
+/// reading lets it set any of the resource's properties (those it says are read-only stay out
+/// of generated updates, as on any page). `rows` is `None` for a page with its own table.
+pub fn parse_with(path: &str, text: &str, rows: Option<Vec<PropertyRow>>) -> Result<Page, SpecError> {
     let w = walk(text);
     let property_table = w
         .tables
         .iter()
         .find(|t| is_property_table(t) && t.section.eq_ignore_ascii_case("request body"))
-        .or_else(|| w.tables.iter().find(|t| is_property_table(t)))
-        .ok_or_else(|| SpecError::NoPropertyTable { path: path.to_string() })?;
-
-    let properties = parse_rows(path, property_table)?;
+        .or_else(|| w.tables.iter().find(|t| is_property_table(t)));
+    let properties = match (property_table, rows) {
+        (Some(table), _) => parse_rows(path, table)?,
+        (None, Some(rows)) => rows,
+        (None, None) => return Err(SpecError::NoPropertyTable { path: path.to_string() }),
+    };
     if properties.is_empty() {
         return Err(SpecError::NoPropertyTable { path: path.to_string() });
     }
@@ -569,16 +626,28 @@ pub fn parse(path: &str, text: &str) -> Result<Page, SpecError> {
     // word in any case ("Update administrativeunit" links [administrativeUnit](...)), else the
     // request body's first link to a page (not to an article such as "extensions"), else the
     // title "Update X".
+    // Titles name the type, then sometimes say more: "Update educationclass properties",
+    // "Update X object": the type is the last word that is not one of those.
     let from_title =
         w.h1.as_deref()
-            .and_then(|h| h.split_whitespace().last())
+            .and_then(|h| {
+                h.split_whitespace().rev().find(|w| {
+                    !matches!(w.to_ascii_lowercase().as_str(), "properties" | "property" | "object" | "objects")
+                })
+            })
             .filter(|t| valid_property_name(t))
             .map(str::to_string);
     let intro = w.h1.clone().unwrap_or_default();
+    // The title's type in its linked spelling: in the introduction, the request body or the
+    // response ("returns ... an updated [mailFolder](...) object").
     let page_links = || {
         w.paragraphs
             .iter()
-            .filter(|p| p.section.eq_ignore_ascii_case("request body") || p.section == intro)
+            .filter(|p| {
+                p.section.eq_ignore_ascii_case("request body")
+                    || p.section.eq_ignore_ascii_case("response")
+                    || p.section == intro
+            })
             .flat_map(|p| p.links.iter())
             .filter(|(t, _)| valid_property_name(t.trim()))
     };

@@ -812,3 +812,49 @@ fn examples_under_level_five_headings_are_found() {
     let kinds: Vec<ExampleKind> = page.examples.iter().map(|e| e.kind).collect();
     assert_eq!(kinds, [ExampleKind::Request, ExampleKind::Response]);
 }
+
+/// Titles that say more than "Update <type>" ("Update educationclass properties") and types
+/// whose linked spelling is only in the "Response" section ("an updated [mailFolder](...)
+/// object"): the type is the title's last word that is not "properties"/"object", spelt as
+/// the page links it.
+#[rstest]
+#[case::trailing_word(
+    "# Update educationclass properties",
+    "[educationClass](../resources/educationclass.md)",
+    "educationClass"
+)]
+#[case::response_link("# Update mailfolder", "[mailFolder](../resources/mailfolder.md)", "mailFolder")]
+#[case::object("# Update widget object", "a widget", "widget")]
+fn the_type_comes_from_the_title_in_the_spelling_of_any_link(
+    #[case] title: &str,
+    #[case] response: &str,
+    #[case] expected: &str,
+) {
+    let text = format!(
+        "{title}\n\nUpdate the properties.\n\n## Request body\nSupply the values.\n\n|Property|Type|Description|\n|:---|:---|:---|\n|name|String|A name.|\n\n\
+         ## Response\nIf successful, this method returns a `200 OK` response code and an updated {response} object.\n"
+    );
+    assert_eq!(spec::parse("t.md", &text).expect("parses").type_name, expected);
+}
+
+/// An HTML comment line between two rows (`<!-- Please verify the revised description here. -->`
+/// inside the educationClass table) does not end the table: the rows after it are properties,
+/// at their lines in the page.
+#[test]
+fn a_comment_line_inside_the_property_table_keeps_the_rows_after_it() {
+    let text =
+        "# Update thing\n\n## Request body\n|Property|Type|Description|\n|:---|:---|:---|\n|name|String|A name.|\n\
+                <!-- Please verify the revised description here. -->\n|code|String|A code.|\n|size|Int32|A size.|\n";
+    let page = spec::parse("t.md", text).expect("parses");
+    let rows: Vec<(&str, usize)> = page.properties.iter().map(|p| (p.name.as_str(), p.line)).collect();
+    assert_eq!(rows, [("name", 6), ("code", 8), ("size", 9)]);
+    let real = fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/docs/v1.0/api/educationclass-update.md"),
+    )
+    .expect("fixture");
+    let page = spec::parse("educationclass-update.md", &real).expect("parses");
+    assert_eq!(page.type_name, "educationClass");
+    assert_eq!(page.properties.len(), 7);
+    let source = page.properties.iter().find(|p| p.name == "externalSource").expect("externalSource");
+    assert_eq!(source.line, line_containing(&real, "|externalSource|"));
+}

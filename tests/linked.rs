@@ -589,12 +589,15 @@ fn every_docs_page_loads_with_its_linked_types_and_a_valid_seed() {
         let (api, warnings) = load(&path);
         let absent = shown.ends_with("bookingservice-update.md");
         // Warnings only for the deliberately absent pages (the seeds need no repair either).
-        if shown.ends_with("event-update.md") {
+        // The other deliberately absent pages (SOURCES.md): (page, property, what the warning says).
+        let other = [
+            ("event-update.md", "'attendees'", "attendee.md not found", "/attendees"),
+            ("channel-patch.md", "'membershipType'", "../resources/enums.md not found", "/membershipType"),
+        ];
+        let other = other.iter().find(|(f, ..)| shown.ends_with(f));
+        if let Some((_, property, why, _)) = other {
             assert_eq!(warnings.len(), 1, "{shown}: {warnings:?}");
-            assert!(
-                warnings[0].contains("'attendees'") && warnings[0].contains("attendee.md not found"),
-                "{warnings:?}"
-            );
+            assert!(warnings[0].contains(property) && warnings[0].contains(why), "{warnings:?}");
         } else if absent {
             assert_eq!(warnings.len(), 1, "{shown}: {warnings:?}");
             assert!(warnings[0].contains("'customQuestions'"), "{warnings:?}");
@@ -603,12 +606,10 @@ fn every_docs_page_loads_with_its_linked_types_and_a_valid_seed() {
         } else {
             assert!(warnings.is_empty(), "{shown}: {warnings:?}");
         }
-        let allowed = if absent {
-            "/customQuestions/0"
-        } else if shown.ends_with("event-update.md") {
-            "/attendees"
-        } else {
-            ""
+        let allowed = match other {
+            Some((.., pointer)) => pointer,
+            None if absent => "/customQuestions/0",
+            None => "",
         };
         for p in &api.contract.properties {
             check_kinds(&shown, &format!("/{}", p.name), &p.kind, allowed);
@@ -731,4 +732,48 @@ fn an_example_answer_with_unlisted_properties_opens_the_answer_and_example_nulls
     assert_eq!(out.status.code(), Some(exit::OK), "{stdout}{stderr}");
     let (out, stdout, stderr) = run_bin(&["run", "--page", &shown, "--cases", "5", "--seed", "1"], &[], dir.path());
     assert_eq!(out.status.code(), Some(exit::OK), "{stdout}{stderr}");
+}
+
+/// A page whose request body has no property table but is "a JSON representation of
+/// [channel](../resources/channel.md)" (the real channel and team pages) takes the property
+/// table of that resource page: its read-only properties stay out of updates, its links are
+/// followed from the resource page's folder, and a run against the embedded service passes.
+/// Without the resource page the page cannot be run: exit 2 naming the page and the fix.
+#[test]
+fn a_page_without_a_table_takes_the_table_of_the_resource_its_body_represents() {
+    let real = root().join("tests/fixtures/docs/v1.0/api/channel-patch.md");
+    let (api, warnings) = load(&real);
+    let names: Vec<&str> = api.contract.properties.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "description",
+            "displayName",
+            "id",
+            "isFavoriteByDefault",
+            "email",
+            "webUrl",
+            "membershipType",
+            "createdDateTime"
+        ]
+    );
+    for ro in ["id", "email", "webUrl", "createdDateTime"] {
+        assert!(property(&api.contract.properties, ro).read_only, "{ro} says it is read-only");
+    }
+    assert!(!property(&api.contract.properties, "displayName").read_only);
+    // The link `../resources/enums.md#…` of the resource page, seen from the update page.
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("(linked page ../resources/enums.md not found)"), "{warnings:?}");
+
+    let dir = TempDir::new("no-table");
+    let lone = dir.path().join("channel-patch.md");
+    std::fs::copy(&real, &lone).expect("copy");
+    let shown = lone.display().to_string();
+    for args in [vec!["derive", &shown, "--out", "s"], vec!["run", "--page", &shown, "--cases", "2"]] {
+        let (out, stdout, stderr) = run_bin(&args, &[], dir.path());
+        assert_eq!(out.status.code(), Some(exit::USAGE), "{args:?}: {stdout}{stderr}");
+        assert!(stderr.contains(&shown) && stderr.contains("no |Property|Type|Description| table"), "{stderr}");
+        assert!(stderr.contains("must link the resource its body represents"), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
 }
