@@ -13,6 +13,11 @@ pub enum SpecError {
          be beside it with a property table)"
     )]
     NoPropertyTable { path: String },
+    #[error(
+        "{path}: no |Property|Type|Description| table, and the resource its request body represents, {href}, \
+         gives none: {why} (put that resource's page beside this one, in ../resources/, or add the table)"
+    )]
+    NoTableLinked { path: String, href: String, why: String },
     #[error("{path}:{line}: malformed property row: {reason}")]
     MalformedRow { path: String, line: usize, reason: String },
     #[error(

@@ -514,14 +514,19 @@ pub fn parse_page(path: &std::path::Path, text: &str) -> Result<Page, SpecError>
     let Some(href) = crate::spec::body_resource_link(text) else { return crate::spec::parse(&shown, text) };
     let dir = path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
     let rows = linked_file(&dir, Some(&href))
-        .ok()
-        .and_then(|file| std::fs::read_to_string(&file).ok().map(|t| (file, t)))
-        .and_then(|(file, t)| crate::spec::parse_resource(&file.display().to_string(), &t).ok())
+        .and_then(|file| {
+            let t = std::fs::read_to_string(&file).map_err(|e| format!("{} cannot be read: {e}", file.display()))?;
+            crate::spec::parse_resource(&file.display().to_string(), &t).map_err(|e| e.to_string())
+        })
         .and_then(|linked| match linked {
-            Linked::Complex { properties, .. } => Some(properties),
-            _ => None,
+            Linked::Complex { properties, .. } => Ok(properties),
+            Linked::Enum { .. } => Err("it is an enum page".to_string()),
+            Linked::Unresolved { why } => Err(why),
         });
-    let Some(mut rows) = rows else { return crate::spec::parse(&shown, text) };
+    let mut rows = match rows {
+        Ok(rows) => rows,
+        Err(why) => return Err(SpecError::NoTableLinked { path: shown, href, why }),
+    };
     // The resource page's links are relative to it: `channelmembershiptype.md` beside
     // `../resources/channel.md` is `../resources/channelmembershiptype.md` from here.
     let base = href.split(['#', '?']).next().unwrap_or_default();

@@ -773,7 +773,8 @@ fn a_page_without_a_table_takes_the_table_of_the_resource_its_body_represents() 
         let (out, stdout, stderr) = run_bin(&args, &[], dir.path());
         assert_eq!(out.status.code(), Some(exit::USAGE), "{args:?}: {stdout}{stderr}");
         assert!(stderr.contains(&shown) && stderr.contains("no |Property|Type|Description| table"), "{stderr}");
-        assert!(stderr.contains("must link the resource its body represents"), "{stderr}");
+        assert!(stderr.contains("../resources/channel.md") && stderr.contains("channel.md not found"), "{stderr}");
+        assert!(stderr.contains("put that resource's page beside this one"), "{stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
