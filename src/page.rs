@@ -328,16 +328,34 @@ impl Api {
     /// The page at `path` with its compiled contract.
     pub fn new(path: &str, page: &Page, contract: &'static Contract) -> Result<Api, PageError> {
         let mut routes = Vec::new();
+        // Routes that address the object by a key inside a segment (`/applications(appId='{appId}')`,
+        // an alternate key): left out with a warning when the page has other routes, as the
+        // served and checked routes are made of whole segments.
+        let mut inside: Vec<PageError> = Vec::new();
         for (text, line) in &page.routes {
-            if let Some(r) = RouteTemplate::parse(path, text, *line)? {
-                if !routes.iter().any(|o: &RouteTemplate| o.template == r.template) {
-                    routes.push(r);
+            match RouteTemplate::parse(path, text, *line) {
+                Ok(Some(r)) => {
+                    if !routes.iter().any(|o: &RouteTemplate| o.template == r.template) {
+                        routes.push(r);
+                    }
                 }
+                Ok(None) => {}
+                Err(e @ PageError::Placeholder { .. }) => inside.push(e),
+                Err(e) => return Err(e),
             }
         }
         if routes.is_empty() {
-            return Err(PageError::NoRoute { path: path.into() });
+            return Err(inside.into_iter().next().unwrap_or(PageError::NoRoute { path: path.into() }));
         }
+        let skipped: Vec<String> = inside
+            .iter()
+            .filter_map(|e| match e {
+                PageError::Placeholder { line, route, .. } => Some(format!(
+                    "route {route:?} (line {line}) has a key inside a path segment; left out (the page's other routes are run)"
+                )),
+                _ => None,
+            })
+            .collect();
         // Names stay unique within a page: a name another route has already becomes the route's
         // literal segments after the ones it shares with that route (`owners/gadgets`).
         let literal = |r: &RouteTemplate| -> Vec<String> {
@@ -382,7 +400,7 @@ impl Api {
                 .find(|e| e.kind == kind)
                 .and_then(|e| serde_json::from_str::<Map<String, Value>>(&e.body).ok())
         };
-        let mut warnings = Vec::new();
+        let mut warnings = skipped;
         let mut seed = example(ExampleKind::Response).or_else(|| example(ExampleKind::Request)).unwrap_or_default();
         seed.retain(|k, v| {
             // A property the table does not list stays when the answer may carry it (the page's
@@ -691,6 +709,33 @@ mod tests {
         ));
         assert_eq!(r.fill(&[]), "/me/settings");
         assert_eq!(route("PATCH /a/{x}/b/{y}").shape(), "/a/{}/b/{}");
+    }
+
+    /// A route with a key inside a segment (`PATCH /applications(appId='{appId}')` beside
+    /// `PATCH /applications/{applicationObjectId}` on the beta application page) is left out with
+    /// a warning naming it and its line; a page whose only routes are such is the error.
+    #[test]
+    fn a_route_with_a_key_inside_a_segment_is_left_out_when_others_remain() {
+        let text = "# Update application\n\n## HTTP request\n```http\nPATCH /applications/{applicationObjectId}\n\
+                    PATCH /applications(appId='{appId}')\n```\n\nTo update the logo, use PUT.\n```http\nPUT /applications/{applicationObjectId}/logo\n```\n\n\
+                    ## Request body\n|Property|Type|Description|\n|:---|:---|:---|\n|displayName|String|A name.|\n";
+        let page = crate::spec::parse("app.md", text).expect("parses");
+        let derived = crate::schema::derive(&page, None, &Types::new()).expect("derives");
+        let texts: Vec<(String, String)> =
+            derived.files.iter().map(|(f, v)| (f.clone(), crate::schema::Derived::render(v))).collect();
+        let refs: Vec<(&str, &str)> = texts.iter().map(|(f, t)| (f.as_str(), t.as_str())).collect();
+        let contract: &'static Contract =
+            Box::leak(Box::new(Contract::from_documents(&page.type_name, &refs).expect("compiles")));
+        let api = Api::new("app.md", &page, contract).expect("one route remains");
+        let templates: Vec<&str> = api.routes.iter().map(|r| r.template.as_str()).collect();
+        assert_eq!(templates, ["/applications/{applicationObjectId}"]);
+        assert_eq!(
+            api.warnings,
+            ["route \"PATCH /applications(appId='{appId}')\" (line 6) has a key inside a path segment; left out (the page's other routes are run)"]
+        );
+        let only = text.replace("PATCH /applications/{applicationObjectId}\n", "");
+        let page = crate::spec::parse("app.md", &only).expect("parses");
+        assert!(matches!(Api::new("app.md", &page, contract), Err(PageError::Placeholder { line: 5, .. })));
     }
 
     #[test]

@@ -347,6 +347,11 @@ pub fn derive(page: &Page, overlay: Option<(&str, &Overlay)>, types: &Types) -> 
         .or_else(|| page.properties.iter().any(|p| p.name == "id").then(|| "id".to_string()));
 
     let mut builder = Builder { types, warnings: Vec::new(), enums: Vec::new(), complex: Vec::new() };
+    for (name, line) in &page.streams {
+        builder.warnings.push(format!(
+            "property '{name}' (line {line}) is a Stream: its value is not part of a JSON body (it is written with a PUT to its own URL); left out"
+        ));
+    }
     let mut props = Map::new();
     for row in &page.properties {
         let mut s = builder.value_schema(&row.ty, &row.name);

@@ -29,6 +29,9 @@ pub struct Page {
     /// The properties the "Response" section names as exceptions to its success answer
     /// ("`204 No Content`, except `200 OK` when updating **a**, **b**"), in the page's order.
     pub success_exceptions: Vec<String>,
+    /// Rows of the table whose type is a Stream (name, line): left out of the properties, as a
+    /// Stream is not set in a JSON body (the page says "Use the PUT method to update the logo").
+    pub streams: Vec<(String, usize)>,
 }
 
 /// One row of the property table.
@@ -144,7 +147,7 @@ struct Cell {
     links: Vec<(String, String)>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct Table {
     /// The heading path the table stands under, e.g. `["Request body"]`.
     section: String,
@@ -467,7 +470,7 @@ fn camel(name: &str) -> String {
 /// a type, but not one whose page could define it, so it stays an unknown type.
 fn unsupported_edm(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    matches!(lower.as_str(), "byte" | "sbyte" | "int16" | "single" | "decimal" | "stream" | "untyped")
+    matches!(lower.as_str(), "byte" | "sbyte" | "int16" | "single" | "decimal" | "untyped")
         || lower.starts_with("geography")
         || lower.starts_with("geometry")
 }
@@ -541,6 +544,29 @@ fn parse_example(kind: ExampleKind, block: &CodeBlock) -> Example {
 }
 
 /// The rows of a `|Property|Type|Description|` table.
+/// Whether a Type cell names an Edm.Stream (`Stream`, `Edm.Stream`): a property whose value is
+/// not part of a JSON body (it is read and written at its own URL, `PUT /applications/{id}/logo`).
+fn is_stream(type_text: &str) -> bool {
+    let t = type_text.trim();
+    t.eq_ignore_ascii_case("stream") || t.eq_ignore_ascii_case("edm.stream")
+}
+
+/// The rows of a `|Property|Type|Description|` table, and the Stream rows left out of them
+/// (name, line): see [`is_stream`].
+fn parse_rows_and_streams(path: &str, table: &Table) -> Result<(Vec<PropertyRow>, Vec<(String, usize)>), SpecError> {
+    let mut streams = Vec::new();
+    let mut kept = table.clone();
+    kept.rows.retain(|(cells, line)| {
+        let stream = cells.get(1).is_some_and(|c| is_stream(&c.text));
+        if stream {
+            let name = cells.first().map(|c| c.text.trim().to_string()).unwrap_or_default();
+            streams.push((name, *line));
+        }
+        !stream
+    });
+    Ok((parse_rows(path, &kept)?, streams))
+}
+
 fn parse_rows(path: &str, table: &Table) -> Result<Vec<PropertyRow>, SpecError> {
     let mut properties: Vec<PropertyRow> = Vec::new();
     for (cells, line) in &table.rows {
@@ -612,8 +638,13 @@ pub fn parse_with(path: &str, text: &str, rows: Option<Vec<PropertyRow>>) -> Res
         .iter()
         .find(|t| is_property_table(t) && t.section.eq_ignore_ascii_case("request body"))
         .or_else(|| w.tables.iter().find(|t| is_property_table(t)));
+    let mut left_out = Vec::new();
     let properties = match (property_table, rows) {
-        (Some(table), _) => parse_rows(path, table)?,
+        (Some(table), _) => {
+            let (rows, streams) = parse_rows_and_streams(path, table)?;
+            left_out = streams;
+            rows
+        }
         (None, Some(rows)) => rows,
         (None, None) => return Err(SpecError::NoPropertyTable { path: path.to_string() }),
     };
@@ -718,6 +749,7 @@ pub fn parse_with(path: &str, text: &str, rows: Option<Vec<PropertyRow>>) -> Res
         request_body_text,
         response_text,
         success_exceptions,
+        streams: left_out,
     })
 }
 
@@ -824,7 +856,8 @@ pub fn parse_resource(path: &str, text: &str) -> Result<Linked, SpecError> {
                 })
                 .unwrap_or_default()
                 .to_string();
-            let mut properties = parse_rows(path, table)?;
+            // A Stream property of a complex type cannot be in its JSON value either.
+            let (mut properties, _) = parse_rows_and_streams(path, table)?;
             // Some pages spell a name in the table otherwise than in their own JSON
             // representation (`DateTime` vs `"dateTime"`); the JSON is what goes on the wire.
             let keys: Vec<String> = w

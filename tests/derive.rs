@@ -519,7 +519,7 @@ fn unknown_type_names_the_row() {
 
 #[rstest]
 #[case::edm_decimal_collection("|weights|Decimal collection|The weights.|", "Decimal collection")]
-#[case::edm_stream("|logo|Stream|The logo.|", "Stream")]
+#[case::edm_single("|ratio|Edm.Single|A ratio.|", "Edm.Single")]
 #[case::edm_geography("|place|Edm.GeographyPoint|A place.|", "Edm.GeographyPoint")]
 #[case::sized_string("|code|String(255)|A code.|", "String(255)")]
 #[case::edm_int16("|rank|Edm.Int16|A rank.|", "Edm.Int16")]
@@ -857,4 +857,27 @@ fn a_comment_line_inside_the_property_table_keeps_the_rows_after_it() {
     assert_eq!(page.properties.len(), 7);
     let source = page.properties.iter().find(|p| p.name == "externalSource").expect("externalSource");
     assert_eq!(source.line, line_containing(&real, "|externalSource|"));
+}
+
+/// A Stream row (`|logo|Stream|… Use the PUT method to update the logo.|` on the beta
+/// application page) is left out of the properties, with a warning naming it and its line: its
+/// value is not part of a JSON body. Inside a resource page's table too.
+#[test]
+fn a_stream_row_is_left_out_with_a_warning() {
+    let text = "# Update application\n\n## Request body\n|Property|Type|Description|\n|:---|:---|:---|\n\
+                |displayName|String|A name.|\n|logo|Stream|The main logo. Use the PUT method to update the logo.|\n|tags|String collection|Tags.|\n";
+    let page = spec::parse("t.md", text).expect("parses");
+    let names: Vec<&str> = page.properties.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["displayName", "tags"]);
+    assert_eq!(page.streams, [("logo".to_string(), 7)]);
+    let derived = schema::derive(&page, None, &Default::default()).expect("derives");
+    assert_eq!(
+        derived.warnings,
+        ["property 'logo' (line 7) is a Stream: its value is not part of a JSON body (it is written with a PUT to its own URL); left out"]
+    );
+    let resource = "# thing resource type\n\n## Properties\n|Property|Type|Description|\n|:---|:---|:---|\n|content|Edm.Stream|Bytes.|\n|name|String|A name.|\n";
+    match spec::parse_resource("thing.md", resource).expect("parses") {
+        spec::Linked::Complex { properties, .. } => assert_eq!(properties.len(), 1),
+        other => panic!("expected a complex type, got {other:?}"),
+    }
 }
