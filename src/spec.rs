@@ -553,7 +553,10 @@ fn is_stream(type_text: &str) -> bool {
 
 /// The rows of a `|Property|Type|Description|` table, and the Stream rows left out of them
 /// (name, line): see [`is_stream`].
-fn parse_rows_and_streams(path: &str, table: &Table) -> Result<(Vec<PropertyRow>, Vec<(String, usize)>), SpecError> {
+/// The Stream rows of a table: (name, line).
+type Streams = Vec<(String, usize)>;
+
+fn parse_rows_and_streams(path: &str, table: &Table) -> Result<(Vec<PropertyRow>, Streams), SpecError> {
     let mut streams = Vec::new();
     let mut kept = table.clone();
     kept.rows.retain(|(cells, line)| {
