@@ -62,6 +62,19 @@ impl RouteTemplate {
         }
         let raw: String = words.collect::<Vec<_>>().join(" ");
         let raw = raw.split('?').next().unwrap_or_default().trim();
+        // Some pages write the route as a full URL (`PATCH https://graph.microsoft.com/v1.0/sites/
+        // {site-id}/lists/...` on the listItem page): the route is its path after the version.
+        let raw = match raw.split_once("://") {
+            Some((_, rest)) => {
+                let path = rest.find('/').map_or("", |i| &rest[i..]);
+                ["/v1.0/", "/beta/"]
+                    .iter()
+                    .find_map(|v| path.strip_prefix(v.trim_end_matches('/')))
+                    .filter(|p| p.starts_with('/'))
+                    .unwrap_or(path)
+            }
+            None => raw,
+        };
         // `{id | userPrincipalName}`: the first name.
         let mut template = String::new();
         let mut rest = raw;
@@ -702,6 +715,12 @@ mod tests {
         let r = route("PATCH /me/settings");
         assert_eq!((r.name.as_str(), r.key_param.clone()), ("settings", None));
         assert_eq!(route("PATCH /groups/{id}?$select=x").template, "/groups/{id}");
+        // A route written as a full URL (the listItem page): its path after the version.
+        let url =
+            route("PATCH https://graph.microsoft.com/v1.0/sites/{site-id}/lists/{list-id}/items/{item-id}/fields");
+        assert_eq!(url.template, "/sites/{site-id}/lists/{list-id}/items/{item-id}/fields");
+        assert_eq!(route("PATCH https://graph.microsoft.com/beta/groups/{id}").template, "/groups/{id}");
+        assert_eq!(route("PATCH https://contoso.example/groups/{id}").template, "/groups/{id}");
         assert!(RouteTemplate::parse("p.md", "GET /groups/{id}", 1).unwrap().is_none());
         assert!(matches!(
             RouteTemplate::parse("p.md", "PATCH /groups('{id}')", 9),
