@@ -307,8 +307,7 @@ fn read(path: &Path, what: &'static str) -> Result<String, IoError> {
 /// Reads and derives a page (and its overlay).
 fn derive_page(page_path: &Path, overlay: Option<&Path>) -> Result<(spec::Page, Derived), Failure> {
     let text = read(page_path, "give the path of a Graph docs page in Markdown")?;
-    let shown = page_path.display().to_string();
-    let page = spec::parse(&shown, &text)?;
+    let page = crate::page::parse_page(page_path, &text)?;
     let overlay = match overlay {
         Some(p) => {
             let shown = p.display().to_string();

@@ -7,8 +7,17 @@ use thiserror::Error;
 /// A docs page that cannot be turned into schemas.
 #[derive(Debug, Error, PartialEq)]
 pub enum SpecError {
-    #[error("{path}: no |Property|Type|Description| table (a Graph docs page has one under \"Request body\")")]
+    #[error(
+        "{path}: no |Property|Type|Description| table (a Graph docs page has one under \"Request body\"; \
+         a page without one must link the resource its body represents, and that resource's page must \
+         be beside it with a property table)"
+    )]
     NoPropertyTable { path: String },
+    #[error(
+        "{path}: no |Property|Type|Description| table, and the resource its request body represents, {href}, \
+         gives none: {why} (put that resource's page beside this one, in ../resources/, or add the table)"
+    )]
+    NoTableLinked { path: String, href: String, why: String },
     #[error("{path}:{line}: malformed property row: {reason}")]
     MalformedRow { path: String, line: usize, reason: String },
     #[error(

@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use thiserror::Error;
 
 use crate::contract::{Body, Contract, Kind, Property};
-use crate::error::LinkError;
+use crate::error::{LinkError, SpecError};
 use crate::spec::{ExampleKind, Linked, Page, PropType, PropertyRow, Types};
 
 /// A page that cannot be used.
@@ -62,6 +62,19 @@ impl RouteTemplate {
         }
         let raw: String = words.collect::<Vec<_>>().join(" ");
         let raw = raw.split('?').next().unwrap_or_default().trim();
+        // Some pages write the route as a full URL (`PATCH https://graph.microsoft.com/v1.0/sites/
+        // {site-id}/lists/...` on the listItem page): the route is its path after the version.
+        let raw = match raw.split_once("://") {
+            Some((_, rest)) => {
+                let path = rest.find('/').map_or("", |i| &rest[i..]);
+                ["/v1.0/", "/beta/"]
+                    .iter()
+                    .find_map(|v| path.strip_prefix(v.trim_end_matches('/')))
+                    .filter(|p| p.starts_with('/'))
+                    .unwrap_or(path)
+            }
+            None => raw,
+        };
         // `{id | userPrincipalName}`: the first name.
         let mut template = String::new();
         let mut rest = raw;
@@ -188,6 +201,8 @@ fn value_of_schema(schema: &Value) -> Value {
         ("integer", _) => json!(0),
         ("number", _) => json!(0.5),
         ("boolean", _) => json!(false),
+        // Any value but null (a type the page neither links nor defines): an empty object.
+        ("", _) if schema.get("not").is_some() => json!({}),
         _ => Value::Null,
     }
 }
@@ -326,16 +341,34 @@ impl Api {
     /// The page at `path` with its compiled contract.
     pub fn new(path: &str, page: &Page, contract: &'static Contract) -> Result<Api, PageError> {
         let mut routes = Vec::new();
+        // Routes that address the object by a key inside a segment (`/applications(appId='{appId}')`,
+        // an alternate key): left out with a warning when the page has other routes, as the
+        // served and checked routes are made of whole segments.
+        let mut inside: Vec<PageError> = Vec::new();
         for (text, line) in &page.routes {
-            if let Some(r) = RouteTemplate::parse(path, text, *line)? {
-                if !routes.iter().any(|o: &RouteTemplate| o.template == r.template) {
-                    routes.push(r);
+            match RouteTemplate::parse(path, text, *line) {
+                Ok(Some(r)) => {
+                    if !routes.iter().any(|o: &RouteTemplate| o.template == r.template) {
+                        routes.push(r);
+                    }
                 }
+                Ok(None) => {}
+                Err(e @ PageError::Placeholder { .. }) => inside.push(e),
+                Err(e) => return Err(e),
             }
         }
         if routes.is_empty() {
-            return Err(PageError::NoRoute { path: path.into() });
+            return Err(inside.into_iter().next().unwrap_or(PageError::NoRoute { path: path.into() }));
         }
+        let skipped: Vec<String> = inside
+            .iter()
+            .filter_map(|e| match e {
+                PageError::Placeholder { line, route, .. } => Some(format!(
+                    "route {route:?} (line {line}) has a key inside a path segment; left out (the page's other routes are run)"
+                )),
+                _ => None,
+            })
+            .collect();
         // Names stay unique within a page: a name another route has already becomes the route's
         // literal segments after the ones it shares with that route (`owners/gadgets`).
         let literal = |r: &RouteTemplate| -> Vec<String> {
@@ -380,10 +413,18 @@ impl Api {
                 .find(|e| e.kind == kind)
                 .and_then(|e| serde_json::from_str::<Map<String, Value>>(&e.body).ok())
         };
-        let mut warnings = Vec::new();
+        let mut warnings = skipped;
         let mut seed = example(ExampleKind::Response).or_else(|| example(ExampleKind::Request)).unwrap_or_default();
-        seed.retain(|k, _| {
-            let keep = crate::contract::is_annotation(k) || contract.property(k).is_some();
+        seed.retain(|k, v| {
+            // A property the table does not list stays when the answer may carry it (the page's
+            // example answer shows such properties: see `schema::derive`).
+            let answered = || {
+                !contract
+                    .violations(Body::Response, &json!({ k.clone(): v.clone() }))
+                    .iter()
+                    .any(|v| v.keyword == "additionalProperties")
+            };
+            let keep = crate::contract::is_annotation(k) || contract.property(k).is_some() || answered();
             if !keep {
                 warnings.push(format!(
                     "seed: the example's property '{k}' is not a property of {} on the page; left out",
@@ -490,6 +531,56 @@ fn linked_file(dir: &std::path::Path, href: Option<&str>) -> Result<std::path::P
         .ok_or_else(|| format!("linked page {file} not found"))
 }
 
+/// The start of the reason an unlinked type stays unresolved (the deriver then accepts any
+/// value for it: the page does not say whether it is an enum or a complex type).
+pub const UNLINKED: &str = "not linked";
+
+/// Parses the page at `path` (its text `text`). A page whose request body has no property table
+/// but links the resource it represents ("supply a JSON representation of [channel](…)") takes
+/// the property table of that resource's page when it is beside it, with the rows' links made
+/// relative to the page; otherwise the page's own error stands (exit 2 naming the page and the
+/// fix).
+pub fn parse_page(path: &std::path::Path, text: &str) -> Result<Page, SpecError> {
+    let shown = path.display().to_string();
+    let Some(href) = crate::spec::body_resource_link(text) else { return crate::spec::parse(&shown, text) };
+    let dir = path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+    let rows = linked_file(&dir, Some(&href))
+        .and_then(|file| {
+            let t = std::fs::read_to_string(&file).map_err(|e| format!("{} cannot be read: {e}", file.display()))?;
+            crate::spec::parse_resource(&file.display().to_string(), &t).map_err(|e| e.to_string())
+        })
+        .and_then(|linked| match linked {
+            Linked::Complex { properties, .. } => Ok(properties),
+            Linked::Enum { .. } => Err("it is an enum page".to_string()),
+            Linked::Unresolved { why } => Err(why),
+        });
+    let mut rows = match rows {
+        Ok(rows) => rows,
+        Err(why) => return Err(SpecError::NoTableLinked { path: shown, href, why }),
+    };
+    // The resource page's links are relative to it: `channelmembershiptype.md` beside
+    // `../resources/channel.md` is `../resources/channelmembershiptype.md` from here.
+    let base = href.split(['#', '?']).next().unwrap_or_default();
+    let base = base.rsplit_once('/').map_or("", |(d, _)| d);
+    for row in &mut rows {
+        relink(&mut row.ty, base);
+    }
+    crate::spec::parse_with(&shown, text, Some(rows))
+}
+
+fn relink(ty: &mut PropType, base: &str) {
+    match ty {
+        PropType::Enum { href: Some(h), .. } | PropType::Complex { href: Some(h), .. }
+            if !base.is_empty() && !h.contains("://") && !h.starts_with('/') =>
+        {
+            let joined = normalize(&std::path::Path::new(base).join(&*h));
+            *h = joined.to_string_lossy().replace('\\', "/");
+        }
+        PropType::Collection(inner) => relink(inner, base),
+        _ => {}
+    }
+}
+
 /// Reads the pages the property table links its complex types to (relative to the page's
 /// directory), and theirs in turn, each type once (cycles end there): type name → resolved
 /// type. An absent page, or one with neither a property nor a member table, is
@@ -510,7 +601,17 @@ pub fn resolve_types(page_path: &std::path::Path, page: &Page) -> Result<Types, 
             if types.contains_key(name) {
                 continue;
             }
-            let file = match linked_file(&dir, href.as_deref()) {
+            // A type the table names without a link: its page, when there is one, is named after
+            // it, in the resources folder or beside the page that names it (docs file names are
+            // lower case; `linked_file` matches them case-insensitively).
+            let found = match href {
+                Some(h) => linked_file(&dir, Some(h)),
+                None => [format!("../resources/{name}.md"), format!("{name}.md")]
+                    .iter()
+                    .find_map(|h| linked_file(&dir, Some(h)).ok())
+                    .ok_or_else(|| format!("{UNLINKED} and no page {}.md beside it", name.to_ascii_lowercase())),
+            };
+            let file = match found {
                 Ok(file) => file,
                 Err(why) => {
                     types.insert(name.clone(), Linked::Unresolved { why });
@@ -547,7 +648,7 @@ pub fn load(path: &str, overlay: Option<&std::path::Path>) -> Result<(&'static A
         std::fs::read_to_string(p).map_err(|e| format!("failed to read {}: {e} ({fix})", p.display()))
     };
     let text = read(Path::new(path), "give the path of a Graph docs page in Markdown")?;
-    let page = crate::spec::parse(path, &text).map_err(|e| e.to_string())?;
+    let page = parse_page(Path::new(path), &text).map_err(|e| e.to_string())?;
     let types = resolve_types(Path::new(path), &page).map_err(|e| e.to_string())?;
     let beside = [Path::new(path).with_extension("overlay.json"), PathBuf::from(format!("{path}.overlay.json"))];
     let overlay = overlay.map(Path::to_path_buf).or_else(|| beside.into_iter().find(|p| p.is_file()));
@@ -614,6 +715,12 @@ mod tests {
         let r = route("PATCH /me/settings");
         assert_eq!((r.name.as_str(), r.key_param.clone()), ("settings", None));
         assert_eq!(route("PATCH /groups/{id}?$select=x").template, "/groups/{id}");
+        // A route written as a full URL (the listItem page): its path after the version.
+        let url =
+            route("PATCH https://graph.microsoft.com/v1.0/sites/{site-id}/lists/{list-id}/items/{item-id}/fields");
+        assert_eq!(url.template, "/sites/{site-id}/lists/{list-id}/items/{item-id}/fields");
+        assert_eq!(route("PATCH https://graph.microsoft.com/beta/groups/{id}").template, "/groups/{id}");
+        assert_eq!(route("PATCH https://contoso.example/groups/{id}").template, "/groups/{id}");
         assert!(RouteTemplate::parse("p.md", "GET /groups/{id}", 1).unwrap().is_none());
         assert!(matches!(
             RouteTemplate::parse("p.md", "PATCH /groups('{id}')", 9),
@@ -621,6 +728,33 @@ mod tests {
         ));
         assert_eq!(r.fill(&[]), "/me/settings");
         assert_eq!(route("PATCH /a/{x}/b/{y}").shape(), "/a/{}/b/{}");
+    }
+
+    /// A route with a key inside a segment (`PATCH /applications(appId='{appId}')` beside
+    /// `PATCH /applications/{applicationObjectId}` on the beta application page) is left out with
+    /// a warning naming it and its line; a page whose only routes are such is the error.
+    #[test]
+    fn a_route_with_a_key_inside_a_segment_is_left_out_when_others_remain() {
+        let text = "# Update application\n\n## HTTP request\n```http\nPATCH /applications/{applicationObjectId}\n\
+                    PATCH /applications(appId='{appId}')\n```\n\nTo update the logo, use PUT.\n```http\nPUT /applications/{applicationObjectId}/logo\n```\n\n\
+                    ## Request body\n|Property|Type|Description|\n|:---|:---|:---|\n|displayName|String|A name.|\n";
+        let page = crate::spec::parse("app.md", text).expect("parses");
+        let derived = crate::schema::derive(&page, None, &Types::new()).expect("derives");
+        let texts: Vec<(String, String)> =
+            derived.files.iter().map(|(f, v)| (f.clone(), crate::schema::Derived::render(v))).collect();
+        let refs: Vec<(&str, &str)> = texts.iter().map(|(f, t)| (f.as_str(), t.as_str())).collect();
+        let contract: &'static Contract =
+            Box::leak(Box::new(Contract::from_documents(&page.type_name, &refs).expect("compiles")));
+        let api = Api::new("app.md", &page, contract).expect("one route remains");
+        let templates: Vec<&str> = api.routes.iter().map(|r| r.template.as_str()).collect();
+        assert_eq!(templates, ["/applications/{applicationObjectId}"]);
+        assert_eq!(
+            api.warnings,
+            ["route \"PATCH /applications(appId='{appId}')\" (line 6) has a key inside a path segment; left out (the page's other routes are run)"]
+        );
+        let only = text.replace("PATCH /applications/{applicationObjectId}\n", "");
+        let page = crate::spec::parse("app.md", &only).expect("parses");
+        assert!(matches!(Api::new("app.md", &page, contract), Err(PageError::Placeholder { line: 5, .. })));
     }
 
     #[test]

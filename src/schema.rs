@@ -214,10 +214,21 @@ impl Builder<'_> {
 
     fn unresolved(&mut self, name: &str, property: &str, why: &str) -> Value {
         let warning = format!(
-            "property '{property}': complex type '{name}' is not resolved ({why}); its schema is an object with any properties"
+            "property '{property}': complex type '{name}' is not resolved ({why}); its schema is {}",
+            if why.starts_with(crate::page::UNLINKED) { "any value" } else { "an object with any properties" }
         );
         if !self.warnings.contains(&warning) {
             self.warnings.push(warning);
+        }
+        if why.starts_with(crate::page::UNLINKED) {
+            // Neither linked nor found: an enum (a string) or a complex type (an object), the
+            // page does not say which; the lenient reading accepts any value (but null, which
+            // nullability adds where the page allows it, as for every other type).
+            return json!({
+                "not": {"type": "null"},
+                "description": format!("microsoft.graph.{name} (not resolved: any value)"),
+                "x-graph-unresolved": why,
+            });
         }
         json!({
             "type": "object",
@@ -267,6 +278,39 @@ impl Builder<'_> {
     }
 }
 
+/// What the page's example bodies show about its top-level properties.
+#[derive(Debug, Default)]
+struct ExamplesShow {
+    /// Properties of the table an example request or answer sets to `null`.
+    null: Vec<String>,
+    /// Names an example answer carries that the table does not list (annotations aside).
+    unlisted_in_response: Vec<String>,
+}
+
+impl ExamplesShow {
+    fn of(page: &Page) -> ExamplesShow {
+        let mut out = ExamplesShow::default();
+        let listed = |name: &str| page.properties.iter().any(|p| p.name == name);
+        for ex in &page.examples {
+            // A body that is not JSON is check-docs' finding, not a source of facts here.
+            let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(&ex.body) else { continue };
+            for (name, value) in fields {
+                if name.contains('@') {
+                    continue;
+                }
+                if !listed(&name) {
+                    if ex.kind == crate::spec::ExampleKind::Response && !out.unlisted_in_response.contains(&name) {
+                        out.unlisted_in_response.push(name);
+                    }
+                } else if value.is_null() && !out.null.contains(&name) {
+                    out.null.push(name);
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Allows `null` besides what `schema` allows.
 fn or_null(schema: Value) -> Value {
     match schema.get("type") {
@@ -290,7 +334,12 @@ pub fn derive(page: &Page, overlay: Option<(&str, &Overlay)>, types: &Types) -> 
     }
     let t = &page.type_name;
     let full_type = format!("{}.{}", page.namespace, t);
-    let nullable: Vec<&str> = overlay.map(|(_, o)| o.nullable.iter().map(String::as_str).collect()).unwrap_or_default();
+    let mut nullable: Vec<&str> =
+        overlay.map(|(_, o)| o.nullable.iter().map(String::as_str).collect()).unwrap_or_default();
+    let shown = ExamplesShow::of(page);
+    // A property the page's own example sets to null (`"recurrence": null` on the event page)
+    // is one the page shows may be null: the lenient reading makes it nullable.
+    nullable.extend(shown.null.iter().map(String::as_str));
     let read_only: Vec<&str> =
         overlay.map(|(_, o)| o.read_only.iter().map(String::as_str).collect()).unwrap_or_default();
     let key = overlay
@@ -298,6 +347,11 @@ pub fn derive(page: &Page, overlay: Option<(&str, &Overlay)>, types: &Types) -> 
         .or_else(|| page.properties.iter().any(|p| p.name == "id").then(|| "id".to_string()));
 
     let mut builder = Builder { types, warnings: Vec::new(), enums: Vec::new(), complex: Vec::new() };
+    for (name, line) in &page.streams {
+        builder.warnings.push(format!(
+            "property '{name}' (line {line}) is a Stream: its value is not part of a JSON body (it is written with a PUT to its own URL); left out"
+        ));
+    }
     let mut props = Map::new();
     for row in &page.properties {
         let mut s = builder.value_schema(&row.ty, &row.name);
@@ -346,7 +400,13 @@ pub fn derive(page: &Page, overlay: Option<(&str, &Overlay)>, types: &Types) -> 
         doc["type"] = json!("object");
         doc["properties"] = Value::Object(props.clone());
         doc["patternProperties"] = annotations.clone();
-        doc["additionalProperties"] = json!(false);
+        // The table lists what a PATCH may set; the answer is the whole object. When the page's
+        // own example answer carries properties the table does not list (`id`, `displayName`
+        // on the outlookCategory page), the page shows that answers hold more than the table:
+        // the answer may then carry any other property (a truncated example cannot list them
+        // all). Otherwise, and always for the PATCH body, no undeclared property.
+        let open = required && !shown.unlisted_in_response.is_empty();
+        doc["additionalProperties"] = json!(open);
         if required {
             doc["required"] = json!(all);
         }

@@ -29,6 +29,9 @@ pub struct Page {
     /// The properties the "Response" section names as exceptions to its success answer
     /// ("`204 No Content`, except `200 OK` when updating **a**, **b**"), in the page's order.
     pub success_exceptions: Vec<String>,
+    /// Rows of the table whose type is a Stream (name, line): left out of the properties, as a
+    /// Stream is not set in a JSON body (the page says "Use the PUT method to update the logo").
+    pub streams: Vec<(String, usize)>,
 }
 
 /// One row of the property table.
@@ -144,7 +147,7 @@ struct Cell {
     links: Vec<(String, String)>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct Table {
     /// The heading path the table stands under, e.g. `["Request body"]`.
     section: String,
@@ -164,19 +167,47 @@ struct CodeBlock {
 }
 
 /// Maps byte offsets to 1-based line numbers.
-struct Lines(Vec<usize>);
+/// Line starts of the text the parser reads (offsets) and the page's line number of each.
+struct Lines {
+    starts: Vec<usize>,
+    numbers: Vec<usize>,
+}
 
 impl Lines {
-    fn new(text: &str) -> Lines {
-        let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Lines(starts)
+    /// The text to parse and its lines: `text` without the HTML comment lines that stand
+    /// between two table rows (`<!-- Please verify the revised description here. -->` inside
+    /// the educationClass property table): Markdown ends a table at such a line, and the rows
+    /// after it would be lost. Line numbers stay those of the page.
+    fn new(text: &str) -> (String, Lines) {
+        let raw: Vec<&str> = text.split_inclusive('\n').collect();
+        let row = |l: Option<&&str>| l.is_some_and(|l| l.trim_start().starts_with('|'));
+        let mut clean = String::with_capacity(text.len());
+        let mut lines = Lines { starts: Vec::new(), numbers: Vec::new() };
+        let mut last_kept: Option<&str> = None;
+        for (i, l) in raw.iter().enumerate() {
+            let t = l.trim();
+            let comment = t.starts_with("<!--") && t.ends_with("-->");
+            if comment && row(last_kept.as_ref()) && row(raw.get(i + 1)) {
+                continue;
+            }
+            lines.starts.push(clean.len());
+            lines.numbers.push(i + 1);
+            clean.push_str(l);
+            last_kept = Some(l);
+        }
+        if raw.is_empty() || text.ends_with('\n') {
+            // The empty line after a final newline, as before.
+            lines.starts.push(clean.len());
+            lines.numbers.push(raw.len() + 1);
+        }
+        (clean, lines)
     }
     fn line(&self, offset: usize) -> usize {
-        match self.0.binary_search(&offset) {
-            Ok(i) => i + 1,
-            Err(i) => i,
-        }
+        let i = match self.starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        self.numbers.get(i).copied().unwrap_or(i + 1)
     }
 }
 
@@ -201,7 +232,8 @@ struct Walk {
 }
 
 fn walk(text: &str) -> Walk {
-    let lines = Lines::new(text);
+    let (clean, lines) = Lines::new(text);
+    let text = clean.as_str();
     let mut out = Walk::default();
     let mut section = String::new();
     let mut heading: Option<(HeadingLevel, String)> = None;
@@ -237,8 +269,9 @@ fn walk(text: &str) -> Walk {
                         out.h1 = Some(title.clone());
                     }
                     // Examples stand under `### Request` or, below "Example 1: ...",
-                    // `#### Request`.
-                    if level <= HeadingLevel::H4 {
+                    // `#### Request`; older pages write `##### Request` under `## Example`.
+                    let example = ["request", "response"].iter().any(|w| title.eq_ignore_ascii_case(w));
+                    if level <= HeadingLevel::H4 || example {
                         section = title;
                     }
                 }
@@ -427,6 +460,21 @@ fn listed_members(cell: &Cell) -> Option<Vec<String>> {
     (seen.len() >= 2).then_some(seen)
 }
 
+/// `name` with its first letter in lower case (`ItemBody` → `itemBody`).
+fn camel(name: &str) -> String {
+    let mut chars = name.chars();
+    chars.next().map(|c| c.to_lowercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// An Edm primitive the deriver has no schema for (`Decimal`, `Int16`, `Stream`, ...): named like
+/// a type, but not one whose page could define it, so it stays an unknown type.
+fn unsupported_edm(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    matches!(lower.as_str(), "byte" | "sbyte" | "int16" | "single" | "decimal" | "untyped")
+        || lower.starts_with("geography")
+        || lower.starts_with("geometry")
+}
+
 fn parse_type(path: &str, name: &str, type_cell: &Cell, desc: &Cell, line: usize) -> Result<PropType, SpecError> {
     let raw = type_cell.text.trim();
     let (base, collection) = match raw.strip_suffix(" collection").or_else(|| raw.strip_suffix(" Collection")) {
@@ -437,6 +485,9 @@ fn parse_type(path: &str, name: &str, type_cell: &Cell, desc: &Cell, line: usize
     // the type's own name is the last segment.
     let base = base.trim_start_matches("Edm.");
     let base = base.rsplit('.').next().unwrap_or(base);
+    // Graph type names are camelCase; link texts are sometimes capitalised (`[Location]` in one
+    // row, `[location] collection` in the next, on the event page): one type, one name.
+    let base = &camel(base);
     let href = type_cell.links.first().map(|(_, dest)| dest.clone());
     let named = !base.is_empty() && valid_property_name(base);
     let inner = if let Some(p) = Primitive::from_name(base) {
@@ -449,6 +500,12 @@ fn parse_type(path: &str, name: &str, type_cell: &Cell, desc: &Cell, line: usize
     } else if let Some(members) = named.then(|| possible_values(desc).or_else(|| listed_members(desc))).flatten() {
         // An enum the page names without linking it: its members are the description's list.
         PropType::Enum { name: base.to_string(), members, href: None }
+    } else if named && !unsupported_edm(base) {
+        // A type the page names without a link or a member list (`DateTimeTimeZone`,
+        // `optionalClaims` on real pages): a Graph type whose page may still lie beside this one
+        // (`page::resolve_types` looks for `<name>.md`). The page does not say whether it is a
+        // complex type or an enum; the lenient reading, when no page is found, is "any value".
+        PropType::Complex { name: base.to_string(), href: None }
     } else {
         return Err(SpecError::UnknownType {
             path: path.to_string(),
@@ -487,6 +544,32 @@ fn parse_example(kind: ExampleKind, block: &CodeBlock) -> Example {
 }
 
 /// The rows of a `|Property|Type|Description|` table.
+/// Whether a Type cell names an Edm.Stream (`Stream`, `Edm.Stream`): a property whose value is
+/// not part of a JSON body (it is read and written at its own URL, `PUT /applications/{id}/logo`).
+fn is_stream(type_text: &str) -> bool {
+    let t = type_text.trim();
+    t.eq_ignore_ascii_case("stream") || t.eq_ignore_ascii_case("edm.stream")
+}
+
+/// The rows of a `|Property|Type|Description|` table, and the Stream rows left out of them
+/// (name, line): see [`is_stream`].
+/// The Stream rows of a table: (name, line).
+type Streams = Vec<(String, usize)>;
+
+fn parse_rows_and_streams(path: &str, table: &Table) -> Result<(Vec<PropertyRow>, Streams), SpecError> {
+    let mut streams = Vec::new();
+    let mut kept = table.clone();
+    kept.rows.retain(|(cells, line)| {
+        let stream = cells.get(1).is_some_and(|c| is_stream(&c.text));
+        if stream {
+            let name = cells.first().map(|c| c.text.trim().to_string()).unwrap_or_default();
+            streams.push((name, *line));
+        }
+        !stream
+    });
+    Ok((parse_rows(path, &kept)?, streams))
+}
+
 fn parse_rows(path: &str, table: &Table) -> Result<Vec<PropertyRow>, SpecError> {
     let mut properties: Vec<PropertyRow> = Vec::new();
     for (cells, line) in &table.rows {
@@ -526,15 +609,48 @@ fn parse_rows(path: &str, table: &Table) -> Result<Vec<PropertyRow>, SpecError> 
 
 /// Parses a docs page. `path` only names the page in errors.
 pub fn parse(path: &str, text: &str) -> Result<Page, SpecError> {
+    parse_with(path, text, None)
+}
+
+/// The link of a page without a property table to the resource its request body is "a JSON
+/// representation of" (`In the request body, supply a JSON representation of
+/// [channel](../resources/channel.md) object.`): the request body's first link to a page beside
+/// this one, as written. `None` when the page has a property table, or no such link.
+pub fn body_resource_link(text: &str) -> Option<String> {
+    let w = walk(text);
+    if w.tables.iter().any(is_property_table) {
+        return None;
+    }
+    w.paragraphs
+        .iter()
+        .filter(|p| p.section.eq_ignore_ascii_case("request body"))
+        .flat_map(|p| p.links.iter())
+        .map(|(_, dest)| dest.clone())
+        .find(|dest| !dest.contains("://") && !dest.starts_with('/') && !dest.starts_with('#'))
+}
+
+/// Parses a docs page whose request body has no property table, with the rows of the resource
+/// page its request body links ([`body_resource_link`]; their links already relative to this
+/// page): the page says the body is "a JSON representation of" that resource, so the lenient
+/// reading lets it set any of the resource's properties (those it says are read-only stay out
+/// of generated updates, as on any page). `rows` is `None` for a page with its own table.
+pub fn parse_with(path: &str, text: &str, rows: Option<Vec<PropertyRow>>) -> Result<Page, SpecError> {
     let w = walk(text);
     let property_table = w
         .tables
         .iter()
         .find(|t| is_property_table(t) && t.section.eq_ignore_ascii_case("request body"))
-        .or_else(|| w.tables.iter().find(|t| is_property_table(t)))
-        .ok_or_else(|| SpecError::NoPropertyTable { path: path.to_string() })?;
-
-    let properties = parse_rows(path, property_table)?;
+        .or_else(|| w.tables.iter().find(|t| is_property_table(t)));
+    let mut left_out = Vec::new();
+    let properties = match (property_table, rows) {
+        (Some(table), _) => {
+            let (rows, streams) = parse_rows_and_streams(path, table)?;
+            left_out = streams;
+            rows
+        }
+        (None, Some(rows)) => rows,
+        (None, None) => return Err(SpecError::NoPropertyTable { path: path.to_string() }),
+    };
     if properties.is_empty() {
         return Err(SpecError::NoPropertyTable { path: path.to_string() });
     }
@@ -544,16 +660,28 @@ pub fn parse(path: &str, text: &str) -> Result<Page, SpecError> {
     // word in any case ("Update administrativeunit" links [administrativeUnit](...)), else the
     // request body's first link to a page (not to an article such as "extensions"), else the
     // title "Update X".
+    // Titles name the type, then sometimes say more: "Update educationclass properties",
+    // "Update X object": the type is the last word that is not one of those.
     let from_title =
         w.h1.as_deref()
-            .and_then(|h| h.split_whitespace().last())
+            .and_then(|h| {
+                h.split_whitespace().rev().find(|w| {
+                    !matches!(w.to_ascii_lowercase().as_str(), "properties" | "property" | "object" | "objects")
+                })
+            })
             .filter(|t| valid_property_name(t))
             .map(str::to_string);
     let intro = w.h1.clone().unwrap_or_default();
+    // The title's type in its linked spelling: in the introduction, the request body or the
+    // response ("returns ... an updated [mailFolder](...) object").
     let page_links = || {
         w.paragraphs
             .iter()
-            .filter(|p| p.section.eq_ignore_ascii_case("request body") || p.section == intro)
+            .filter(|p| {
+                p.section.eq_ignore_ascii_case("request body")
+                    || p.section.eq_ignore_ascii_case("response")
+                    || p.section == intro
+            })
             .flat_map(|p| p.links.iter())
             .filter(|(t, _)| valid_property_name(t.trim()))
     };
@@ -624,6 +752,7 @@ pub fn parse(path: &str, text: &str) -> Result<Page, SpecError> {
         request_body_text,
         response_text,
         success_exceptions,
+        streams: left_out,
     })
 }
 
@@ -730,7 +859,8 @@ pub fn parse_resource(path: &str, text: &str) -> Result<Linked, SpecError> {
                 })
                 .unwrap_or_default()
                 .to_string();
-            let mut properties = parse_rows(path, table)?;
+            // A Stream property of a complex type cannot be in its JSON value either.
+            let (mut properties, _) = parse_rows_and_streams(path, table)?;
             // Some pages spell a name in the table otherwise than in their own JSON
             // representation (`DateTime` vs `"dateTime"`); the JSON is what goes on the wire.
             let keys: Vec<String> = w

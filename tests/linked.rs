@@ -588,8 +588,17 @@ fn every_docs_page_loads_with_its_linked_types_and_a_valid_seed() {
         let shown = path.display().to_string();
         let (api, warnings) = load(&path);
         let absent = shown.ends_with("bookingservice-update.md");
-        // Warnings only for the deliberately absent page (the seeds need no repair either).
-        if absent {
+        // Warnings only for the deliberately absent pages (the seeds need no repair either).
+        // The other deliberately absent pages (SOURCES.md): (page, property, what the warning says).
+        let other = [
+            ("event-update.md", "'attendees'", "attendee.md not found", "/attendees"),
+            ("channel-patch.md", "'membershipType'", "../resources/enums.md not found", "/membershipType"),
+        ];
+        let other = other.iter().find(|(f, ..)| shown.ends_with(f));
+        if let Some((_, property, why, _)) = other {
+            assert_eq!(warnings.len(), 1, "{shown}: {warnings:?}");
+            assert!(warnings[0].contains(property) && warnings[0].contains(why), "{warnings:?}");
+        } else if absent {
             assert_eq!(warnings.len(), 1, "{shown}: {warnings:?}");
             assert!(warnings[0].contains("'customQuestions'"), "{warnings:?}");
             assert!(warnings[0].contains("'bookingQuestionAssignment'"), "{warnings:?}");
@@ -597,7 +606,11 @@ fn every_docs_page_loads_with_its_linked_types_and_a_valid_seed() {
         } else {
             assert!(warnings.is_empty(), "{shown}: {warnings:?}");
         }
-        let allowed = if absent { "/customQuestions/0" } else { "" };
+        let allowed = match other {
+            Some((.., pointer)) => pointer,
+            None if absent => "/customQuestions/0",
+            None => "",
+        };
         for p in &api.contract.properties {
             check_kinds(&shown, &format!("/{}", p.name), &p.kind, allowed);
         }
@@ -629,4 +642,139 @@ fn the_docs_pages_resolve_their_nested_types() {
         panic!("location")
     };
     assert!(matches!(property(properties, "address").kind, Kind::Complex { .. }), "physicalAddress.md, another case");
+}
+
+/// A page whose table names a type without a link or a member list (`|end|DateTimeTimeZone|…|`
+/// on the real event page): the type's page is looked for by name in `../resources/`, case
+/// aside, and defines it when found; when there is none, the property takes any value but
+/// null (the page does not say whether the type is an enum or a complex type), with a warning,
+/// and a run of the embedded service against the page passes.
+#[test]
+fn an_unlinked_type_is_read_from_its_page_by_name_else_takes_any_value() {
+    let dir = TempDir::new("unlinked-type");
+    let api = dir.path().join("api");
+    let resources = dir.path().join("resources");
+    std::fs::create_dir_all(&api).expect("mkdir");
+    std::fs::create_dir_all(&resources).expect("mkdir");
+    let page_text = "# Update meeting\n\n## HTTP request\n```http\nPATCH /meetings/{id}\n```\n\n## Request body\n\
+                     |Property|Type|Description|\n|:---|:---|:---|\n|subject|String|The subject.|\n\
+                     |end|DateTimeTimeZone|The end.|\n|provider|onlineProviderType|The provider.|\n\n\
+                     ## Response\nIf successful, this method returns a `204 No Content` response code.\n";
+    std::fs::write(api.join("meeting-update.md"), page_text).expect("write page");
+    std::fs::write(
+        resources.join("datetimetimezone.md"),
+        "# dateTimeTimeZone resource type\n\n## Properties\n|Property|Type|Description|\n|:---|:---|:---|\n\
+         |dateTime|String|A date and time.|\n|timeZone|String|A time zone.|\n",
+    )
+    .expect("write resource");
+    let path = api.join("meeting-update.md");
+    let page = parse(&path);
+    let types = page::resolve_types(&path, &page).expect("resolves");
+    assert!(matches!(types.get("dateTimeTimeZone"), Some(Linked::Complex { .. })), "{types:?}");
+    let why = match types.get("onlineProviderType") {
+        Some(Linked::Unresolved { why }) => why.clone(),
+        other => panic!("expected unresolved, got {other:?}"),
+    };
+    assert_eq!(why, "not linked and no page onlineprovidertype.md beside it");
+    let derived = schema::derive(&page, None, &types).expect("derives");
+    assert_eq!(
+        derived.warnings,
+        ["property 'provider': complex type 'onlineProviderType' is not resolved (not linked and no page onlineprovidertype.md beside it); its schema is any value"]
+    );
+    let meeting = file(&derived, "meeting.json");
+    assert_eq!(meeting["properties"]["end"]["$ref"], "dateTimeTimeZone.json");
+    assert!(meeting["properties"]["provider"].get("type").is_none(), "{}", meeting["properties"]["provider"]);
+
+    let (api_loaded, _) = load(&path);
+    let c = &api_loaded.contract;
+    for v in [json!("teamsForBusiness"), json!({"a": 1}), json!(3)] {
+        assert!(c.validate(Body::Request, &json!({ "provider": v.clone() })).is_empty(), "{v} is refused");
+    }
+    assert!(!c.validate(Body::Request, &json!({"provider": null})).is_empty(), "null is accepted");
+
+    let (out, stdout, stderr) =
+        run_bin(&["run", "--page", &path.display().to_string(), "--cases", "5", "--seed", "1"], &[], dir.path());
+    assert_eq!(out.status.code(), Some(exit::OK), "{stdout}{stderr}");
+}
+
+/// The table lists what a PATCH may set; the answer is the whole object. A page whose example
+/// answer carries properties the table does not list (the outlookCategory page answers `id`
+/// and `displayName`, its table has only `color`) shows that answers hold more: the answer
+/// schema admits them (the PATCH body stays closed), the embedded service keeps them in its
+/// seed, the restoring PATCH leaves them out, and check-docs and a run pass. A property an
+/// example sets to null (`"recurrence": null` on the event page) is nullable.
+#[test]
+fn an_example_answer_with_unlisted_properties_opens_the_answer_and_example_nulls_are_nullable() {
+    let dir = TempDir::new("open-answer");
+    let path = dir.path().join("category-update.md");
+    let text = "# Update category\n\n## HTTP request\n```http\nPATCH /me/categories/{id}\n```\n\n## Request body\n\
+                |Property|Type|Description|\n|:---|:---|:---|\n|color|String|A color.|\n|note|String|A note.|\n\n\
+                ## Response\nIf successful, this method returns a `200 OK` response code and an updated category object.\n\n\
+                ## Example\n### Request\n```http\nPATCH https://graph.microsoft.com/v1.0/me/categories/c1\nContent-type: application/json\n\n\
+                {\n  \"color\": \"preset15\",\n  \"note\": null\n}\n```\n\n### Response\n```http\nHTTP/1.1 200 OK\nContent-type: application/json\n\n\
+                {\n  \"id\": \"c1\",\n  \"displayName\": \"Project\",\n  \"color\": \"preset15\",\n  \"note\": null\n}\n```\n";
+    std::fs::write(&path, text).expect("write page");
+    let page = parse(&path);
+    let derived = schema::derive(&page, None, &Types::new()).expect("derives");
+    let answer = file(&derived, "category.json");
+    assert_eq!(answer["additionalProperties"], json!(true));
+    assert_eq!(file(&derived, "category.patch.json")["additionalProperties"], json!(false));
+    assert_eq!(answer["properties"]["note"]["type"], json!(["string", "null"]));
+    assert_eq!(answer["properties"]["color"]["type"], json!("string"));
+
+    let (api, warnings) = load(&path);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(api.seed.get("displayName"), Some(&json!("Project")));
+    assert!(!api.contract.validate(Body::Request, &json!({"displayName": "x"})).is_empty());
+
+    let shown = path.display().to_string();
+    let (out, stdout, stderr) = run_bin(&["check-docs", &shown], &[], dir.path());
+    assert_eq!(out.status.code(), Some(exit::OK), "{stdout}{stderr}");
+    let (out, stdout, stderr) = run_bin(&["run", "--page", &shown, "--cases", "5", "--seed", "1"], &[], dir.path());
+    assert_eq!(out.status.code(), Some(exit::OK), "{stdout}{stderr}");
+}
+
+/// A page whose request body has no property table but is "a JSON representation of
+/// [channel](../resources/channel.md)" (the real channel and team pages) takes the property
+/// table of that resource page: its read-only properties stay out of updates, its links are
+/// followed from the resource page's folder, and a run against the embedded service passes.
+/// Without the resource page the page cannot be run: exit 2 naming the page and the fix.
+#[test]
+fn a_page_without_a_table_takes_the_table_of_the_resource_its_body_represents() {
+    let real = root().join("tests/fixtures/docs/v1.0/api/channel-patch.md");
+    let (api, warnings) = load(&real);
+    let names: Vec<&str> = api.contract.properties.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "description",
+            "displayName",
+            "id",
+            "isFavoriteByDefault",
+            "email",
+            "webUrl",
+            "membershipType",
+            "createdDateTime"
+        ]
+    );
+    for ro in ["id", "email", "webUrl", "createdDateTime"] {
+        assert!(property(&api.contract.properties, ro).read_only, "{ro} says it is read-only");
+    }
+    assert!(!property(&api.contract.properties, "displayName").read_only);
+    // The link `../resources/enums.md#…` of the resource page, seen from the update page.
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("(linked page ../resources/enums.md not found)"), "{warnings:?}");
+
+    let dir = TempDir::new("no-table");
+    let lone = dir.path().join("channel-patch.md");
+    std::fs::copy(&real, &lone).expect("copy");
+    let shown = lone.display().to_string();
+    for args in [vec!["derive", &shown, "--out", "s"], vec!["run", "--page", &shown, "--cases", "2"]] {
+        let (out, stdout, stderr) = run_bin(&args, &[], dir.path());
+        assert_eq!(out.status.code(), Some(exit::USAGE), "{args:?}: {stdout}{stderr}");
+        assert!(stderr.contains(&shown) && stderr.contains("no |Property|Type|Description| table"), "{stderr}");
+        assert!(stderr.contains("../resources/channel.md") && stderr.contains("channel.md not found"), "{stderr}");
+        assert!(stderr.contains("put that resource's page beside this one"), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
 }

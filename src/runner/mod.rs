@@ -507,6 +507,9 @@ impl Worker<'_> {
         let writable: Update = baseline
             .iter()
             .filter(|(k, _)| **k != self.contract.key && !crate::contract::is_annotation(k))
+            // Only what the page declares: an answer may carry properties the table does not
+            // list (see `schema::derive`), and a PATCH of them is not the page's to send.
+            .filter(|(k, _)| self.contract.property(k).is_some())
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let result = self.update(route, Phase::Restore, "restore", &writable, model);
