@@ -661,12 +661,16 @@ pub fn parse_with(path: &str, text: &str, rows: Option<Vec<PropertyRow>>) -> Res
     // request body's first link to a page (not to an article such as "extensions"), else the
     // title "Update X".
     // Titles name the type, then sometimes say more: "Update educationclass properties",
-    // "Update X object": the type is the last word that is not one of those.
+    // "Update X object", "X resource type" (a resource page given to `derive`): the type is the
+    // last word that is not one of those.
     let from_title =
         w.h1.as_deref()
             .and_then(|h| {
                 h.split_whitespace().rev().find(|w| {
-                    !matches!(w.to_ascii_lowercase().as_str(), "properties" | "property" | "object" | "objects")
+                    !matches!(
+                        w.to_ascii_lowercase().as_str(),
+                        "properties" | "property" | "object" | "objects" | "type" | "resource"
+                    )
                 })
             })
             .filter(|t| valid_property_name(t))

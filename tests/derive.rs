@@ -825,6 +825,7 @@ fn examples_under_level_five_headings_are_found() {
 )]
 #[case::response_link("# Update mailfolder", "[mailFolder](../resources/mailfolder.md)", "mailFolder")]
 #[case::object("# Update widget object", "a widget", "widget")]
+#[case::resource_page("# itemBody resource type", "an [itemBody](itembody.md)", "itemBody")]
 fn the_type_comes_from_the_title_in_the_spelling_of_any_link(
     #[case] title: &str,
     #[case] response: &str,
