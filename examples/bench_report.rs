@@ -395,23 +395,8 @@ struct Process {
 }
 
 fn run_binary(bin: &Path, args: &[&str]) -> Result<Process> {
-    let regressions = std::env::temp_dir().join(format!("graph-contract-bench-{}", std::process::id()));
-    let mut cmd = Command::new(bin);
-    // The repository root: a default run replays the case files below `cases/`, as `make contract` does.
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .arg("run")
-        .args(args)
-        // Only used when a check fails: keep failures of a benchmark out of the shared tree.
-        .arg("--regressions")
-        .arg(&regressions)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("CONTRACT_") {
-            cmd.env_remove(name);
-        }
-    }
+    let scratch = std::env::temp_dir().join(format!("graph-contract-bench-{}", std::process::id()));
+    let mut cmd = scale::run_command(bin, args, &[], &scratch);
     let started = Instant::now();
     let mut child = cmd.spawn().map_err(|e| format!("failed to start {}: {e}", bin.display()))?;
     let mut err = child.stderr.take().ok_or("no stderr pipe")?;
@@ -434,7 +419,8 @@ fn run_binary(bin: &Path, args: &[&str]) -> Result<Process> {
     let status = child.wait().map_err(|e| format!("failed to wait for {}: {e}", bin.display()))?;
     let wall = started.elapsed();
     let stderr = err_reader.join().unwrap_or_default();
-    let _ = std::fs::remove_dir(&regressions);
+    let _ = std::fs::remove_dir(scratch.join("regressions"));
+    let _ = std::fs::remove_dir(&scratch);
     Ok(Process { wall, first_line, runner_wall, status, stderr })
 }
 

@@ -65,9 +65,10 @@ impl Finished {
     }
 }
 
-/// `graph-contract run ARGS` from the repository root (a default run replays `cases/`), with
-/// every `CONTRACT_*` variable removed and `vars` set.
-fn run_command(bin: &Path, args: &[&str], vars: &[(&str, &str)], scratch: &Path) -> Command {
+/// `graph-contract run ARGS` from the repository root (a default run replays `cases/`, as
+/// `make contract` does), with every `CONTRACT_*` variable removed and `vars` set: every run
+/// of the bench report is built here.
+pub fn run_command(bin: &Path, args: &[&str], vars: &[(&str, &str)], scratch: &Path) -> Command {
     let mut cmd = Command::new(bin);
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
         .arg("run")
