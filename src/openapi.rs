@@ -87,13 +87,12 @@ fn key_read_only(schema: &mut Value, key: &str) {
 /// 9999-12-31 with an offset can break.
 pub const INSTANT_PATTERN: &str = "^(0*[1-9][0-9]{3}|0*0[1-9][0-9]{2}|0*00[1-9][0-9]|0*000[1-9])-(0[1-9]|1[012])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,12})?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9]|[+-]14:00)$";
 
-/// Narrows each date-time property of an object schema to [`INSTANT_PATTERN`].
-fn instants(schema: &mut Value, date_times: &[&str]) {
-    for name in date_times {
-        let Some(p) = schema.get_mut("properties").and_then(|p| p.get_mut(*name)).and_then(Value::as_object_mut) else {
-            continue;
-        };
-        if p.contains_key("pattern") {
+/// Narrows each date-time property of an object schema (`format: date-time`; the type's own
+/// and those of its complex types alike) to [`INSTANT_PATTERN`].
+fn instants(schema: &mut Value) {
+    let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) else { return };
+    for p in props.values_mut().filter_map(Value::as_object_mut) {
+        if p.get("format").and_then(Value::as_str) == Some("date-time") && p.contains_key("pattern") {
             p.insert("pattern".into(), json!(INSTANT_PATTERN));
             let d = p.get("description").and_then(Value::as_str).unwrap_or("").to_string();
             let note = "An instant .NET's DateTimeOffset holds: years 1-9999, offset within ±14:00, and the instant in UTC in years 1-9999 too.";
@@ -172,16 +171,17 @@ pub fn document(contract: &Contract) -> Value {
     document_for(contract, &Pins::default())
 }
 
-/// Adds `contract`'s schema documents to `schemas` as components: the key read-only and the
-/// date-times as .NET instants, in the object and the PATCH body.
+/// Adds `contract`'s schema documents to `schemas` as components: the key read-only in the
+/// object and the PATCH body, and every date-time (nested ones too) as a .NET instant.
 fn add_schemas(schemas: &mut Map<String, Value>, contract: &Contract) {
     for (file, v) in &contract.documents {
-        schemas.insert(component(file), rewrite(v));
+        let mut s = rewrite(v);
+        instants(&mut s);
+        schemas.insert(component(file), s);
     }
     for name in [contract.type_name.clone(), format!("{}.patch", contract.type_name)] {
         if let Some(s) = schemas.get_mut(&name) {
             key_read_only(s, &contract.key);
-            instants(s, &contract.date_time_properties());
         }
     }
 }

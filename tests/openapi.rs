@@ -315,3 +315,15 @@ fn make_test_needs_only_cargo() {
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     assert!(readme.contains("    make test "), "the README names the test command");
 }
+
+/// Date-times inside complex types carry the instant range too, as the type's own do: the
+/// reference refuses an out-of-range instant at any depth, and the export says so.
+#[test]
+fn nested_date_times_carry_the_instant_pattern() {
+    let page = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pages/linked/api/widget-update.md");
+    let doc = document_with(&["--page", page]);
+    let range = &doc["components"]["schemas"]["timeRange"]["properties"];
+    for name in ["start", "end"] {
+        assert_eq!(range[name]["pattern"], graph_contract::openapi::INSTANT_PATTERN, "timeRange.{name}");
+    }
+}
