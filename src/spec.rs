@@ -388,6 +388,14 @@ fn walk(text: &str) -> Walk {
     out
 }
 
+/// The `|Property|Type|Description|` table under `section`, else the first such table.
+fn property_table<'a>(tables: &'a [Table], section: &str) -> Option<&'a Table> {
+    tables
+        .iter()
+        .find(|t| is_property_table(t) && t.section.eq_ignore_ascii_case(section))
+        .or_else(|| tables.iter().find(|t| is_property_table(t)))
+}
+
 fn is_property_table(t: &Table) -> bool {
     let names: Vec<String> = t.header.iter().map(|c| c.text.trim().to_ascii_lowercase()).collect();
     names == ["property", "type", "description"]
@@ -636,11 +644,7 @@ pub fn body_resource_link(text: &str) -> Option<String> {
 /// of generated updates, as on any page). `rows` is `None` for a page with its own table.
 pub fn parse_with(path: &str, text: &str, rows: Option<Vec<PropertyRow>>) -> Result<Page, SpecError> {
     let w = walk(text);
-    let property_table = w
-        .tables
-        .iter()
-        .find(|t| is_property_table(t) && t.section.eq_ignore_ascii_case("request body"))
-        .or_else(|| w.tables.iter().find(|t| is_property_table(t)));
+    let property_table = property_table(&w.tables, "request body");
     let mut left_out = Vec::new();
     let properties = match (property_table, rows) {
         (Some(table), _) => {
@@ -837,11 +841,7 @@ fn is_members_table(t: &Table) -> bool {
 /// no property table"). `path` names the page in errors (a malformed row, an unknown type).
 pub fn parse_resource(path: &str, text: &str) -> Result<Linked, SpecError> {
     let w = walk(text);
-    let properties = w
-        .tables
-        .iter()
-        .find(|t| is_property_table(t) && t.section.eq_ignore_ascii_case("properties"))
-        .or_else(|| w.tables.iter().find(|t| is_property_table(t)));
+    let properties = property_table(&w.tables, "properties");
     let members = w.tables.iter().find(|t| is_members_table(t));
     let file = path.rsplit(['/', '\\']).next().unwrap_or(path);
     match (properties, members) {
