@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 use divan::counter::BytesCount;
 use divan::{black_box, Bencher};
 use graph_contract::contract::{Body, Contract};
-use graph_contract::spec::{self, ExampleKind};
+use graph_contract::derive::markdown::{self, ExampleKind};
 use serde_json::Value;
 
 fn main() {
@@ -37,7 +37,8 @@ struct Sample {
 
 /// The page's example response: the body of the page's `HTTP/1.1 200 OK` example.
 fn page_example() -> Value {
-    let page = spec::parse(spec::EMBEDDED_PAGE_PATH, spec::EMBEDDED_PAGE).expect("the embedded page parses");
+    let page =
+        markdown::parse(markdown::EMBEDDED_PAGE_PATH, markdown::EMBEDDED_PAGE).expect("the embedded page parses");
     let example = page
         .examples
         .iter()

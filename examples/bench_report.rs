@@ -3,7 +3,7 @@
 //! measured in one run hold better.
 //!
 //! 1. validation time / serde_json parse time of the same response body (goal ≤ 1.0);
-//! 2. checked PATCH+GET pairs per second of `runner::run` against the embedded reference,
+//! 2. checked PATCH+GET pairs per second of `run::run` against the embedded reference,
 //!    divided by the pairs per second of a bare loop sending the same requests with the same
 //!    client to a fresh reference service (goal ≥ 0.7);
 //! 3. wall time of a default `graph-contract run` and its start-up part (goal: < 3 s);
@@ -34,10 +34,10 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use graph_contract::contract::{Body, Contract};
-use graph_contract::runner::{self, Options};
+use graph_contract::derive::markdown::{self, ExampleKind};
+use graph_contract::run::target::{Request, Target};
+use graph_contract::run::{self, Options};
 use graph_contract::service::{self, RunningService, ServiceConfig};
-use graph_contract::spec::{self, ExampleKind};
-use graph_contract::target::{Request, Target};
 use serde_json::Value;
 
 type Result<T> = std::result::Result<T, String>;
@@ -137,7 +137,7 @@ fn load_average() -> String {
 // 1. Validation against parsing
 
 fn page_example() -> Result<Value> {
-    let page = spec::parse(spec::EMBEDDED_PAGE_PATH, spec::EMBEDDED_PAGE).map_err(|e| e.to_string())?;
+    let page = markdown::parse(markdown::EMBEDDED_PAGE_PATH, markdown::EMBEDDED_PAGE).map_err(|e| e.to_string())?;
     let example = page
         .examples
         .iter()
@@ -264,14 +264,17 @@ fn fresh_service() -> Result<(RunningService, Target)> {
     Ok((svc, target))
 }
 
-/// One `runner::run`; returns its time and the requests it sent, in order, each with its
+/// One `run::run`; returns its time and the requests it sent, in order, each with its
 /// path below the base URL in `url` (the next service listens on another port).
 fn runner_once(options: &Options) -> Result<(Duration, Vec<Request>)> {
     let (svc, target) = fresh_service()?;
-    let routes =
-        runner::routes(service::DEFAULT_MOBILE_APP_ID, service::DEFAULT_STATUS_ID, service::DEFAULT_USER_STATUS_ID);
+    let routes = run::routes(
+        graph_contract::page::DEFAULT_MOBILE_APP_ID,
+        graph_contract::page::DEFAULT_STATUS_ID,
+        graph_contract::page::DEFAULT_USER_STATUS_ID,
+    );
     let started = Instant::now();
-    let report = runner::run(Contract::embedded(), &target, &routes, options, true, &mut |_| {});
+    let report = run::run(Contract::embedded(), &target, &routes, options, true, &mut |_| {});
     let elapsed = started.elapsed();
     drop(svc);
     let failed = report.failures().count();
@@ -468,7 +471,7 @@ fn end_to_end() -> Result<Vec<Row>> {
             detail: format!(
                 "runner {} ({} random cases a route + case files)",
                 secs(run.runner_wall),
-                graph_contract::config::DEFAULT_CASES
+                graph_contract::cli::config::DEFAULT_CASES
             ),
         },
         Row {

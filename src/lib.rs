@@ -1,10 +1,12 @@
 //! graph-contract: contract tests and validation for the Microsoft Graph endpoint
-//! "Update mobileAppInstallStatus" (Intune, beta).
+//! "Update mobileAppInstallStatus" (Intune, beta), and any Graph "Update X" docs page.
 //!
-//! The data's way: the docs page ([`spec`]) → JSON Schemas ([`schema`], compiled into
-//! [`contract`]) → generated updates ([`generate`]) → a target ([`target`], or the embedded
-//! reference [`service`]) driven by the [`runner`] → differences ([`diff`]) → a report
-//! ([`report`]). Only [`cli`] prints or exits.
+//! The data's way, one folder a stage, imports pointing down it: the sources ([`derive`]: a
+//! docs page's Markdown → JSON Schema files) → the compiled contract ([`contract`]: validators,
+//! property model, values compared by kind) → updates to send ([`generate`]) → the page ready to
+//! run, serve and export ([`page`]) → checks and their reporters ([`report`]) → the run against
+//! a target ([`run`]), the reference service ([`service`]) and the OpenAPI export ([`export`]) →
+//! the command line ([`cli`], the only module that prints or exits).
 //!
 //! ```
 //! use graph_contract::contract::{Body, Contract};
@@ -15,32 +17,15 @@
 //! assert_eq!(contract.validate(Body::Request, &bad)[0].pointer, "/installState");
 //! ```
 
-pub mod cases;
 pub mod cli;
-pub mod config;
 pub mod contract;
-pub mod datetime;
-pub mod diff;
-pub mod distinct;
-pub mod docs;
+pub mod derive;
 pub mod error;
 pub mod exit;
-pub mod explain;
+pub mod export;
 pub mod generate;
-pub mod html;
-pub mod human;
-pub mod junit;
-pub mod matrix;
-pub mod openapi;
 pub mod page;
 pub mod report;
-pub mod runner;
-pub mod schema;
+pub mod run;
 pub mod service;
-pub mod signature;
-pub mod spec;
-pub mod stream;
-pub mod target;
-pub mod tls;
-pub mod transport;
-pub mod waiver;
+pub mod text;

@@ -12,10 +12,10 @@
 //! panics with the same failure blocks and summary the command prints (without color), so the
 //! diff shows in the test output.
 
-use graph_contract::config::{Config, Flags, TargetSpec};
+use graph_contract::cli::config::{Config, Flags, TargetSpec};
 use graph_contract::contract::Contract;
 use graph_contract::service::{self, ServiceConfig};
-use graph_contract::{exit, human, runner, target::Target};
+use graph_contract::{exit, report::human, run, run::target::Target};
 
 #[test]
 fn contract_holds() {
@@ -29,8 +29,12 @@ fn contract_holds() {
             let svc = service::start(ServiceConfig { token: Some(config.token.clone()), ..ServiceConfig::default() })
                 .unwrap_or_else(|e| panic!("the embedded reference service did not start: {e}"));
             let url = svc.base_url();
-            let ids = [service::DEFAULT_MOBILE_APP_ID, service::DEFAULT_STATUS_ID, service::DEFAULT_USER_STATUS_ID]
-                .map(String::from);
+            let ids = [
+                graph_contract::page::DEFAULT_MOBILE_APP_ID,
+                graph_contract::page::DEFAULT_STATUS_ID,
+                graph_contract::page::DEFAULT_USER_STATUS_ID,
+            ]
+            .map(String::from);
             (Some(svc), url, ids)
         }
         TargetSpec::Remote { base_url, ids } => {
@@ -39,11 +43,11 @@ fn contract_holds() {
     };
     let contract = Contract::embedded();
     let target = Target::new(&base_url, config.token.clone(), config.timeout);
-    let routes = runner::routes(&ids[0], &ids[1], &ids[2]);
-    let mut options = runner::Options::new(config.cases, config.seed);
+    let routes = run::routes(&ids[0], &ids[1], &ids[2]);
+    let mut options = run::Options::new(config.cases, config.seed);
     options.warnings = config.warnings.clone();
 
-    let report = runner::run(contract, &target, &routes, &options, embedded.is_some(), &mut |_| {});
+    let report = run::run(contract, &target, &routes, &options, embedded.is_some(), &mut |_| {});
     drop(embedded);
 
     let style = human::Style::default();

@@ -7,9 +7,9 @@ use std::fs;
 use std::path::PathBuf;
 
 use graph_contract::contract::{Body, Contract, Violation, EMBEDDED_SCHEMAS};
+use graph_contract::derive::markdown::{self, ExampleKind, Page, Primitive, PropType};
+use graph_contract::derive::schema::{self, Derived, Overlay, DATE_TIME_PATTERN};
 use graph_contract::error::{OverlayError, SpecError};
-use graph_contract::schema::{self, Derived, Overlay, DATE_TIME_PATTERN};
-use graph_contract::spec::{self, ExampleKind, Page, Primitive, PropType};
 use proptest::prelude::*;
 use rstest::rstest;
 use serde_json::{json, Value};
@@ -43,7 +43,7 @@ fn line_containing(text: &str, needle: &str) -> usize {
 
 fn parse_fixture(name: &str) -> Page {
     let (path, text) = fixture(name);
-    spec::parse(&path, &text).unwrap_or_else(|e| panic!("{name} should parse: {e}"))
+    markdown::parse(&path, &text).unwrap_or_else(|e| panic!("{name} should parse: {e}"))
 }
 
 fn derive_fixture(name: &str) -> (Page, Derived) {
@@ -80,7 +80,7 @@ fn show(violations: &[Violation]) -> String {
 // ---- drift: schemas/ is exactly what derive writes --------------------------------------------------
 
 fn derive_real_page() -> Derived {
-    let page = spec::parse(PAGE, &read(PAGE)).expect("the page parses");
+    let page = markdown::parse(PAGE, &read(PAGE)).expect("the page parses");
     let overlay = Overlay::parse(OVERLAY, &read(OVERLAY)).expect("the overlay parses");
     schema::derive(&page, Some((OVERLAY, &overlay)), &Default::default()).expect("the page derives")
 }
@@ -150,7 +150,7 @@ fn derive_is_deterministic_and_rendering_is_stable() {
 
 #[test]
 fn overlay_decides_nullability() {
-    let page = spec::parse(PAGE, &read(PAGE)).expect("the page parses");
+    let page = markdown::parse(PAGE, &read(PAGE)).expect("the page parses");
     let without = schema::derive(&page, None, &Default::default()).expect("derives without an overlay");
     let with = derive_real_page();
     let device_name = |d: &Derived| file(d, "mobileAppInstallStatus.json")["properties"]["deviceName"]["type"].clone();
@@ -382,7 +382,7 @@ fn enum_page(description: &str) -> String {
     &["sunday", "monday"][..]
 )]
 fn enum_description_variants(#[case] description: &str, #[case] members: &[&str]) {
-    let page = spec::parse("t.md", &enum_page(description)).unwrap_or_else(|e| panic!("{description}: {e}"));
+    let page = markdown::parse("t.md", &enum_page(description)).unwrap_or_else(|e| panic!("{description}: {e}"));
     let expected: Vec<String> = members.iter().map(|m| m.to_string()).collect();
     let href = Some("../resources/thingkind.md".to_string());
     assert_eq!(
@@ -394,7 +394,7 @@ fn enum_description_variants(#[case] description: &str, #[case] members: &[&str]
 
 #[test]
 fn linked_type_without_possible_values_is_complex() {
-    let page = spec::parse("t.md", &enum_page("The kind of thing.")).expect("parses");
+    let page = markdown::parse("t.md", &enum_page("The kind of thing.")).expect("parses");
     let href = Some("../resources/thingkind.md".to_string());
     assert_eq!(page.properties[1].ty, PropType::Complex { name: "thingKind".into(), href });
 }
@@ -428,7 +428,7 @@ fn enum_rows_that_disagree_are_an_error() {
         "|The level used when none is computed. Possible values are: none, low, medium, high.|",
         "|The level used when none is computed. Possible values are: none, low, high.|",
     );
-    match spec::parse("plain_enum.md", &text) {
+    match markdown::parse("plain_enum.md", &text) {
         Err(SpecError::MalformedRow { line, reason, .. }) => {
             assert_eq!(line, line_containing(&text, "|fallbackLevel|"));
             assert!(reason.contains("riskLevel"), "{reason}");
@@ -502,7 +502,7 @@ fn table_under_properties_section_still_derives() {
 #[test]
 fn unknown_type_names_the_row() {
     let (path, text) = fixture("unknown_type.md");
-    let err = spec::parse(&path, &text).expect_err("Decimal is not a type derive knows");
+    let err = markdown::parse(&path, &text).expect_err("Decimal is not a type derive knows");
     assert_eq!(
         err,
         SpecError::UnknownType {
@@ -527,7 +527,7 @@ fn unknown_type_names_the_row() {
 fn unknown_type_variants(#[case] row: &str, #[case] type_text: &str) {
     let (path, text) = fixture("unknown_type.md");
     let text = text.replace("|weight|Decimal|Weight in kilograms.|", row);
-    match spec::parse(&path, &text) {
+    match markdown::parse(&path, &text) {
         Err(SpecError::UnknownType { line, type_text: t, .. }) => {
             assert_eq!(line, 15);
             assert_eq!(t, type_text);
@@ -539,7 +539,7 @@ fn unknown_type_variants(#[case] row: &str, #[case] type_text: &str) {
 #[test]
 fn no_property_table_is_an_error() {
     let (path, text) = fixture("no_table.md");
-    let err = spec::parse(&path, &text).expect_err("no table");
+    let err = markdown::parse(&path, &text).expect_err("no table");
     assert_eq!(err, SpecError::NoPropertyTable { path: path.clone() });
     assert!(err.to_string().contains(&path));
 }
@@ -547,13 +547,16 @@ fn no_property_table_is_an_error() {
 #[test]
 fn header_only_property_table_is_an_error() {
     let text = "# Update thing\n\n## Request body\n|Property|Type|Description|\n|:---|:---|:---|\n";
-    assert_eq!(spec::parse("t.md", text).expect_err("empty table"), SpecError::NoPropertyTable { path: "t.md".into() });
+    assert_eq!(
+        markdown::parse("t.md", text).expect_err("empty table"),
+        SpecError::NoPropertyTable { path: "t.md".into() }
+    );
 }
 
 #[test]
 fn empty_property_name_is_a_malformed_row() {
     let (path, text) = fixture("empty_name.md");
-    match spec::parse(&path, &text) {
+    match markdown::parse(&path, &text) {
         Err(SpecError::MalformedRow { path: p, line, reason }) => {
             assert_eq!(p, path);
             assert_eq!(line, line_containing(&text, "A row that lost its name"));
@@ -573,7 +576,7 @@ fn malformed_row_variants(#[case] row: &str, #[case] reason_part: &str) {
     let text = text
         .replace("| |String|A row that lost its name.|", "|other|String|x|")
         .replace("|teeth|Int32|Number of teeth.|", &format!("|teeth|Int32|Number of teeth.|\n{row}"));
-    match spec::parse(&path, &text) {
+    match markdown::parse(&path, &text) {
         Err(SpecError::MalformedRow { line, reason, .. }) => {
             assert_eq!(line, line_containing(&text, row));
             assert!(reason.contains(reason_part), "{row}: {reason}");
@@ -585,13 +588,13 @@ fn malformed_row_variants(#[case] row: &str, #[case] reason_part: &str) {
 #[test]
 fn page_without_a_type_name_is_an_error() {
     let text = "Intro.\n\n|Property|Type|Description|\n|:---|:---|:---|\n|id|String|Key.|\n";
-    assert_eq!(spec::parse("t.md", text).expect_err("no type"), SpecError::NoTypeName { path: "t.md".into() });
+    assert_eq!(markdown::parse("t.md", text).expect_err("no type"), SpecError::NoTypeName { path: "t.md".into() });
 }
 
 // ---- overlay errors --------------------------------------------------------------------------------------
 
 fn real_page() -> Page {
-    spec::parse(PAGE, &read(PAGE)).expect("the page parses")
+    markdown::parse(PAGE, &read(PAGE)).expect("the page parses")
 }
 
 #[rstest]
@@ -704,7 +707,7 @@ fn mutations_change_the_page() {
 
 /// Parses `text`; when it parses, derives and compiles it too. Any panic fails the property.
 fn parse_derive_compile(text: &str) {
-    if let Ok(page) = spec::parse("p.md", text) {
+    if let Ok(page) = markdown::parse("p.md", text) {
         assert!(!page.properties.is_empty(), "a parsed page has properties");
         for row in &page.properties {
             assert!(row.line >= 1 && row.line <= text.lines().count().max(1), "row line {} in range", row.line);
@@ -744,8 +747,8 @@ proptest! {
 #[test]
 fn derive_refuses_clashing_file_names() {
     let text = std::fs::read_to_string("tests/fixtures/pages/clash.md").unwrap();
-    let page = graph_contract::spec::parse("clash.md", &text).unwrap();
-    match graph_contract::schema::derive(&page, None, &Default::default()) {
+    let page = graph_contract::derive::markdown::parse("clash.md", &text).unwrap();
+    match graph_contract::derive::schema::derive(&page, None, &Default::default()) {
         Err(graph_contract::error::OverlayError::FileClash { file, .. }) => assert_eq!(file, "odataError.json"),
         other => panic!("expected a file clash, got {other:?}"),
     }
@@ -763,7 +766,7 @@ fn unlinked_page(description: &str) -> String {
 #[case::possible_values("Possible values are: `low`, `normal`, `high`.", &["low", "normal", "high"][..])]
 #[case::a_list_of_code_spans("The recurrence pattern type: `daily`, `weekly`, `absoluteMonthly`. Required.", &["daily", "weekly", "absoluteMonthly"][..])]
 fn an_unlinked_type_with_a_member_list_is_an_enum(#[case] description: &str, #[case] members: &[&str]) {
-    let page = spec::parse("t.md", &unlinked_page(description)).unwrap_or_else(|e| panic!("{description}: {e}"));
+    let page = markdown::parse("t.md", &unlinked_page(description)).unwrap_or_else(|e| panic!("{description}: {e}"));
     let members = members.iter().map(|m| m.to_string()).collect();
     assert_eq!(page.properties[1].ty, PropType::Enum { name: "thingKind".into(), members, href: None });
 }
@@ -781,7 +784,7 @@ fn an_unlinked_type_without_a_member_list_is_a_named_type(
     #[case] collection: bool,
 ) {
     let text = unlinked_page("x").replace("|kind|microsoft.graph.fixtures.thingKind|x|", row);
-    let page = spec::parse("t.md", &text).unwrap_or_else(|e| panic!("{row}: {e}"));
+    let page = markdown::parse("t.md", &text).unwrap_or_else(|e| panic!("{row}: {e}"));
     let named = PropType::Complex { name: name.into(), href: None };
     let expected = if collection { PropType::Collection(Box::new(named)) } else { named };
     assert_eq!(page.properties[1].ty, expected);
@@ -795,7 +798,7 @@ fn capitalised_link_texts_name_the_camel_case_type() {
         "|kind|microsoft.graph.fixtures.thingKind|x|",
         "|location|[Location](../resources/location.md)|The place.|\n|locations|[location](../resources/location.md) collection|The places.|",
     );
-    let page = spec::parse("t.md", &text).expect("parses");
+    let page = markdown::parse("t.md", &text).expect("parses");
     let named = PropType::Complex { name: "location".into(), href: Some("../resources/location.md".into()) };
     assert_eq!(page.properties[1].ty, named);
     assert_eq!(page.properties[2].ty, PropType::Collection(Box::new(named)));
@@ -808,7 +811,7 @@ fn examples_under_level_five_headings_are_found() {
     let text = "# Update thing\n\n## Request body\n|Property|Type|Description|\n|:---|:---|:---|\n|name|String|A name.|\n\n\
                 ## Example\n##### Request\n```http\nPATCH https://graph.microsoft.com/v1.0/things/1\nContent-type: application/json\n\n{\"name\": \"a\"}\n```\n\
                 ##### Response\n```http\nHTTP/1.1 204 No Content\n```\n";
-    let page = spec::parse("t.md", text).expect("parses");
+    let page = markdown::parse("t.md", text).expect("parses");
     let kinds: Vec<ExampleKind> = page.examples.iter().map(|e| e.kind).collect();
     assert_eq!(kinds, [ExampleKind::Request, ExampleKind::Response]);
 }
@@ -835,7 +838,7 @@ fn the_type_comes_from_the_title_in_the_spelling_of_any_link(
         "{title}\n\nUpdate the properties.\n\n## Request body\nSupply the values.\n\n|Property|Type|Description|\n|:---|:---|:---|\n|name|String|A name.|\n\n\
          ## Response\nIf successful, this method returns a `200 OK` response code and an updated {response} object.\n"
     );
-    assert_eq!(spec::parse("t.md", &text).expect("parses").type_name, expected);
+    assert_eq!(markdown::parse("t.md", &text).expect("parses").type_name, expected);
 }
 
 /// An HTML comment line between two rows (`<!-- Please verify the revised description here. -->`
@@ -846,14 +849,14 @@ fn a_comment_line_inside_the_property_table_keeps_the_rows_after_it() {
     let text =
         "# Update thing\n\n## Request body\n|Property|Type|Description|\n|:---|:---|:---|\n|name|String|A name.|\n\
                 <!-- Please verify the revised description here. -->\n|code|String|A code.|\n|size|Int32|A size.|\n";
-    let page = spec::parse("t.md", text).expect("parses");
+    let page = markdown::parse("t.md", text).expect("parses");
     let rows: Vec<(&str, usize)> = page.properties.iter().map(|p| (p.name.as_str(), p.line)).collect();
     assert_eq!(rows, [("name", 6), ("code", 8), ("size", 9)]);
     let real = fs::read_to_string(
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/docs/v1.0/api/educationclass-update.md"),
     )
     .expect("fixture");
-    let page = spec::parse("educationclass-update.md", &real).expect("parses");
+    let page = markdown::parse("educationclass-update.md", &real).expect("parses");
     assert_eq!(page.type_name, "educationClass");
     assert_eq!(page.properties.len(), 7);
     let source = page.properties.iter().find(|p| p.name == "externalSource").expect("externalSource");
@@ -867,7 +870,7 @@ fn a_comment_line_inside_the_property_table_keeps_the_rows_after_it() {
 fn a_stream_row_is_left_out_with_a_warning() {
     let text = "# Update application\n\n## Request body\n|Property|Type|Description|\n|:---|:---|:---|\n\
                 |displayName|String|A name.|\n|logo|Stream|The main logo. Use the PUT method to update the logo.|\n|tags|String collection|Tags.|\n";
-    let page = spec::parse("t.md", text).expect("parses");
+    let page = markdown::parse("t.md", text).expect("parses");
     let names: Vec<&str> = page.properties.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["displayName", "tags"]);
     assert_eq!(page.streams, [("logo".to_string(), 7)]);
@@ -877,8 +880,8 @@ fn a_stream_row_is_left_out_with_a_warning() {
         ["property 'logo' (line 7) is a Stream: its value is not part of a JSON body (it is written with a PUT to its own URL); left out"]
     );
     let resource = "# thing resource type\n\n## Properties\n|Property|Type|Description|\n|:---|:---|:---|\n|content|Edm.Stream|Bytes.|\n|name|String|A name.|\n";
-    match spec::parse_resource("thing.md", resource).expect("parses") {
-        spec::Linked::Complex { properties, .. } => assert_eq!(properties.len(), 1),
+    match markdown::parse_resource("thing.md", resource).expect("parses") {
+        markdown::Linked::Complex { properties, .. } => assert_eq!(properties.len(), 1),
         other => panic!("expected a complex type, got {other:?}"),
     }
 }

@@ -12,9 +12,9 @@ mod fakes;
 use std::path::Path;
 
 use fakes::{run_bin, target_vars, Action, Fake, Req, TempDir};
-use graph_contract::cases::{self, CaseFile};
 use graph_contract::contract::{Body, Contract};
 use graph_contract::exit;
+use graph_contract::run::cases::{self, CaseFile};
 use serde_json::{Map, Value};
 
 const TOKEN: &str = "tok-distinct-7c1e";

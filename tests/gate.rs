@@ -13,11 +13,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use gate_support::{binary, reference, scratch, target_vars, Faulty, Outcome, IGNORED, ROUTES, TOKEN};
-use graph_contract::cases::{self, CaseFile};
 use graph_contract::contract::Contract;
+use graph_contract::page::{DEFAULT_MOBILE_APP_ID, DEFAULT_STATUS_ID, DEFAULT_USER_STATUS_ID};
 use graph_contract::report::Report;
-use graph_contract::service::{DEFAULT_MOBILE_APP_ID, DEFAULT_STATUS_ID, DEFAULT_USER_STATUS_ID};
-use graph_contract::{exit, runner, target::Target};
+use graph_contract::run::cases::{self, CaseFile};
+use graph_contract::{exit, run, run::target::Target};
 use rstest::rstest;
 use serde_json::{Map, Value};
 
@@ -87,9 +87,9 @@ fn assert_same_apart_from_timing(first: &Value, second: &Value) {
 
 fn library_run(base_url: &str, seed: u64) -> Report {
     let target = Target::new(base_url, TOKEN.into(), Duration::from_secs(5));
-    let routes = runner::routes(DEFAULT_MOBILE_APP_ID, DEFAULT_STATUS_ID, DEFAULT_USER_STATUS_ID);
-    let options = runner::Options::new(CASES, seed);
-    runner::run(Contract::embedded(), &target, &routes, &options, false, &mut |_| {})
+    let routes = run::routes(DEFAULT_MOBILE_APP_ID, DEFAULT_STATUS_ID, DEFAULT_USER_STATUS_ID);
+    let options = run::Options::new(CASES, seed);
+    run::run(Contract::embedded(), &target, &routes, &options, false, &mut |_| {})
 }
 
 fn to_json(report: &Report) -> Value {

@@ -13,12 +13,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fakes::{baseline, Action, Fake, Resp, APP, STATUS, USER};
-use graph_contract::cases::{CaseError, CaseFile};
 use graph_contract::contract::Contract;
 use graph_contract::report::{Check, Phase, Report};
-use graph_contract::runner::{self, Options, ReplayCase};
+use graph_contract::run::cases::{CaseError, CaseFile};
+use graph_contract::run::target::{Request, Target, MAX_ANSWER_BYTES};
+use graph_contract::run::{self, Options, ReplayCase};
 use graph_contract::service::{InitialState, StateError};
-use graph_contract::target::{Request, Target, MAX_ANSWER_BYTES};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use serde_json::{json, Map, Value};
@@ -41,7 +41,7 @@ fn hostile_once(hostile: impl Fn() -> Action + Send + Sync + 'static) -> Fake {
 /// One update on the first route (baseline, PATCH, GET, restore).
 fn run_one_update(fake: &Fake, timeout: Duration) -> Report {
     let target = Target::new(&fake.base_url(), TOKEN.into(), timeout);
-    let routes = runner::routes(APP, STATUS, USER);
+    let routes = run::routes(APP, STATUS, USER);
     let mut options = Options::new(0, 1);
     options.replay_only = true;
     options.replay = vec![ReplayCase {
@@ -51,7 +51,7 @@ fn run_one_update(fake: &Fake, timeout: Duration) -> Report {
         expect_status: 200,
         expect_subset: None,
     }];
-    runner::run(Contract::embedded(), &target, &routes[..1], &options, false, &mut |_| {})
+    run::run(Contract::embedded(), &target, &routes[..1], &options, false, &mut |_| {})
 }
 
 /// The failed check of the hostile PATCH; asserts the run reported it and still restored.
@@ -344,8 +344,8 @@ fn endless_headers_are_reported() {
 fn garbage_from_the_first_request_is_a_violation() {
     let fake = Fake::start(|_, _| Action::Close(b"\x16\x03\x01 not http at all\r\n".to_vec()));
     let target = Target::new(&fake.base_url(), TOKEN.into(), Duration::from_secs(5));
-    let routes = runner::routes(APP, STATUS, USER);
-    let report = runner::run(Contract::embedded(), &target, &routes, &Options::new(0, 1), false, &mut |_| {});
+    let routes = run::routes(APP, STATUS, USER);
+    let report = run::run(Contract::embedded(), &target, &routes, &Options::new(0, 1), false, &mut |_| {});
     assert_eq!(report.unreachable, None);
     assert_eq!(report.exit_code(), 1);
     let first = &report.checks[0];

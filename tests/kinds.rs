@@ -8,13 +8,13 @@
 
 use std::time::Duration;
 
+use graph_contract::contract::diff;
 use graph_contract::contract::{Body, Contract, Kind, Property, EMBEDDED_SCHEMAS};
-use graph_contract::diff;
 use graph_contract::generate::{self, Expect};
 use graph_contract::page::{self, Api};
-use graph_contract::runner::{self, Options, Route};
+use graph_contract::run::target::Target;
+use graph_contract::run::{self, Options, Route};
 use graph_contract::service::{self, ServiceConfig};
-use graph_contract::target::Target;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{json, Value};
@@ -63,7 +63,7 @@ fn complex_file(name: &str, properties: Value) -> (String, String) {
         })
         .chain([(
             "@odata.type".to_string(),
-            json!({"type": "string", "pattern": graph_contract::schema::COMPLEX_ODATA_TYPE}),
+            json!({"type": "string", "pattern": graph_contract::derive::schema::COMPLEX_ODATA_TYPE}),
         )])
         .collect();
     file(
@@ -180,7 +180,7 @@ If successful, this method returns a `200 OK` response code and an updated kinds
 "#;
 
 fn linked_api() -> &'static Api {
-    let page = graph_contract::spec::parse("kindsthing-update.md", LINKED_PAGE).expect("the page parses");
+    let page = graph_contract::derive::markdown::parse("kindsthing-update.md", LINKED_PAGE).expect("the page parses");
     Box::leak(Box::new(Api::new("kindsthing-update.md", &page, linked()).expect("the api")))
 }
 
@@ -444,7 +444,7 @@ fn a_run_against_the_reference_sends_every_enum_member_and_names_what_it_cannot_
     let r = &api.routes[0];
     let ids = vec![("kindsThingId".to_string(), "kindsThing-1".to_string())];
     let route = Route::new(&r.name, &r.template, ids, "kindsThingId");
-    let report = runner::run(api.contract, &target, &[route], &Options::new(60, 5), true, &mut |_| {});
+    let report = run::run(api.contract, &target, &[route], &Options::new(60, 5), true, &mut |_| {});
     let failures: Vec<String> =
         report.failures().map(|c| format!("{} {}: {:?}", c.case_id, c.name, c.problems)).collect();
     assert_eq!(failures, Vec::<String>::new());

@@ -14,12 +14,12 @@ use std::time::Duration;
 use fakes::{run_bin, Action, Fake, Resp, TempDir};
 use graph_contract::contract::{Body, EMBEDDED_SCHEMAS};
 use graph_contract::contract::{Kind, Property};
+use graph_contract::derive::markdown::{self, Linked, Page, PropType, Types};
+use graph_contract::derive::schema::{self, says_read_only, Derived, Overlay};
 use graph_contract::error::OverlayError;
 use graph_contract::exit;
 use graph_contract::page::{self, Api, Success};
-use graph_contract::schema::{self, says_read_only, Derived, Overlay};
 use graph_contract::service::ServiceConfig;
-use graph_contract::spec::{self, Linked, Page, PropType, Types};
 use rstest::rstest;
 use serde_json::{json, Value};
 
@@ -36,11 +36,11 @@ fn read(path: &Path) -> String {
 }
 
 fn parse(path: &Path) -> Page {
-    spec::parse(&path.display().to_string(), &read(path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    markdown::parse(&path.display().to_string(), &read(path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn resource(path: &Path) -> Linked {
-    spec::parse_resource(&path.display().to_string(), &read(path)).unwrap_or_else(|e| panic!("{e}"))
+    markdown::parse_resource(&path.display().to_string(), &read(path)).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn widget_overlay() -> Overlay {
@@ -108,7 +108,7 @@ fn a_complex_type_page_gives_its_properties_table() {
 #[test]
 fn an_enum_page_with_a_member_that_is_not_a_name_is_an_error_at_its_line() {
     let text = "# color enum type\n\n## Members\n|Member|Value|Description|\n|:---|:---|:---|\n|red|0|Red.|\n|dark red|1|No.|\n";
-    let err = spec::parse_resource("r/color.md", text).expect_err("malformed member");
+    let err = markdown::parse_resource("r/color.md", text).expect_err("malformed member");
     assert!(matches!(err, graph_contract::error::SpecError::MalformedRow { line: 7, .. }), "{err:?}");
 }
 
@@ -218,7 +218,7 @@ fn complex_types_become_their_own_schema_files() {
     assert_eq!(address["properties"]["geo"]["anyOf"][1], json!({"type": "null"}));
     assert_eq!(
         address["properties"]["@odata.type"],
-        json!({"type": "string", "pattern": graph_contract::schema::COMPLEX_ODATA_TYPE})
+        json!({"type": "string", "pattern": graph_contract::derive::schema::COMPLEX_ODATA_TYPE})
     );
     assert_eq!(file(&derived, "geoPoint.json")["properties"]["latitude"]["type"], json!(["number", "null"]));
     // The cycle: node holds a node, by $ref to its own file.
@@ -479,10 +479,9 @@ fn success_exceptions_are_read_from_the_response_section() {
     assert_eq!(api.success_for(keys(&["label", "isOn"]).iter()), Success::Object);
 }
 
-fn toggle_route(api: &Api) -> graph_contract::runner::Route {
+fn toggle_route(api: &Api) -> graph_contract::run::Route {
     let r = &api.routes[0];
-    let mut route =
-        graph_contract::runner::Route::new(&r.name, &r.template, vec![("id".into(), "toggle-1".into())], "id");
+    let mut route = graph_contract::run::Route::new(&r.name, &r.template, vec![("id".into(), "toggle-1".into())], "id");
     route.no_content = api.success == Success::NoContent;
     route.success_exceptions = api.success_exceptions.clone();
     route
@@ -494,9 +493,9 @@ fn the_runner_expects_200_or_204_per_update() {
     let service = graph_contract::service::start(ServiceConfig { apis: vec![api], ..ServiceConfig::default() })
         .expect("the service starts");
     let target =
-        graph_contract::target::Target::new(&service.base_url(), "tok-linked-1".into(), Duration::from_secs(5));
-    let options = graph_contract::runner::Options::new(5, 1);
-    let report = graph_contract::runner::run(api.contract, &target, &[toggle_route(api)], &options, true, &mut |_| {});
+        graph_contract::run::target::Target::new(&service.base_url(), "tok-linked-1".into(), Duration::from_secs(5));
+    let options = graph_contract::run::Options::new(5, 1);
+    let report = graph_contract::run::run(api.contract, &target, &[toggle_route(api)], &options, true, &mut |_| {});
     assert_eq!(report.exit_code(), exit::OK, "{:#?}", report.checks.iter().filter(|c| !c.passed).collect::<Vec<_>>());
     let patch = |case: &str| {
         report
@@ -532,9 +531,10 @@ fn a_service_answering_the_other_success_is_caught(#[case] fault: &'static str, 
             _ => Action::Reply(resp),
         }
     });
-    let target = graph_contract::target::Target::new(&fake.base_url(), "tok-linked-2".into(), Duration::from_secs(5));
-    let options = graph_contract::runner::Options::new(5, 1);
-    let report = graph_contract::runner::run(api.contract, &target, &[toggle_route(api)], &options, true, &mut |_| {});
+    let target =
+        graph_contract::run::target::Target::new(&fake.base_url(), "tok-linked-2".into(), Duration::from_secs(5));
+    let options = graph_contract::run::Options::new(5, 1);
+    let report = graph_contract::run::run(api.contract, &target, &[toggle_route(api)], &options, true, &mut |_| {});
     assert_eq!(report.exit_code(), exit::VIOLATED, "{fault}");
     let problems: Vec<&String> = report.checks.iter().flat_map(|c| c.problems.iter()).collect();
     assert!(problems.iter().any(|p| p.contains(problem)), "{fault}: {problems:#?}");

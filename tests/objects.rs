@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use fakes::{bin, object_paths, run_bin, wait_with_limit, Action, Fake, Resp, TempDir, APP, USER};
 use graph_contract::contract::Contract;
 use graph_contract::report::{Check, Phase, Report};
-use graph_contract::runner::{self, Options, Route};
-use graph_contract::target::Target;
+use graph_contract::run::target::Target;
+use graph_contract::run::{self, Options, Route};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "objects-token";
@@ -21,7 +21,7 @@ const OBJECTS: [&str; 3] = ["s1", "s2", "s3"];
 
 /// The two routes of the built-in page over `objects`.
 fn routes_over(objects: &[&str]) -> Vec<Route> {
-    runner::routes(APP, objects[0], USER)
+    run::routes(APP, objects[0], USER)
         .into_iter()
         .map(|r| r.with_objects(objects.iter().map(|s| s.to_string()).collect()))
         .collect()
@@ -33,11 +33,11 @@ fn run_lib(base_url: &str, objects: &[&str], cases: u32, seed: u64) -> Report {
 }
 
 /// [`run_lib`] for one shard.
-fn run_shard(base_url: &str, objects: &[&str], cases: u32, seed: u64, shard: Option<runner::Shard>) -> Report {
+fn run_shard(base_url: &str, objects: &[&str], cases: u32, seed: u64, shard: Option<run::Shard>) -> Report {
     let target = Target::new(base_url, TOKEN.into(), Duration::from_secs(10));
     let mut options = Options::new(cases, seed);
     options.shard = shard;
-    runner::run(Contract::embedded(), &target, &routes_over(objects), &options, false, &mut |_| {})
+    run::run(Contract::embedded(), &target, &routes_over(objects), &options, false, &mut |_| {})
 }
 
 /// The report as JSON without what timing changes: every `*_ms`, `started_at`, `finished_at`.
@@ -157,7 +157,7 @@ fn shards_over_several_objects_send_the_cases_of_the_unsharded_run() {
     };
     let whole = run_lib(&fake.base_url(), &OBJECTS[..1], 20, 8);
     let shards: Vec<Report> = (1..=2)
-        .map(|index| run_shard(&fake.base_url(), &OBJECTS[..2], 20, 8, Some(runner::Shard { index, total: 2 })))
+        .map(|index| run_shard(&fake.base_url(), &OBJECTS[..2], 20, 8, Some(run::Shard { index, total: 2 })))
         .collect();
     assert_eq!(case_ids(&[&whole]), case_ids(&shards.iter().collect::<Vec<_>>()));
     // Shard 2 of 2 holds the odd random cases: 1, 3, 5, 7, ... dealt s1, s2, s1, s2, ...

@@ -5,7 +5,7 @@
 //! optional `make validate-openapi`; nothing here spawns Python.
 
 use graph_contract::contract::{Body, Contract};
-use graph_contract::spec::{self, ExampleKind};
+use graph_contract::derive::markdown::{self, ExampleKind};
 use serde_json::{json, Value};
 
 fn document() -> Value {
@@ -84,7 +84,7 @@ fn components_validate_like_the_contract() {
     };
     let response = build("mobileAppInstallStatus");
     let patch = build("mobileAppInstallStatus.patch");
-    let page = spec::parse(spec::EMBEDDED_PAGE_PATH, spec::EMBEDDED_PAGE).unwrap();
+    let page = markdown::parse(markdown::EMBEDDED_PAGE_PATH, markdown::EMBEDDED_PAGE).unwrap();
     for ex in &page.examples {
         let body: Value = serde_json::from_str(&ex.body).unwrap();
         let v = if ex.kind == ExampleKind::Response { &response } else { &patch };
@@ -236,8 +236,8 @@ fn an_id_list_pins_every_object() {
 /// describes, and each answer's body is valid against the schema listed for its status.
 #[test]
 fn every_listed_status_is_the_one_the_service_gives() {
+    use graph_contract::run::target::{Request, Target};
     use graph_contract::service::{self, ServiceConfig};
-    use graph_contract::target::{Request, Target};
     const LIMIT: usize = 256;
     const TOKEN: &str = "openapi-status-token";
     let config = ServiceConfig { token: Some(TOKEN.into()), body_limit: LIMIT, ..ServiceConfig::default() };
@@ -324,6 +324,6 @@ fn nested_date_times_carry_the_instant_pattern() {
     let doc = document_with(&["--page", page]);
     let range = &doc["components"]["schemas"]["timeRange"]["properties"];
     for name in ["start", "end"] {
-        assert_eq!(range[name]["pattern"], graph_contract::openapi::INSTANT_PATTERN, "timeRange.{name}");
+        assert_eq!(range[name]["pattern"], graph_contract::export::openapi::INSTANT_PATTERN, "timeRange.{name}");
     }
 }

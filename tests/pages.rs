@@ -84,13 +84,13 @@ fn a_page_that_answers_204_is_verified_by_the_get() {
     let api = loaded(&page);
     let service = graph_contract::service::start(ServiceConfig { apis: vec![api], ..ServiceConfig::default() })
         .expect("the service starts");
-    let target = graph_contract::target::Target::new(&service.base_url(), TOKEN.into(), Duration::from_secs(5));
+    let target = graph_contract::run::target::Target::new(&service.base_url(), TOKEN.into(), Duration::from_secs(5));
     let r = &api.routes[0];
     let ids = vec![("id".to_string(), "gizmo-1".to_string())];
-    let mut route = graph_contract::runner::Route::new(&r.name, &r.template, ids, "id");
+    let mut route = graph_contract::run::Route::new(&r.name, &r.template, ids, "id");
     route.no_content = true;
-    let options = graph_contract::runner::Options::new(5, 1);
-    let report = graph_contract::runner::run(api.contract, &target, &[route], &options, true, &mut |_| {});
+    let options = graph_contract::run::Options::new(5, 1);
+    let report = graph_contract::run::run(api.contract, &target, &[route], &options, true, &mut |_| {});
     assert_eq!(report.exit_code(), exit::OK);
     let patch = report
         .checks
@@ -304,7 +304,7 @@ fn a_regression_case_of_a_page_names_it() {
         run_bin(&["run", "--page", &page, "--cases", "5", "--regressions", "regs"], &vars, dir.path());
     assert_eq!(out.status.code(), Some(exit::VIOLATED), "{stdout}");
     // Ignoring priority shows twice: the change is lost, and a wrong type for it is not refused.
-    let files = graph_contract::cases::find(&dir.path().join("regs")).expect("regressions");
+    let files = graph_contract::run::cases::find(&dir.path().join("regs")).expect("regressions");
     assert!(!files.is_empty());
     for f in &files {
         let case: Value = serde_json::from_str(&std::fs::read_to_string(f).expect("read")).expect("json");
@@ -314,7 +314,7 @@ fn a_regression_case_of_a_page_names_it() {
     // A second run writes nothing new: each file is held, per page.
     let (_, stdout, _) = run_bin(&["run", "--page", &page, "--cases", "5", "--regressions", "regs"], &vars, dir.path());
     assert!(stdout.contains("(nothing new written)"), "{stdout}");
-    assert_eq!(graph_contract::cases::find(&dir.path().join("regs")).expect("regressions").len(), files.len());
+    assert_eq!(graph_contract::run::cases::find(&dir.path().join("regs")).expect("regressions").len(), files.len());
     // The file replays as a case of that page.
     let (out, stdout, _) = run_bin(&["replay", files[0].to_str().expect("utf-8"), "--page", &page], &vars, dir.path());
     assert_eq!(out.status.code(), Some(exit::VIOLATED), "{stdout}");

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use graph_contract::contract::{Body, Contract};
 use graph_contract::report::{Check, Phase, Report};
-use graph_contract::{exit, human, runner, target::Target};
+use graph_contract::{exit, report::human, run, run::target::Target};
 use httpmock::{HttpMockRequest, HttpMockResponse, MockServer};
 use rstest::rstest;
 use serde_json::{json, Map, Value};
@@ -324,14 +324,14 @@ fn utc7(s: &str) -> String {
     )
 }
 
-fn run_with(base_url: &str, timeout: Duration, options: &runner::Options) -> Report {
+fn run_with(base_url: &str, timeout: Duration, options: &run::Options) -> Report {
     let target = Target::new(base_url, TOKEN.to_string(), timeout);
-    let routes = runner::routes(APP, STATUS, USER);
-    runner::run(Contract::embedded(), &target, &routes, options, false, &mut |_| {})
+    let routes = run::routes(APP, STATUS, USER);
+    run::run(Contract::embedded(), &target, &routes, options, false, &mut |_| {})
 }
 
 fn run(base_url: &str) -> Report {
-    run_with(base_url, TIMEOUT, &runner::Options::new(CASES, SEED))
+    run_with(base_url, TIMEOUT, &run::Options::new(CASES, SEED))
 }
 
 /// The failure blocks and the summary, as `graph-contract run` prints them when piped.
@@ -608,7 +608,7 @@ fn silent_listener() -> String {
 fn a_silent_target_costs_one_timeout_per_route() {
     let base = silent_listener();
     let started = Instant::now();
-    let report = run_with(&base, Duration::from_millis(300), &runner::Options::new(CASES, SEED));
+    let report = run_with(&base, Duration::from_millis(300), &run::Options::new(CASES, SEED));
     let elapsed = started.elapsed();
     assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
     assert_eq!(report.exit_code(), exit::VIOLATED, "{}", rendered(&report));
@@ -637,7 +637,7 @@ fn a_target_that_hangs_on_patch_stops_the_route() {
         then.delay(Duration::from_secs(30)).status(200);
     });
     let started = Instant::now();
-    let report = run_with(&server.url("/beta"), Duration::from_millis(300), &runner::Options::new(CASES, SEED));
+    let report = run_with(&server.url("/beta"), Duration::from_millis(300), &run::Options::new(CASES, SEED));
     assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
     assert_eq!(report.exit_code(), exit::VIOLATED);
     for route in ROUTES {
@@ -687,7 +687,7 @@ fn the_token_never_shows_even_when_echoed() {
 #[test]
 fn a_distinct_failure_is_shrunk_to_one_property_and_its_shortest_string() {
     let (_server, base) = Fake::serve(Fault::TruncatesDeviceName);
-    let report = run_with(&base, TIMEOUT, &runner::Options::new(10, SEED));
+    let report = run_with(&base, TIMEOUT, &run::Options::new(10, SEED));
     assert_eq!(report.exit_code(), exit::VIOLATED);
     // One root cause, one distinct failure, over both routes and every kind of case.
     let signatures: Vec<&str> = report.distinct_failures.iter().map(|d| d.signature.as_str()).collect();
@@ -725,7 +725,7 @@ fn a_distinct_failure_is_shrunk_to_one_property_and_its_shortest_string() {
 fn a_random_failure_is_shrunk_when_its_signature_is_new() {
     // Only long strings are cut, so the coverage pass passes and the random pass finds it.
     let (_server, base) = Fake::serve(Fault::TruncatesLongDeviceName);
-    let report = run_with(&base, TIMEOUT, &runner::Options::new(40, SEED));
+    let report = run_with(&base, TIMEOUT, &run::Options::new(40, SEED));
     assert_eq!(report.exit_code(), exit::VIOLATED, "{}", rendered(&report));
     let signatures: Vec<&str> = report.distinct_failures.iter().map(|d| d.signature.as_str()).collect();
     assert_eq!(signatures, ["object string values: shortened"], "{}", rendered(&report));

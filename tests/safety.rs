@@ -17,11 +17,11 @@ use fakes::{
     baseline, bin, case_file, run_bin, target_vars, texts, wait_with_limit, Action, Fake, Resp, Sink, TempDir, APP,
     STATUS, USER,
 };
-use graph_contract::config::{Config, ConfigError, Flags};
+use graph_contract::cli::config::{Config, ConfigError, Flags};
 use graph_contract::contract::Contract;
 use graph_contract::report::{Phase, Report};
-use graph_contract::runner::{self, Options, MAX_WAITS_PER_REQUEST};
-use graph_contract::target::Target;
+use graph_contract::run::target::Target;
+use graph_contract::run::{self, Options, MAX_WAITS_PER_REQUEST};
 use serde_json::{json, Map, Value};
 
 /// The token every run sends; distinctive, so a leak cannot hide in other text.
@@ -29,8 +29,8 @@ const TOKEN: &str = "tok-SECRET-4f9a1c7e";
 
 fn run_library(base_url: &str, options: &Options, timeout: Duration) -> Report {
     let target = Target::new(base_url, TOKEN.into(), timeout);
-    let routes = runner::routes(APP, STATUS, USER);
-    runner::run(Contract::embedded(), &target, &routes, options, false, &mut |_| {})
+    let routes = run::routes(APP, STATUS, USER);
+    run::run(Contract::embedded(), &target, &routes, options, false, &mut |_| {})
 }
 
 fn json_report(dir: &TempDir, name: &str) -> Value {
@@ -656,7 +656,7 @@ fn the_restore_patch_writes_every_property_but_the_key() {
     options.replay_only = true;
     // One empty update per route, so that both routes run (and are restored).
     options.replay = ["deviceStatuses", "userStatuses/deviceStatuses"]
-        .map(|route| graph_contract::runner::ReplayCase {
+        .map(|route| graph_contract::run::ReplayCase {
             id: "case/empty".into(),
             route: route.into(),
             body: "{}".into(),
@@ -682,7 +682,7 @@ fn a_replay_touches_only_the_routes_of_its_cases() {
     let fake = Fake::forwarding();
     let mut options = Options::new(0, 1);
     options.replay_only = true;
-    options.replay = vec![graph_contract::runner::ReplayCase {
+    options.replay = vec![graph_contract::run::ReplayCase {
         id: "case/one-route".into(),
         route: "deviceStatuses".into(),
         body: r#"{"installState":"installed"}"#.into(),

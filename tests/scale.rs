@@ -10,16 +10,16 @@ use std::time::{Duration, Instant};
 use fakes::{run_bin, target_vars, Action, Fake, Resp, TempDir, APP, STATUS, USER};
 use graph_contract::contract::Contract;
 use graph_contract::report::{Phase, Report};
-use graph_contract::runner::{self, Options};
-use graph_contract::target::{Request, Target};
+use graph_contract::run::target::{Request, Target};
+use graph_contract::run::{self, Options};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "tok-SCALE-77d1";
 
 fn run_library(base_url: &str, options: &Options) -> Report {
     let target = Target::new(base_url, TOKEN.into(), Duration::from_secs(5));
-    let routes = runner::routes(APP, STATUS, USER);
-    runner::run(Contract::embedded(), &target, &routes, options, false, &mut |_| {})
+    let routes = run::routes(APP, STATUS, USER);
+    run::run(Contract::embedded(), &target, &routes, options, false, &mut |_| {})
 }
 
 /// A fake whose PATCH answers lose `deviceName`: every update's `PATCH answer` fails, the GET
@@ -210,7 +210,7 @@ fn embedded_run(options: &Options) -> Report {
 /// every shard reads and restores every object.
 #[test]
 fn shards_together_send_exactly_the_unsharded_cases() {
-    use graph_contract::runner::Shard;
+    use graph_contract::run::Shard;
     use std::collections::BTreeSet;
     let whole = embedded_run(&Options::new(30, 11));
     assert_eq!(whole.exit_code(), 0);

@@ -3,7 +3,7 @@
 //! where the rule has one keyword, which keyword failed.
 
 use graph_contract::contract::{Body, Contract, Kind, Violation};
-use graph_contract::spec::{self, ExampleKind};
+use graph_contract::derive::markdown::{self, ExampleKind};
 use rstest::rstest;
 use serde_json::{json, Map, Value};
 
@@ -567,7 +567,8 @@ fn error_body_rejected(#[case] body: Value, #[case] pointer: &str, #[case] keywo
 // ---- the page's own examples -------------------------------------------------------------------------
 
 fn page_example(kind: ExampleKind) -> Value {
-    let page = spec::parse(spec::EMBEDDED_PAGE_PATH, spec::EMBEDDED_PAGE).expect("the embedded page parses");
+    let page =
+        markdown::parse(markdown::EMBEDDED_PAGE_PATH, markdown::EMBEDDED_PAGE).expect("the embedded page parses");
     let examples: Vec<_> = page.examples.iter().filter(|e| e.kind == kind).collect();
     assert_eq!(examples.len(), 1, "one {kind:?} example on the page");
     serde_json::from_str(&examples[0].body).expect("the example body is JSON")

@@ -7,12 +7,12 @@
 mod gate_support;
 
 use gate_support::{binary, redact, scratch, target_vars, Faulty};
+use graph_contract::contract::diff::Difference;
 use graph_contract::contract::Contract;
-use graph_contract::diff::Difference;
 use graph_contract::exit;
-use graph_contract::human::{self, Style};
+use graph_contract::report::human::{self, Style};
 use graph_contract::report::{Check, Coverage, Phase, Report, Restore};
-use graph_contract::target::Request;
+use graph_contract::run::target::Request;
 use serde_json::{json, Value};
 
 const PLAIN: Style = Style { color: false, max_failures: 20 };

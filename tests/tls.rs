@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use fakes::{run_bin, target_vars, Action, Fake, TempDir, APP, STATUS, USER};
 use graph_contract::contract::Contract;
-use graph_contract::runner::{self, Options};
-use graph_contract::target::Target;
+use graph_contract::run::target::Target;
+use graph_contract::run::{self, Options};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
@@ -73,12 +73,12 @@ fn a_run_over_https_holds_with_the_staging_ca() {
 fn the_host_name_is_checked_against_the_certificate() {
     let fake = https_fake();
     let pem = std::fs::read(fixture("ca.pem")).expect("ca.pem");
-    let routes = runner::routes(APP, STATUS, USER);
+    let routes = run::routes(APP, STATUS, USER);
     let mut options = Options::new(0, 1);
     options.replay_only = true;
     let run = |base: &str| {
         let target = Target::with_ca(base, TOKEN.into(), Duration::from_secs(5), &pem).expect("ca.pem is a CA");
-        runner::run(Contract::embedded(), &target, &routes, &options, false, &mut |_| {})
+        run::run(Contract::embedded(), &target, &routes, &options, false, &mut |_| {})
     };
     let by_name = run(&format!("https://localhost:{}/beta", fake.port()));
     assert_eq!(by_name.exit_code(), 0, "{:?}", by_name.unreachable);

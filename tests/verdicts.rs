@@ -15,8 +15,8 @@ use fakes::{run_bin, target_vars, Action, Fake, Req, Resp, TempDir, Upstream};
 use graph_contract::contract::{Body, Contract};
 use graph_contract::exit;
 use graph_contract::report::Report;
-use graph_contract::runner::{self, Options};
-use graph_contract::target::Target;
+use graph_contract::run::target::Target;
+use graph_contract::run::{self, Options};
 use rstest::rstest;
 use serde_json::{json, Map, Value};
 
@@ -29,8 +29,8 @@ fn run(base: &str, cases: u32, seed: u64) -> Report {
 
 fn run_with(base: &str, options: &Options) -> Report {
     let target = Target::new(base, TOKEN.into(), Duration::from_secs(5));
-    let routes = runner::routes(fakes::APP, fakes::STATUS, fakes::USER);
-    runner::run(Contract::embedded(), &target, &routes, options, false, &mut |_| {})
+    let routes = run::routes(fakes::APP, fakes::STATUS, fakes::USER);
+    run::run(Contract::embedded(), &target, &routes, options, false, &mut |_| {})
 }
 
 /// The ids of the failures that count.
@@ -154,7 +154,7 @@ fn ignores(param: &'static str) -> impl Fn(&Req, &Upstream) -> Action + Send + S
             "mobileAppId" => fakes::APP,
             _ => fakes::USER,
         };
-        let missing = format!("{}{real}/", runner::MISSING_PREFIX);
+        let missing = format!("{}{real}/", run::MISSING_PREFIX);
         let path = req.path.replace(&missing, &format!("{real}/"));
         Action::Reply(up.forward(&Req { path, ..req.clone() }))
     }

@@ -538,11 +538,11 @@ fn remote_run(bin: &Path, base_url: &str, status_id: &str, label: &str) -> Resul
         "--base-url",
         base_url,
         "--mobile-app-id",
-        service::DEFAULT_MOBILE_APP_ID,
+        graph_contract::page::DEFAULT_MOBILE_APP_ID,
         "--status-id",
         status_id,
         "--user-status-id",
-        service::DEFAULT_USER_STATUS_ID,
+        graph_contract::page::DEFAULT_USER_STATUS_ID,
         "--seed",
         SEED,
         "--json",
@@ -576,7 +576,7 @@ pub fn two_writes(bin: &Path) -> Result<Vec<Row>> {
     let mut requests = None;
     for _ in 0..TWO_WRITE_REPEATS {
         for ((label, base), walls) in sides.iter().zip(walls.iter_mut()) {
-            let f = remote_run(bin, base, service::DEFAULT_STATUS_ID, label)?;
+            let f = remote_run(bin, base, graph_contract::page::DEFAULT_STATUS_ID, label)?;
             if f.code != Some(0) {
                 return Err(format!("the default run against the {label} service exited {:?}: {}", f.code, f.why()));
             }
@@ -641,12 +641,12 @@ fn state_file(dir: &Path) -> Result<PathBuf> {
     };
     let state = json!({
         "deviceStatuses": OBJECTS.iter().map(|id| json!({
-            "mobileAppId": service::DEFAULT_MOBILE_APP_ID,
+            "mobileAppId": graph_contract::page::DEFAULT_MOBILE_APP_ID,
             "object": object(id),
         })).collect::<Vec<_>>(),
         "userStatuses": OBJECTS.iter().map(|id| json!({
-            "mobileAppId": service::DEFAULT_MOBILE_APP_ID,
-            "userStatusId": service::DEFAULT_USER_STATUS_ID,
+            "mobileAppId": graph_contract::page::DEFAULT_MOBILE_APP_ID,
+            "userStatusId": graph_contract::page::DEFAULT_USER_STATUS_ID,
             "object": object(id),
         })).collect::<Vec<_>>(),
     });
@@ -850,7 +850,7 @@ pub fn page_load() -> Result<Row> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use graph_contract::target::{Request, Target};
+    use graph_contract::run::target::{Request, Target};
 
     #[test]
     fn junit_well_formed_counts_test_cases_and_refuses_broken_documents() {
@@ -1030,9 +1030,9 @@ mod tests {
         let svc = service::start(ServiceConfig { token: Some(TOKEN.into()), ..ServiceConfig::default() })
             .expect("the reference starts");
         let through = format!("http://{}{}", proxy(svc.addr(), true).expect("proxy"), service::BASE);
-        let path = graph_contract::runner::DEVICE_TEMPLATE
-            .replace("{mobileAppId}", service::DEFAULT_MOBILE_APP_ID)
-            .replace("{mobileAppInstallStatusId}", service::DEFAULT_STATUS_ID);
+        let path = graph_contract::run::DEVICE_TEMPLATE
+            .replace("{mobileAppId}", graph_contract::page::DEFAULT_MOBILE_APP_ID)
+            .replace("{mobileAppInstallStatusId}", graph_contract::page::DEFAULT_STATUS_ID);
         let (direct, proxied) = (
             Target::new(&svc.base_url(), TOKEN.into(), Duration::from_secs(5)),
             Target::new(&through, TOKEN.into(), Duration::from_secs(5)),

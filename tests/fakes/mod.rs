@@ -17,9 +17,9 @@ use std::time::{Duration, Instant};
 use graph_contract::service::{self, InitialState, RunningService, ServiceConfig};
 use serde_json::{Map, Value};
 
-pub const APP: &str = service::DEFAULT_MOBILE_APP_ID;
-pub const STATUS: &str = service::DEFAULT_STATUS_ID;
-pub const USER: &str = service::DEFAULT_USER_STATUS_ID;
+pub const APP: &str = graph_contract::page::DEFAULT_MOBILE_APP_ID;
+pub const STATUS: &str = graph_contract::page::DEFAULT_STATUS_ID;
+pub const USER: &str = graph_contract::page::DEFAULT_USER_STATUS_ID;
 
 /// The two routes' paths below `/beta`.
 pub fn device_path() -> String {

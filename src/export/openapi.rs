@@ -1,0 +1,331 @@
+//! The OpenAPI 3.1 document of the two routes (GET and PATCH), built from the derived schemas
+//! so that client generators, mock servers and Schemathesis read the very same contract.
+//! Whatever the document says, the reference service does (tests/openapi.rs checks each listed
+//! status against it). No I/O.
+
+use serde_json::{json, Map, Value};
+
+use crate::contract::Contract;
+use crate::derive::schema::ID_BASE;
+
+/// The component name of a schema file (`resultantAppState.json` → `resultantAppState`).
+fn component(file: &str) -> String {
+    file.trim_end_matches(".json").to_string()
+}
+
+/// Rewrites `$ref: "X.json"` to `#/components/schemas/X` and drops `$id`/`$schema` (a
+/// component's `$id` would change the base its `$ref`s resolve against).
+fn rewrite(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut out = Map::new();
+            for (k, x) in m {
+                match (k.as_str(), x) {
+                    ("$id" | "$schema", _) => {}
+                    ("$ref", Value::String(r)) => {
+                        let file = r.strip_prefix(ID_BASE).unwrap_or(r);
+                        out.insert(k.clone(), json!(format!("#/components/schemas/{}", component(file))));
+                    }
+                    _ => {
+                        out.insert(k.clone(), rewrite(x));
+                    }
+                }
+            }
+            Value::Object(out)
+        }
+        Value::Array(a) => Value::Array(a.iter().map(rewrite).collect()),
+        other => other.clone(),
+    }
+}
+
+/// What the document is aimed at: the server and the ids of existing objects. A given id pins
+/// its path parameter (`enum` of that one id) so that a fuzzer reaches the objects instead of
+/// a 404 on every request; an id not given stays a free string.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pins {
+    /// The service root with the version segment (default: the reference service's address).
+    pub base_url: Option<String>,
+    pub mobile_app_id: Option<String>,
+    pub status_id: Option<String>,
+    pub user_status_id: Option<String>,
+    /// Any page's ids by placeholder (`--id`, `CONTRACT_IDS`, and the aliases above).
+    pub ids: Vec<(String, String)>,
+    /// Placeholders given several ids (`--status-id s1,s2`, `--id NAME=a,b`): the parameter's
+    /// `enum` holds them all, so a fuzzer reaches every object.
+    pub lists: Vec<(String, Vec<String>)>,
+}
+
+impl Pins {
+    /// The schema of the path parameter `placeholder`, pinned to `single` (or its list of ids).
+    fn parameter_schema(&self, placeholder: &str, single: Option<&String>) -> Value {
+        match (self.lists.iter().find(|(p, _)| p == placeholder), single) {
+            (Some((_, ids)), _) => json!({"type": "string", "enum": ids}),
+            (None, Some(id)) => json!({"type": "string", "enum": [id]}),
+            (None, None) => json!({"type": "string"}),
+        }
+    }
+}
+
+/// The reference service's address when no base URL is given (`graph-contract serve`).
+pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080/beta";
+
+/// Marks the key `readOnly` in an object schema: it names the object and is never changed by
+/// an update (the reference service refuses a body that changes it with 400).
+fn key_read_only(schema: &mut Value, key: &str) {
+    if let Some(p) = schema.get_mut("properties").and_then(|p| p.get_mut(key)).and_then(Value::as_object_mut) {
+        p.insert("readOnly".into(), json!(true));
+        let d = p.get("description").and_then(Value::as_str).unwrap_or("").to_string();
+        let note = "Read-only: an update that changes it may be refused (the reference service answers 400).";
+        p.insert("description".into(), json!(if d.is_empty() { note.to_string() } else { format!("{d} {note}") }));
+    }
+}
+
+/// The date-time pattern of the export: the schema's shape narrowed to what the service accepts
+/// as an instant (years 1–9999 however many leading zeros, offsets within ±14:00), so that a
+/// fuzzer's schema-valid values are accepted. The one rule left in words (the description) is
+/// that the instant in UTC must also fall in years 1–9999, which only 0001-01-01 and
+/// 9999-12-31 with an offset can break.
+pub const INSTANT_PATTERN: &str = "^(0*[1-9][0-9]{3}|0*0[1-9][0-9]{2}|0*00[1-9][0-9]|0*000[1-9])-(0[1-9]|1[012])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,12})?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9]|[+-]14:00)$";
+
+/// Narrows each date-time property of an object schema (`format: date-time`; the type's own
+/// and those of its complex types alike) to [`INSTANT_PATTERN`].
+fn instants(schema: &mut Value) {
+    let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) else { return };
+    for p in props.values_mut().filter_map(Value::as_object_mut) {
+        if p.get("format").and_then(Value::as_str) == Some("date-time") && p.contains_key("pattern") {
+            p.insert("pattern".into(), json!(INSTANT_PATTERN));
+            let d = p.get("description").and_then(Value::as_str).unwrap_or("").to_string();
+            let note = "An instant .NET's DateTimeOffset holds: years 1-9999, offset within ±14:00, and the instant in UTC in years 1-9999 too.";
+            p.insert("description".into(), json!(if d.is_empty() { note.to_string() } else { format!("{d}. {note}") }));
+        }
+    }
+}
+
+fn schema_ref(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn path_item(contract: &Contract, pins: &Pins, nested: bool) -> Value {
+    let t = &contract.type_name;
+    let id_param = |name: &str, description: &str, pin: &Option<String>| {
+        let schema = pins.parameter_schema(name, pin.as_ref());
+        json!({"name": name, "in": "path", "required": true, "description": description, "schema": schema})
+    };
+    let mut parameters = vec![id_param("mobileAppId", "The id of the mobileApp.", &pins.mobile_app_id)];
+    if nested {
+        parameters.push(id_param(
+            "userAppInstallStatusId",
+            "The id of the userAppInstallStatus.",
+            &pins.user_status_id,
+        ));
+    }
+    parameters.push(id_param("mobileAppInstallStatusId", &format!("The key of the {t}."), &pins.status_id));
+    let (get_id, patch_id) = if nested {
+        ("getUserDeviceStatus", "updateUserDeviceStatus")
+    } else {
+        ("getDeviceStatus", "updateDeviceStatus")
+    };
+    let object =
+        json!({"description": format!("The whole {t}."), "content": {"application/json": {"schema": schema_ref(t)}}});
+    let error = |what: &str| json!({"$ref": format!("#/components/responses/{what}")});
+    // The reference service answers JSON whatever `Accept` says, so the header is described
+    // as optional and free: a constant would promise a refusal that never comes.
+    let accept = json!({
+        "name": "Accept",
+        "in": "header",
+        "required": false,
+        "description": "The page sends `application/json`; the answer is JSON whatever this header says.",
+        "schema": {"type": "string"}
+    });
+    json!({
+        "parameters": parameters,
+        "get": {
+            "operationId": get_id,
+            "summary": format!("Read a {t}"),
+            "parameters": [accept.clone()],
+            "responses": {"200": object.clone(), "401": error("unauthorized"), "404": error("notFound")}
+        },
+        "patch": {
+            "operationId": patch_id,
+            "summary": format!("Update a {t}"),
+            "description": "Properties in the body change; every other property keeps its value. Success is 200 with the whole updated object (the page and the reference service); some Graph services answer 204 to `Prefer: return=minimal` instead (graph-contract run --accept-no-content).",
+            "parameters": [accept],
+            "requestBody": {
+                "required": true,
+                "content": {"application/json": {"schema": schema_ref(&format!("{t}.patch"))}}
+            },
+            "responses": {
+                "200": object,
+                "400": error("badRequest"),
+                "401": error("unauthorized"),
+                "404": error("notFound"),
+                "413": error("tooLarge")
+            }
+        }
+    })
+}
+
+/// The OpenAPI 3.1 document of the contract, with free path parameters, for the reference
+/// service's default address.
+pub fn document(contract: &Contract) -> Value {
+    document_for(contract, &Pins::default())
+}
+
+/// Adds `contract`'s schema documents to `schemas` as components: the key read-only in the
+/// object and the PATCH body, and every date-time (nested ones too) as a .NET instant.
+fn add_schemas(schemas: &mut Map<String, Value>, contract: &Contract) {
+    for (file, v) in &contract.documents {
+        let mut s = rewrite(v);
+        instants(&mut s);
+        schemas.insert(component(file), s);
+    }
+    for name in [contract.type_name.clone(), format!("{}.patch", contract.type_name)] {
+        if let Some(s) = schemas.get_mut(&name) {
+            key_read_only(s, &contract.key);
+        }
+    }
+}
+
+/// The document around `info`, `paths` and `schemas`: the server `pins` aim at, bearer
+/// security, and the error answers every route shares.
+fn envelope(info: Value, pins: &Pins, paths: Value, schemas: Map<String, Value>) -> Value {
+    let server = pins.base_url.as_deref().unwrap_or(DEFAULT_SERVER);
+    let server_description =
+        if pins.base_url.is_some() { "The service under test" } else { "The reference service (graph-contract serve)" };
+    let error = |description: &str| json!({"description": description, "content": {"application/json": {"schema": schema_ref("odataError")}}});
+    json!({
+        "openapi": "3.1.0",
+        "info": info,
+        "servers": [{"url": server, "description": server_description}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "responses": {
+                "badRequest": error("The body is not valid for the type."),
+                "unauthorized": error("No valid bearer token."),
+                "notFound": error("No object with these ids."),
+                "tooLarge": error("The body is larger than the service accepts (the reference service: --body-limit, 1 MiB by default)."),
+            },
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}
+        }
+    })
+}
+
+/// The OpenAPI 3.1 document of the contract aimed at `pins`.
+pub fn document_for(contract: &Contract, pins: &Pins) -> Value {
+    let mut schemas = Map::new();
+    add_schemas(&mut schemas, contract);
+    let base = "/deviceAppManagement/mobileApps/{mobileAppId}";
+    let info = json!({
+            "title": format!("Update {} (Microsoft Graph beta)", contract.type_name),
+            "version": env!("CARGO_PKG_VERSION"),
+            "summary": "The contract graph-contract checks, derived from the Microsoft Graph docs page.",
+            "description": "Schemas derived from the page \"Update mobileAppInstallStatus\" of the Microsoft Graph documentation (CC BY 4.0) and the metadata's nullability. The public Graph service no longer serves these routes; services that implement the contract do.",
+    });
+    let paths = json!({
+        format!("{base}/deviceStatuses/{{mobileAppInstallStatusId}}"): path_item(contract, pins, false),
+        format!("{base}/userStatuses/{{userAppInstallStatusId}}/deviceStatuses/{{mobileAppInstallStatusId}}"): path_item(contract, pins, true),
+    });
+    envelope(info, pins, paths, schemas)
+}
+
+/// A name usable in an operation id (`userStatuses/deviceStatuses` → `userStatusesDeviceStatuses`).
+fn camel(text: &str) -> String {
+    let mut out = String::new();
+    let mut up = false;
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(if up { c.to_ascii_uppercase() } else { c });
+            up = false;
+        } else {
+            up = !out.is_empty();
+        }
+    }
+    out
+}
+
+/// The OpenAPI 3.1 document of any pages' routes (`graph-contract openapi --page …`): for the
+/// built-in page alone, [`document_for`]; else every PATCH route of every page with its GET, the
+/// path parameters pinned to the ids given, the key read-only, and the success answer the page
+/// names (200 with the object, or 204 No Content).
+pub fn document_for_pages(apis: &[&crate::page::Api], pins: &Pins) -> Value {
+    if let [only] = apis {
+        if only.builtin {
+            return document_for(only.contract, pins);
+        }
+    }
+    let mut schemas = Map::new();
+    let mut paths = Map::new();
+    for api in apis {
+        let contract = api.contract;
+        add_schemas(&mut schemas, contract);
+        let t = &contract.type_name;
+        for r in &api.routes {
+            let parameters: Vec<Value> = r
+                .params
+                .iter()
+                .map(|p| {
+                    let schema = pins.parameter_schema(p, pins.ids.iter().find(|(n, _)| n == p).map(|(_, id)| id));
+                    let description = if r.key_param.as_deref() == Some(p.as_str()) {
+                        format!("The key of the {t}.")
+                    } else {
+                        format!("The {{{p}}} segment of the route.")
+                    };
+                    json!({"name": p, "in": "path", "required": true, "description": description, "schema": schema})
+                })
+                .collect();
+            let object = json!({"description": format!("The whole {t}."), "content": {"application/json": {"schema": schema_ref(t)}}});
+            let error = |what: &str| json!({"$ref": format!("#/components/responses/{what}")});
+            let success = match api.success {
+                crate::page::Success::Object => ("200", object.clone()),
+                crate::page::Success::NoContent => {
+                    ("204", json!({"description": "Updated; the GET that follows shows the object."}))
+                }
+            };
+            let mut patch_responses = Map::new();
+            patch_responses.insert(success.0.into(), success.1);
+            for (code, what) in
+                [("400", "badRequest"), ("401", "unauthorized"), ("404", "notFound"), ("413", "tooLarge")]
+            {
+                patch_responses.insert(code.into(), error(what));
+            }
+            let op = camel(&format!("{t} {}", r.name));
+            paths.insert(
+                r.template.clone(),
+                json!({
+                    "parameters": parameters,
+                    "get": {
+                        "operationId": format!("get{}", capitalized(&op)),
+                        "summary": format!("Read a {t}"),
+                        "responses": {"200": object, "401": error("unauthorized"), "404": error("notFound")}
+                    },
+                    "patch": {
+                        "operationId": format!("update{}", capitalized(&op)),
+                        "summary": format!("Update a {t}"),
+                        "description": "Properties in the body change; every other property keeps its value.",
+                        "requestBody": {
+                            "required": true,
+                            "content": {"application/json": {"schema": schema_ref(&format!("{t}.patch"))}}
+                        },
+                        "responses": patch_responses
+                    }
+                }),
+            );
+        }
+    }
+    let types: Vec<&str> = apis.iter().map(|a| a.type_name.as_str()).collect();
+    let pages: Vec<&str> = apis.iter().map(|a| a.path.as_str()).collect();
+    let info = json!({
+        "title": format!("Update {} (Microsoft Graph)", types.join(", ")),
+        "version": env!("CARGO_PKG_VERSION"),
+        "summary": "The contract graph-contract checks, derived from Microsoft Graph docs pages.",
+        "description": format!("Schemas derived from the pages {} of the Microsoft Graph documentation (CC BY 4.0).", pages.join(", ")),
+    });
+    envelope(info, pins, Value::Object(paths), schemas)
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map_or(String::new(), |f| f.to_ascii_uppercase().to_string() + c.as_str())
+}

@@ -1,0 +1,160 @@
+//! Distinct failures: failed checks grouped by [`crate::report::signature`], across cases and routes.
+//! [`Distinct`] is an accumulator fed one check at a time, as the checks complete, so that a
+//! reporter that keeps no list of checks can still group them. Each group keeps its count, its
+//! routes, a few case ids, the ids of its checks and its smallest case. No I/O.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::report::Check;
+
+/// Case ids kept per distinct failure (the count covers all of them).
+pub const CASE_IDS_KEPT: usize = 5;
+/// Pointers kept per distinct failure.
+pub const POINTERS_KEPT: usize = 16;
+
+/// Failed checks that share one signature: one root cause.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DistinctFailure {
+    /// What was checked, where, and the kind of difference (see [`crate::report::signature`]).
+    pub signature: String,
+    /// Failed checks with this signature.
+    pub count: usize,
+    /// The routes it was seen on, in the order seen.
+    pub routes: Vec<String>,
+    /// The first few case ids it was seen in ([`CASE_IDS_KEPT`]), in the order seen.
+    pub case_ids: Vec<String>,
+    /// Where it was seen: the JSON pointers of the first differences (a signature such as
+    /// `object string values: shortened` covers several properties), in the order seen.
+    pub pointers: Vec<String>,
+    /// Every check with this signature, as its index in the order checks completed (the index
+    /// into the report's `checks`).
+    pub check_ids: Vec<usize>,
+    /// The smallest case that shows it: the failed check whose PATCH body is shortest (the
+    /// first one seen on a tie; a check without a body counts as largest).
+    pub minimal: Check,
+}
+
+/// How large a check's case is: the characters of its PATCH body.
+fn size(check: &Check) -> usize {
+    match &check.request {
+        Some(r) if r.method == "PATCH" => r.body.as_ref().map_or(0, |b| b.chars().count()),
+        _ => usize::MAX,
+    }
+}
+
+/// Groups failed checks by signature as they are observed.
+#[derive(Debug, Clone, Default)]
+pub struct Distinct {
+    failures: Vec<DistinctFailure>,
+    by_signature: HashMap<String, usize>,
+    observed: usize,
+}
+
+impl Distinct {
+    /// Counts one check (passed or failed: the index of every check is its id) and files a
+    /// failed one under its signature.
+    pub fn observe(&mut self, check: &Check) {
+        let id = self.observed;
+        self.observed += 1;
+        // A waived failure is a known deviation, not a failure to act on.
+        let Some(signature) = check.signature.as_ref().filter(|_| !check.passed && check.waived.is_none()) else {
+            return;
+        };
+        match self.by_signature.get(signature) {
+            Some(&i) => {
+                let f = &mut self.failures[i];
+                f.count += 1;
+                f.check_ids.push(id);
+                if !f.routes.contains(&check.route) {
+                    f.routes.push(check.route.clone());
+                }
+                if f.case_ids.len() < CASE_IDS_KEPT && !f.case_ids.contains(&check.case_id) {
+                    f.case_ids.push(check.case_id.clone());
+                }
+                if let Some(p) = check.differences.first().map(|d| &d.pointer) {
+                    if f.pointers.len() < POINTERS_KEPT && !f.pointers.contains(p) {
+                        f.pointers.push(p.clone());
+                    }
+                }
+                if size(check) < size(&f.minimal) {
+                    f.minimal = check.clone();
+                }
+            }
+            None => {
+                self.by_signature.insert(signature.clone(), self.failures.len());
+                self.failures.push(DistinctFailure {
+                    signature: signature.clone(),
+                    count: 1,
+                    routes: vec![check.route.clone()],
+                    case_ids: vec![check.case_id.clone()],
+                    pointers: check.differences.first().map(|d| d.pointer.clone()).into_iter().collect(),
+                    check_ids: vec![id],
+                    minimal: check.clone(),
+                });
+            }
+        }
+    }
+
+    /// Whether a failed check with `signature` was observed.
+    pub fn contains(&self, signature: &str) -> bool {
+        self.by_signature.contains_key(signature)
+    }
+
+    /// Distinct failures so far.
+    pub fn len(&self) -> usize {
+        self.failures.len()
+    }
+
+    /// Whether no check failed so far.
+    pub fn is_empty(&self) -> bool {
+        self.failures.is_empty()
+    }
+
+    /// The distinct failures in the order first seen.
+    pub fn finish(self) -> Vec<DistinctFailure> {
+        self.failures
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Phase;
+    use crate::report::request::Request;
+
+    fn check(route: &str, case_id: &str, body: Option<&str>, signature: Option<&str>) -> Check {
+        Check {
+            passed: signature.is_none(),
+            request: Some(match body {
+                Some(b) => Request::patch("http://x/beta/a".into(), b.into()),
+                None => Request::get("http://x/beta/a".into()),
+            }),
+            signature: signature.map(str::to_string),
+            ..Check::new(route, Phase::Random, case_id, if body.is_some() { "PATCH answer" } else { "persisted" })
+        }
+    }
+
+    #[test]
+    fn groups_by_signature_and_keeps_the_smallest_case() {
+        let mut d = Distinct::default();
+        let s = "object /deviceName: shortened";
+        d.observe(&check("deviceStatuses", "baseline", None, None));
+        d.observe(&check("deviceStatuses", "random/1", Some(r#"{"deviceName":"aaaaaaaa","osVersion":"b"}"#), Some(s)));
+        d.observe(&check("deviceStatuses", "random/1", None, Some(s)));
+        d.observe(&check("userStatuses/deviceStatuses", "random/4", Some(r#"{"deviceName":"aaaa"}"#), Some(s)));
+        d.observe(&check("userStatuses/deviceStatuses", "random/5", Some(r#"{"deviceName":"aaaaa"}"#), Some(s)));
+        d.observe(&check("deviceStatuses", "enum/x", Some("{}"), Some("PATCH answer status: wrong status")));
+        assert!(d.contains(s) && !d.contains("other"));
+        assert_eq!(d.len(), 2);
+        let all = d.finish();
+        assert_eq!(all[0].signature, s);
+        assert_eq!(all[0].count, 4);
+        assert_eq!(all[0].check_ids, [1, 2, 3, 4]);
+        assert_eq!(all[0].routes, ["deviceStatuses", "userStatuses/deviceStatuses"]);
+        assert_eq!(all[0].case_ids, ["random/1", "random/4", "random/5"]);
+        assert_eq!(all[0].minimal.case_id, "random/4", "the shortest PATCH body, not the GET without one");
+        assert_eq!(all[1].check_ids, [5]);
+    }
+}

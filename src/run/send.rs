@@ -1,0 +1,115 @@
+//! Around each request: the request budget, `--rate` pacing, and waiting out 429/503 with
+//! `Retry-After`.
+
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use super::{stop_message, Stop, Worker};
+use crate::run::target::{Answer, Failure, Request};
+
+/// Waits for one request on 429/503 with `Retry-After` before the service counts as throttled.
+pub const MAX_WAITS_PER_REQUEST: u32 = 5;
+/// The longest single wait honoured (a longer `Retry-After` is cut to this).
+pub const MAX_WAIT_MS: u64 = 30_000;
+/// All waits of a run together, before the service counts as throttled.
+pub const MAX_TOTAL_WAIT_MS: u64 = 120_000;
+
+/// Seconds of a `Retry-After` header (an HTTP date counts as one second), in ms, capped.
+fn retry_after_ms(value: &str) -> u64 {
+    value.trim().parse::<u64>().map_or(1000, |s| s.saturating_mul(1000)).min(MAX_WAIT_MS)
+}
+
+impl Worker<'_> {
+    /// Stops this worker's pass for `stop`, and the whole run (every worker, every route
+    /// after this one) when the stop is one that ends runs.
+    fn stop_with(&mut self, stop: Stop) {
+        if stop.halts_run() {
+            self.shared.halt(stop.clone());
+        }
+        self.stop.get_or_insert(stop);
+    }
+
+    /// Sends a request unless the run is stopping; counts it against the budget (shared by
+    /// every worker of the run).
+    pub(super) fn send(&mut self, req: &Request, restoring: bool) -> Result<Answer, Failure> {
+        let mut counted = false;
+        if !restoring {
+            if self.options.interrupt.load(Ordering::SeqCst) {
+                self.stop_with(Stop::Interrupted);
+            }
+            if let Some(h) = self.shared.halted() {
+                self.stop.get_or_insert(h);
+            }
+            if self.stop.is_none() {
+                if let Some(max) = self.options.max_requests {
+                    // Taken before it is sent: workers running at once never overspend.
+                    let taken = self
+                        .shared
+                        .requests
+                        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < max).then_some(n + 1));
+                    if taken.is_err() {
+                        self.stop_with(Stop::Budget(max));
+                    }
+                    counted = true;
+                }
+            }
+            if let Some(stop) = &self.stop {
+                return Err(Failure::NotSent(stop_message(stop)));
+            }
+        }
+        let mut waits = 0;
+        loop {
+            self.pace();
+            if !std::mem::take(&mut counted) {
+                self.shared.requests.fetch_add(1, Ordering::SeqCst);
+            }
+            let result = self.target.send(req);
+            if let Err(f @ (Failure::Timeout(_) | Failure::Unreachable(_))) = &result {
+                self.stop.get_or_insert(Stop::Target(f.to_string()));
+            }
+            let Ok(answer) = &result else { return result };
+            let Some(retry_after) = answer.retry_after.as_deref().filter(|_| matches!(answer.status, 429 | 503)) else {
+                return result;
+            };
+            let wait = retry_after_ms(retry_after);
+            let waited_ms = self.shared.waited_ms.load(Ordering::SeqCst);
+            if waits >= MAX_WAITS_PER_REQUEST || (!restoring && waited_ms + wait > MAX_TOTAL_WAIT_MS) {
+                let why = format!(
+                    "the service answered {} with Retry-After {waits} times in a row ({} waits, {} ms in all, this run)",
+                    answer.status,
+                    self.shared.waits.load(Ordering::SeqCst),
+                    waited_ms
+                );
+                self.stop_with(Stop::Throttled(why.clone()));
+                return Err(Failure::NotSent(why));
+            }
+            waits += 1;
+            self.shared.waits.fetch_add(1, Ordering::SeqCst);
+            self.shared.waited_ms.fetch_add(wait, Ordering::SeqCst);
+            let until = Instant::now() + std::time::Duration::from_millis(wait);
+            while Instant::now() < until {
+                if !restoring && self.options.interrupt.load(Ordering::SeqCst) {
+                    self.stop_with(Stop::Interrupted);
+                    return Err(Failure::NotSent(stop_message(&Stop::Interrupted)));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20).min(until - Instant::now()));
+            }
+        }
+    }
+
+    /// Keeps to `--rate` (over every worker of the run): takes the next request's slot and
+    /// waits for it.
+    pub(super) fn pace(&mut self) {
+        let Some(rate) = self.options.rate.filter(|r| *r > 0.0) else { return };
+        let now = Instant::now();
+        let slot = {
+            let mut next = self.shared.next_slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let slot = next.unwrap_or(now).max(now);
+            *next = Some(slot + std::time::Duration::from_secs_f64(1.0 / rate));
+            slot
+        };
+        if slot > now {
+            std::thread::sleep(slot - now);
+        }
+    }
+}
