@@ -705,6 +705,17 @@ pub fn check_clashes(apis: &[&Api]) -> Result<(), PageError> {
     Ok(())
 }
 
+/// The key placeholders of the routes of `apis` (the objects' own ids).
+pub fn key_params(apis: &[&'static Api]) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for k in apis.iter().flat_map(|a| a.routes.iter().filter_map(|r| r.key_param.as_deref())) {
+        if !out.contains(&k) {
+            out.push(k);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

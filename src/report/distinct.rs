@@ -121,8 +121,8 @@ impl Distinct {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::Phase;
     use crate::report::request::Request;
+    use crate::report::Phase;
 
     fn check(route: &str, case_id: &str, body: Option<&str>, signature: Option<&str>) -> Check {
         Check {

@@ -1,0 +1,482 @@
+//! `run` and `replay`: the contract against a target, its reports and the files it writes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::contract::Contract;
+use crate::error::IoError;
+use crate::exit;
+use crate::page::Api;
+
+use super::args::RunArgs;
+use super::{load_apis, read, use_color, write_file, Failure};
+
+/// Loads the case files to replay: the given files, or every case file below the case
+/// directory (the default `cases` only when it exists).
+fn load_cases(
+    args: &RunArgs,
+    files: Option<&[PathBuf]>,
+    apis: &[&'static Api],
+) -> Result<Vec<crate::run::cases::CaseFile>, Failure> {
+    use crate::run::cases::{self, CaseFile};
+    let paths = match (files, &args.case_dir) {
+        (Some(files), _) => files.to_vec(),
+        (None, Some(dir)) => cases::find(dir)?,
+        (None, None) if Path::new("cases").is_dir() => cases::find(Path::new("cases"))?,
+        (None, None) => Vec::new(),
+    };
+    let mut out = Vec::new();
+    for p in &paths {
+        match CaseFile::load_for(p, apis)? {
+            Some(c) => out.push(c),
+            // A case directory may hold the cases of several pages: each run takes its own.
+            None if files.is_none() => {}
+            None => {
+                return Err(Failure::from(format!(
+                    "case file {}: page: names a page this run does not check (give that page with --page)",
+                    p.display()
+                )))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The waivers of the run: the named file (which must exist), else the default file when it
+/// exists, else none.
+fn load_waivers(config: &crate::cli::config::Config) -> Result<crate::report::waiver::Waivers, Failure> {
+    use crate::cli::config::DEFAULT_WAIVERS;
+    use crate::report::waiver::Waivers;
+    let (path, fix) = match &config.waivers {
+        Some(source) => (
+            PathBuf::from(&source.path),
+            if source.named_by == "CONTRACT_WAIVERS" {
+                "fix CONTRACT_WAIVERS, or unset it"
+            } else {
+                "fix the path given to --waivers"
+            },
+        ),
+        None if Path::new(DEFAULT_WAIVERS).is_file() => (PathBuf::from(DEFAULT_WAIVERS), "fix or remove it"),
+        None => return Ok(Waivers::default()),
+    };
+    let text = read(&path, fix)?;
+    Ok(Waivers::parse(&path.display().to_string(), &text)?)
+}
+
+/// The page of a route of the run, and the route's name on its page.
+fn page_of(apis: &[&'static Api], route: &str) -> Option<(&'static Api, String)> {
+    apis.iter().find_map(|a| {
+        a.routes.iter().find_map(|r| {
+            let name = if apis.len() > 1 { format!("{}: {}", a.type_name, r.name) } else { r.name.clone() };
+            (name == route).then(|| (*a, r.name.clone()))
+        })
+    })
+}
+
+/// The date-time properties of every page of the run (rendering compares them as instants).
+fn date_times(apis: &[&'static Api]) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for a in apis {
+        for n in a.contract.date_time_properties() {
+            if !out.contains(&n) {
+                out.push(n);
+            }
+        }
+    }
+    out
+}
+
+/// Creates the JSON report's file (and its directory) and writes its head: the checks follow
+/// as they complete.
+fn open_json(
+    path: &Path,
+    head: &crate::report::json::Head,
+) -> Result<crate::report::json::JsonStream<std::io::BufWriter<std::fs::File>>, Failure> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| IoError::new("create", dir, "check --json", e))?;
+    }
+    let file = std::fs::File::create(path).map_err(|e| IoError::new("write", path, "check --json", e))?;
+    Ok(crate::report::json::JsonStream::start(std::io::BufWriter::new(file), head))
+}
+
+/// `::error` workflow commands escape `%`, CR and LF.
+fn github_escape(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Sets the returned flag on SIGINT or SIGTERM (the runner then restores and stops). The
+/// handlers are in place when this returns.
+fn interrupt_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let flag = std::sync::Arc::new(AtomicBool::new(false));
+    let set = flag.clone();
+    let (ready, installed) = std::sync::mpsc::channel::<()>();
+    let _ = std::thread::Builder::new().name("graph-contract-signals".into()).spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_io().build() else { return };
+        rt.block_on(async move {
+            let signal = crate::service::shutdown_signal();
+            let _ = ready.send(());
+            if let Ok(signal) = signal {
+                signal.await;
+                set.store(true, Ordering::SeqCst);
+            }
+        });
+    });
+    let _ = installed.recv_timeout(std::time::Duration::from_secs(2));
+    flag
+}
+
+/// The service under test: the embedded reference (kept running while it is held) or a
+/// remote one, with the ids of the objects to update.
+struct Under {
+    service: Option<crate::service::RunningService>,
+    base_url: String,
+    routes: Vec<crate::run::Route>,
+    /// Routes skipped for want of ids, in words.
+    skipped: Vec<String>,
+}
+
+fn start_target(config: &crate::cli::config::Config, apis: &[&'static Api]) -> Result<Under, Failure> {
+    config.check_objects(&crate::page::key_params(apis))?;
+    let mut under = start_service(config, apis)?;
+    // Several ids for a route's key: the route drives that many objects at once.
+    for route in &mut under.routes {
+        if let Some(ids) = config.objects_of(&route.key_param) {
+            *route = route.clone().with_objects(ids.to_vec());
+        }
+    }
+    Ok(under)
+}
+
+fn start_service(config: &crate::cli::config::Config, apis: &[&'static Api]) -> Result<Under, Failure> {
+    use crate::cli::config::TargetSpec;
+    use crate::service::{self, ServiceConfig};
+    let builtin_only = config.pages.is_empty();
+    Ok(match &config.target {
+        TargetSpec::Embedded => {
+            let svc = service::start(ServiceConfig {
+                token: Some(config.token.clone()),
+                apis: apis.to_vec(),
+                // The embedded service holds an object for each id of a list, so the run passes.
+                objects: config.objects.iter().map(|l| (l.placeholder.clone(), l.ids.clone())).collect(),
+                ..ServiceConfig::default()
+            })?;
+            let (routes, skipped) = if builtin_only {
+                let routes = crate::run::routes(
+                    crate::page::DEFAULT_MOBILE_APP_ID,
+                    crate::page::DEFAULT_STATUS_ID,
+                    crate::page::DEFAULT_USER_STATUS_ID,
+                );
+                (routes, Vec::new())
+            } else {
+                page_routes(apis, &|api, param| api.default_id(param).map(str::to_string))
+            };
+            Under { base_url: svc.base_url(), service: Some(svc), routes, skipped }
+        }
+        TargetSpec::Remote { base_url, ids } if builtin_only => Under {
+            service: None,
+            base_url: base_url.clone(),
+            routes: crate::run::routes(&ids.mobile_app_id, &ids.status_id, &ids.user_status_id),
+            skipped: Vec::new(),
+        },
+        TargetSpec::Remote { base_url, .. } => {
+            let given = |_: &Api, param: &str| config.ids.iter().find(|(p, _)| p == param).map(|(_, v)| v.clone());
+            let (routes, skipped) = page_routes(apis, &given);
+            if routes.is_empty() {
+                let mut missing: Vec<String> = Vec::new();
+                for r in apis.iter().flat_map(|a| a.routes.iter()) {
+                    for p in &r.params {
+                        if !config.ids.iter().any(|(n, _)| n == p) && !missing.contains(p) {
+                            missing.push(p.clone());
+                        }
+                    }
+                }
+                return Err(Failure::from(format!(
+                    "no route of the given pages can run: no id for {} (give each with --id NAME=VALUE, or CONTRACT_IDS=name=value,name=value)",
+                    missing.iter().map(|p| format!("{{{p}}}")).collect::<Vec<_>>().join(", ")
+                )));
+            }
+            Under { service: None, base_url: base_url.clone(), routes, skipped }
+        }
+    })
+}
+
+/// The routes of `apis` whose every placeholder has an id (`id_of`), and the ones skipped for
+/// want of ids, in words. With several pages, a route's name starts with its page's type.
+fn page_routes(
+    apis: &[&'static Api],
+    id_of: &dyn Fn(&Api, &str) -> Option<String>,
+) -> (Vec<crate::run::Route>, Vec<String>) {
+    let mut routes = Vec::new();
+    let mut skipped = Vec::new();
+    for (i, api) in apis.iter().enumerate() {
+        for r in &api.routes {
+            let name = if apis.len() > 1 { format!("{}: {}", api.type_name, r.name) } else { r.name.clone() };
+            let mut ids = Vec::new();
+            let mut missing = Vec::new();
+            for p in &r.params {
+                match id_of(api, p) {
+                    Some(v) => ids.push((p.clone(), v)),
+                    None => missing.push(format!("{{{p}}}")),
+                }
+            }
+            if !missing.is_empty() {
+                skipped.push(format!(
+                    "route {name} ({}) of {} skipped: no id for {} (give --id NAME=VALUE or CONTRACT_IDS)",
+                    r.template,
+                    api.path,
+                    missing.join(", ")
+                ));
+                continue;
+            }
+            let mut route = crate::run::Route::new(&name, &r.template, ids, r.key_param.as_deref().unwrap_or(""));
+            route.page = i;
+            route.no_content = api.success == crate::page::Success::NoContent;
+            route.success_exceptions = api.success_exceptions.clone();
+            routes.push(route);
+        }
+    }
+    (routes, skipped)
+}
+
+/// The HTTP client, trusting the platform's roots or only `--ca-cert`.
+fn client(
+    args: &RunArgs,
+    config: &crate::cli::config::Config,
+    base_url: &str,
+) -> Result<crate::run::target::Target, Failure> {
+    use crate::run::target::Target;
+    match &args.ca_cert {
+        None => Ok(Target::new(base_url, config.token.clone(), config.timeout)),
+        Some(path) => {
+            let pem =
+                std::fs::read(path).map_err(|e| IoError::new("read", path, "give a PEM file with --ca-cert", e))?;
+            Target::with_ca(base_url, config.token.clone(), config.timeout, &pem)
+                .map_err(|e| Failure::from(format!("--ca-cert {}: {e}", path.display())))
+        }
+    }
+}
+
+/// A progress bar on stderr when it is a terminal; hidden otherwise.
+fn progress_bar(options: &crate::run::Options, routes: &[crate::run::Route]) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let contract = Contract::embedded();
+    let replays = options.replay.len() / routes.len().max(1);
+    let per_route = if options.replay_only {
+        3 + 2 * replays
+    } else {
+        let route = crate::run::routes("a", "s", "u").swap_remove(1);
+        let negatives = crate::generate::negatives(contract, route.params(), &route.key_param);
+        let generated = crate::generate::coverage(contract).len() + 2 * negatives.len();
+        3 + 2 * (generated + options.cases as usize + replays)
+    };
+    // A shard sends about 1/N of the cases (baseline and restore in full).
+    let per_route = options.shard.map_or(per_route, |s| 3 + (per_route - 3).div_ceil(s.total.max(1) as usize));
+    // Each further object of a route has its own baseline and restore (3 checks).
+    let extra: usize = routes.iter().map(|r| 3 * r.objects.len().saturating_sub(1)).sum();
+    let bar = indicatif::ProgressBar::new((per_route * routes.len() + extra) as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} checks · {msg} · {elapsed}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// What a run wrote besides its output, and what went wrong writing it.
+#[derive(Default)]
+struct Written {
+    regressions: Vec<PathBuf>,
+    /// Distinct failures already held by a regression case: signature and file.
+    held: Vec<(String, PathBuf)>,
+    baselines: Vec<(String, PathBuf)>,
+    problems: Vec<String>,
+}
+
+/// Writes the JSON and JUnit reports, the regression case files and unrestored baselines.
+/// (The JSON report is written as the run goes: see [`open_json`].)
+fn write_outputs(report: &crate::report::Report, args: &RunArgs, replaying: bool, apis: &[&'static Api]) -> Written {
+    let mut w = Written::default();
+    let date_times = date_times(apis);
+    let put = |path: &Path, text: Result<String, String>, what: &'static str| match text {
+        Ok(text) => write_file(path, &text, what).map_err(|e| e.to_string()),
+        Err(e) => Err(e),
+    };
+    if let Some(path) = &args.junit {
+        if let Err(e) = put(path, crate::report::junit::render(report, &date_times), "check --junit") {
+            w.problems.push(e);
+        }
+    }
+    if let Some(path) = &args.html {
+        if let Err(e) = put(path, Ok(crate::report::html::render(report, &date_times)), "check --html") {
+            w.problems.push(e);
+        }
+    }
+    if !replaying {
+        // One regression case per distinct failure (its smallest case), unless a file in the
+        // regressions folder already holds that signature.
+        let held = crate::run::cases::held_signatures(&args.regressions);
+        for d in &report.distinct_failures {
+            // The page a case file names (none: the built-in page), and the route as it names it.
+            let (page, bare) = match page_of(apis, &d.minimal.route) {
+                Some((api, bare)) if !api.builtin => (Some(api.type_name.clone()), bare),
+                Some((_, bare)) => (None, bare),
+                None => (None, d.minimal.route.clone()),
+            };
+            if let Some((_, _, path)) = held.iter().find(|(p, s, _)| *s == d.signature && *p == page) {
+                w.held.push((d.signature.clone(), path.clone()));
+                continue;
+            }
+            let Some((name, mut case)) = crate::run::cases::regression(&d.minimal, report.seed) else { continue };
+            if let Some(m) = case.as_object_mut() {
+                m.insert("route".into(), serde_json::json!(bare));
+                if let Some(p) = &page {
+                    m.insert("page".into(), serde_json::json!(p));
+                }
+            }
+            let path = args.regressions.join(&name);
+            if w.regressions.contains(&path) {
+                continue;
+            }
+            let text = serde_json::to_string_pretty(&case).map(|t| t + "\n").map_err(|e| e.to_string());
+            match put(&path, text, "check --regressions") {
+                Ok(()) => w.regressions.push(path),
+                Err(e) => w.problems.push(e),
+            }
+        }
+    }
+    for r in report.restore.iter().filter(|r| !r.restored) {
+        let Some(b) = &r.baseline else { continue };
+        // One file per object: the route, and the object when the route drives several.
+        let place = match &r.object {
+            Some(o) => format!("{}-{o}", r.route),
+            None => r.route.clone(),
+        };
+        let slug: String = place.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+        let path = args.baseline_dir.join(format!("graph-contract-baseline-{slug}-{}.json", report.seed));
+        let text = serde_json::to_string_pretty(b).map(|t| t + "\n").map_err(|e| e.to_string());
+        match put(&path, text, "the baseline could not be saved either; copy it from the JSON report") {
+            Ok(()) => w.baselines.push((r.place(), path)),
+            Err(e) => w.problems.push(e),
+        }
+    }
+    w
+}
+
+pub(super) fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failure> {
+    use crate::cli::config::Config;
+
+    let config = Config::from_env(&args.flags())?;
+    if let Some(rate) = args.rate.filter(|r| !(r.is_finite() && *r > 0.0)) {
+        return Err(Failure::from(format!("--rate is {rate}: expected a number of requests per second above 0")));
+    }
+    let apis = load_apis(&config.pages, args.pages.overlay.as_deref())?;
+    let case_files = load_cases(args, files, &apis)?;
+    let waivers = load_waivers(&config)?;
+    for w in &config.warnings {
+        eprintln!("warning: {w}");
+    }
+    let under = start_target(&config, &apis)?;
+    let target = client(args, &config, &under.base_url)?;
+    let mut options = crate::run::Options::new(config.cases, config.seed);
+    options.max_requests = args.max_requests;
+    options.max_failures = args.max_failures;
+    options.shard = config.shard;
+    options.rate = args.rate;
+    options.accept_no_content = args.accept_no_content;
+    options.warnings = config.warnings.iter().chain(&under.skipped).cloned().collect();
+    options.replay = case_files.iter().flat_map(|c| c.replay_cases()).collect();
+    options.replay_only = files.is_some();
+    options.waivers = waivers;
+    options.interrupt = interrupt_flag();
+
+    let what = if files.is_some() {
+        format!("replaying {}", crate::text::count(case_files.len(), "case file"))
+    } else {
+        format!("{} random cases per route, {}", config.cases, crate::text::count(case_files.len(), "case file"))
+    };
+    let embedded = under.service.is_some();
+    {
+        let mut out = std::io::stdout().lock();
+        let shown = if embedded { " (embedded reference service)" } else { "" };
+        let shard = config.shard.map_or(String::new(), |s| format!(" · shard {s}"));
+        let _ =
+            writeln!(out, "graph-contract: checking {}{shown} · seed {} · {what}{shard}", under.base_url, config.seed);
+        let _ = out.flush();
+    }
+    let progress = progress_bar(&options, &under.routes);
+    let mut failed = 0usize;
+    let contracts: Vec<&Contract> = apis.iter().map(|a| a.contract).collect();
+    // Passed checks are not kept: the JSON report takes each check as it completes, the other
+    // reports read the failures and the tallies (flat memory at any --cases).
+    options.keep_passed = false;
+    let head = crate::report::json::Head::new(
+        target.base_url(),
+        embedded,
+        config.seed,
+        config.cases,
+        config.shard.map(|s| s.to_string()),
+    );
+    let mut json = match &args.json {
+        Some(path) => Some(open_json(path, &head)?),
+        None => None,
+    };
+    let report = crate::run::run_pages(&contracts, &target, &under.routes, &options, embedded, &mut |check| {
+        failed += usize::from(!check.passed);
+        progress.inc(1);
+        progress.set_message(format!("{} · {failed} failed", check.route));
+        if let Some(json) = &mut json {
+            json.check(check);
+        }
+    });
+    progress.finish_and_clear();
+    drop(under);
+
+    let mut written = write_outputs(&report, args, files.is_some(), &apis);
+    if let (Some(json), Some(path)) = (json, &args.json) {
+        if let Err(e) = json.finish(&report) {
+            written.problems.push(IoError::new("write", path, "check --json", e).to_string());
+        }
+    }
+    let style =
+        crate::report::human::Style { color: config.color && use_color(), ..crate::report::human::Style::default() };
+    let mut out = std::io::stdout().lock();
+    if config.github_actions {
+        for c in report.failures() {
+            let route = match &c.object {
+                Some(o) => format!("{} ({o})", c.route),
+                None => c.route.clone(),
+            };
+            let title = github_escape(&format!("graph-contract {route} {} {}", c.case_id, c.name));
+            let _ = writeln!(out, "::error title={title}::{}", github_escape(&c.problems.join("; ")));
+        }
+        for w in report.waiver_problems() {
+            let title = github_escape(&format!("graph-contract waiver #{} in {}", w.entry, w.file));
+            let _ = writeln!(out, "::error title={title}::{}", github_escape(&w.problem().unwrap_or_default()));
+        }
+    }
+    let _ = write!(out, "{}", crate::report::human::failures(&report, &date_times(&apis), style));
+    for p in &written.regressions {
+        let p = p.display();
+        let _ = writeln!(out, "wrote regression case {p} (replay it: graph-contract replay {p})");
+    }
+    for (signature, p) in &written.held {
+        let _ = writeln!(out, "regression case {} already holds {signature} (nothing new written)", p.display());
+    }
+    let _ = write!(out, "{}", crate::report::human::summary(&report, style));
+    drop(out);
+    for (route, path) in &written.baselines {
+        eprintln!(
+            "error: THE OBJECT ON {route} WAS NOT RESTORED. Its baseline is saved in {}; PATCH it back by hand.",
+            path.display()
+        );
+    }
+    for p in &written.problems {
+        eprintln!("error: {p}");
+    }
+    if !written.problems.is_empty() && report.exit_code() == exit::OK {
+        return Ok(exit::USAGE);
+    }
+    Ok(report.exit_code())
+}
