@@ -268,11 +268,7 @@ fn fresh_service() -> Result<(RunningService, Target)> {
 /// path below the base URL in `url` (the next service listens on another port).
 fn runner_once(options: &Options) -> Result<(Duration, Vec<Request>)> {
     let (svc, target) = fresh_service()?;
-    let routes = run::routes(
-        graph_contract::page::DEFAULT_MOBILE_APP_ID,
-        graph_contract::page::DEFAULT_STATUS_ID,
-        graph_contract::page::DEFAULT_USER_STATUS_ID,
-    );
+    let routes = embedded_routes("app-1", "status-1", "user-1");
     let started = Instant::now();
     let report = run::run(Contract::embedded(), &target, &routes, options, true, &mut |_| {});
     let elapsed = started.elapsed();
@@ -604,4 +600,12 @@ fn build_cost() -> Result<Vec<Row>> {
         }),
     }
     Ok(rows)
+}
+
+/// The embedded page's routes on these ids (app, status, user), built as the CLI builds them.
+fn embedded_routes(app: &str, status: &str, user: &str) -> Vec<graph_contract::run::Route> {
+    let ids = [("mobileAppId", app), ("mobileAppInstallStatusId", status), ("userAppInstallStatusId", user)]
+        .map(|(p, v)| (p.to_string(), v.to_string()));
+    let apis = [graph_contract::page::Api::embedded()];
+    graph_contract::run::page_routes(&apis, graph_contract::run::IdSource::Given(&ids)).routes
 }

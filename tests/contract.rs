@@ -24,26 +24,24 @@ fn contract_holds() {
         Err(e) => panic!("the CONTRACT_* configuration is not usable: {e}"),
     };
     // Keeps the embedded service alive for the whole run; dropping it stops it.
-    let (embedded, base_url, ids) = match &config.target {
+    let (embedded, base_url) = match &config.target {
         TargetSpec::Embedded => {
             let svc = service::start(ServiceConfig { token: Some(config.token.clone()), ..ServiceConfig::default() })
                 .unwrap_or_else(|e| panic!("the embedded reference service did not start: {e}"));
             let url = svc.base_url();
-            let ids = [
-                graph_contract::page::DEFAULT_MOBILE_APP_ID,
-                graph_contract::page::DEFAULT_STATUS_ID,
-                graph_contract::page::DEFAULT_USER_STATUS_ID,
-            ]
-            .map(String::from);
-            (Some(svc), url, ids)
+            (Some(svc), url)
         }
-        TargetSpec::Remote { base_url, ids } => {
-            (None, base_url.clone(), [ids.mobile_app_id.clone(), ids.status_id.clone(), ids.user_status_id.clone()])
-        }
+        TargetSpec::Remote { base_url } => (None, base_url.clone()),
     };
     let contract = Contract::embedded();
     let target = Target::new(&base_url, config.token.clone(), config.timeout);
-    let routes = run::routes(&ids[0], &ids[1], &ids[2]);
+    // The routes as the CLI builds them: the embedded service's default ids, or the ids given.
+    let apis = [graph_contract::page::Api::embedded()];
+    let ids = match embedded {
+        Some(_) => run::IdSource::Defaults,
+        None => run::IdSource::Given(&config.ids),
+    };
+    let routes = run::page_routes(&apis, ids).routes;
     let mut options = run::Options::new(config.cases, config.seed);
     options.warnings = config.warnings.clone();
 

@@ -14,7 +14,6 @@ use std::time::Duration;
 
 use gate_support::{binary, reference, scratch, target_vars, Faulty, Outcome, IGNORED, ROUTES, TOKEN};
 use graph_contract::contract::Contract;
-use graph_contract::page::{DEFAULT_MOBILE_APP_ID, DEFAULT_STATUS_ID, DEFAULT_USER_STATUS_ID};
 use graph_contract::report::Report;
 use graph_contract::run::cases::{self, CaseFile};
 use graph_contract::{exit, run, run::target::Target};
@@ -87,7 +86,7 @@ fn assert_same_apart_from_timing(first: &Value, second: &Value) {
 
 fn library_run(base_url: &str, seed: u64) -> Report {
     let target = Target::new(base_url, TOKEN.into(), Duration::from_secs(5));
-    let routes = run::routes(DEFAULT_MOBILE_APP_ID, DEFAULT_STATUS_ID, DEFAULT_USER_STATUS_ID);
+    let routes = embedded_routes("app-1", "status-1", "user-1");
     let options = run::Options::new(CASES, seed);
     run::run(Contract::embedded(), &target, &routes, &options, false, &mut |_| {})
 }
@@ -660,4 +659,12 @@ fn piped_output_has_no_color_even_without_no_color() {
     let (out, _) = faulty_run("no-color", &[]);
     assert!(out.stdout.contains("diff (- expected, + actual):"), "{}", out.stdout);
     assert!(!out.stdout.contains('\x1b') && !out.stderr.contains('\x1b'), "{:?}", out.stdout);
+}
+
+/// The embedded page's routes on these ids (app, status, user), built as the CLI builds them.
+fn embedded_routes(app: &str, status: &str, user: &str) -> Vec<graph_contract::run::Route> {
+    let ids = [("mobileAppId", app), ("mobileAppInstallStatusId", status), ("userAppInstallStatusId", user)]
+        .map(|(p, v)| (p.to_string(), v.to_string()));
+    let apis = [graph_contract::page::Api::embedded()];
+    graph_contract::run::page_routes(&apis, graph_contract::run::IdSource::Given(&ids)).routes
 }

@@ -41,7 +41,7 @@ fn hostile_once(hostile: impl Fn() -> Action + Send + Sync + 'static) -> Fake {
 /// One update on the first route (baseline, PATCH, GET, restore).
 fn run_one_update(fake: &Fake, timeout: Duration) -> Report {
     let target = Target::new(&fake.base_url(), TOKEN.into(), timeout);
-    let routes = run::routes(APP, STATUS, USER);
+    let routes = embedded_routes(APP, STATUS, USER);
     let mut options = Options::new(0, 1);
     options.replay_only = true;
     options.replay = vec![ReplayCase {
@@ -344,7 +344,7 @@ fn endless_headers_are_reported() {
 fn garbage_from_the_first_request_is_a_violation() {
     let fake = Fake::start(|_, _| Action::Close(b"\x16\x03\x01 not http at all\r\n".to_vec()));
     let target = Target::new(&fake.base_url(), TOKEN.into(), Duration::from_secs(5));
-    let routes = run::routes(APP, STATUS, USER);
+    let routes = embedded_routes(APP, STATUS, USER);
     let report = run::run(Contract::embedded(), &target, &routes, &Options::new(0, 1), false, &mut |_| {});
     assert_eq!(report.unreachable, None);
     assert_eq!(report.exit_code(), 1);
@@ -512,4 +512,12 @@ proptest! {
     fn state_parse_never_panics_on_state_like_json(value in state_like()) {
         state_file(&value.to_string());
     }
+}
+
+/// The embedded page's routes on these ids (app, status, user), built as the CLI builds them.
+fn embedded_routes(app: &str, status: &str, user: &str) -> Vec<graph_contract::run::Route> {
+    let ids = [("mobileAppId", app), ("mobileAppInstallStatusId", status), ("userAppInstallStatusId", user)]
+        .map(|(p, v)| (p.to_string(), v.to_string()));
+    let apis = [graph_contract::page::Api::embedded()];
+    graph_contract::run::page_routes(&apis, graph_contract::run::IdSource::Given(&ids)).routes
 }

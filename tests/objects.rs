@@ -21,7 +21,7 @@ const OBJECTS: [&str; 3] = ["s1", "s2", "s3"];
 
 /// The two routes of the built-in page over `objects`.
 fn routes_over(objects: &[&str]) -> Vec<Route> {
-    run::routes(APP, objects[0], USER)
+    embedded_routes(APP, objects[0], USER)
         .into_iter()
         .map(|r| r.with_objects(objects.iter().map(|s| s.to_string()).collect()))
         .collect()
@@ -422,4 +422,12 @@ fn a_page_given_at_run_time_drives_its_key_ids_at_once() {
         run_bin(&["run", "--page", page, "--cases", "5"], &[("CONTRACT_IDS", "ownerId=o1,o2,gadgetId=g1")], dir.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr.contains("{ownerId} is a parent placeholder") && stderr.contains("--id gadgetId=a,b"), "{stderr}");
+}
+
+/// The embedded page's routes on these ids (app, status, user), built as the CLI builds them.
+fn embedded_routes(app: &str, status: &str, user: &str) -> Vec<graph_contract::run::Route> {
+    let ids = [("mobileAppId", app), ("mobileAppInstallStatusId", status), ("userAppInstallStatusId", user)]
+        .map(|(p, v)| (p.to_string(), v.to_string()));
+    let apis = [graph_contract::page::Api::embedded()];
+    graph_contract::run::page_routes(&apis, graph_contract::run::IdSource::Given(&ids)).routes
 }

@@ -29,7 +29,7 @@ const TOKEN: &str = "tok-SECRET-4f9a1c7e";
 
 fn run_library(base_url: &str, options: &Options, timeout: Duration) -> Report {
     let target = Target::new(base_url, TOKEN.into(), timeout);
-    let routes = run::routes(APP, STATUS, USER);
+    let routes = embedded_routes(APP, STATUS, USER);
     run::run(Contract::embedded(), &target, &routes, options, false, &mut |_| {})
 }
 
@@ -700,4 +700,12 @@ fn a_replay_touches_only_the_routes_of_its_cases() {
     );
     assert_eq!(report.routes(), ["deviceStatuses"]);
     fake.upstream().assert_at_baseline();
+}
+
+/// The embedded page's routes on these ids (app, status, user), built as the CLI builds them.
+fn embedded_routes(app: &str, status: &str, user: &str) -> Vec<graph_contract::run::Route> {
+    let ids = [("mobileAppId", app), ("mobileAppInstallStatusId", status), ("userAppInstallStatusId", user)]
+        .map(|(p, v)| (p.to_string(), v.to_string()));
+    let apis = [graph_contract::page::Api::embedded()];
+    graph_contract::run::page_routes(&apis, graph_contract::run::IdSource::Given(&ids)).routes
 }

@@ -18,7 +18,7 @@ const TOKEN: &str = "tok-SCALE-77d1";
 
 fn run_library(base_url: &str, options: &Options) -> Report {
     let target = Target::new(base_url, TOKEN.into(), Duration::from_secs(5));
-    let routes = run::routes(APP, STATUS, USER);
+    let routes = embedded_routes(APP, STATUS, USER);
     run::run(Contract::embedded(), &target, &routes, options, false, &mut |_| {})
 }
 
@@ -321,4 +321,12 @@ fn the_streamed_json_report_is_one_document_with_lean_passed_checks() {
     assert_eq!(xml.matches("<failure").count(), failed.len());
     assert!(xml.contains("random · ") && xml.contains(" checks passed"), "{xml}");
     assert!(xml.matches("<testcase").count() < checks.len() / 2, "passed checks are grouped");
+}
+
+/// The embedded page's routes on these ids (app, status, user), built as the CLI builds them.
+fn embedded_routes(app: &str, status: &str, user: &str) -> Vec<graph_contract::run::Route> {
+    let ids = [("mobileAppId", app), ("mobileAppInstallStatusId", status), ("userAppInstallStatusId", user)]
+        .map(|(p, v)| (p.to_string(), v.to_string()));
+    let apis = [graph_contract::page::Api::embedded()];
+    graph_contract::run::page_routes(&apis, graph_contract::run::IdSource::Given(&ids)).routes
 }

@@ -27,6 +27,10 @@ const SMALL_LIMIT: usize = 256;
 /// The proptest seed; a failure names it so the run can be repeated exactly.
 const PROPTEST_SEED: u64 = 0x6772_6170_685f_6333;
 
+/// The two routes' templates, as the page writes them.
+const DEVICE_TEMPLATE: &str = "/deviceAppManagement/mobileApps/{mobileAppId}/deviceStatuses/{mobileAppInstallStatusId}";
+const USER_TEMPLATE: &str = "/deviceAppManagement/mobileApps/{mobileAppId}/userStatuses/{userAppInstallStatusId}/deviceStatuses/{mobileAppInstallStatusId}";
+
 /// Which of the two routes a request goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Route {
@@ -39,8 +43,8 @@ enum Route {
 impl Route {
     fn key(self, app: &str, user: &str, status: &str) -> RecordKey {
         match self {
-            Route::Device => RecordKey::Device { app: app.into(), status: status.into() },
-            Route::User => RecordKey::UserDevice { app: app.into(), user: user.into(), status: status.into() },
+            Route::Device => RecordKey::new(DEVICE_TEMPLATE, &[app, status]),
+            Route::User => RecordKey::new(USER_TEMPLATE, &[app, user, status]),
         }
     }
     /// The object the default state holds on this route (the runner's default ids).
@@ -914,7 +918,7 @@ fn the_example_state_file_loads_and_is_served() {
     assert!(objects.iter().any(|o| o["errorCode"].as_i64().is_some_and(|c| c < 0)));
     assert!(objects.iter().any(|o| o["deviceName"].is_null()));
 
-    let service = start(ServiceConfig { state, ..ServiceConfig::default() });
+    let service = start(ServiceConfig { state: Some(state), ..ServiceConfig::default() });
     let client = Client::new(&service);
     for entry in file["deviceStatuses"].as_array().expect("deviceStatuses") {
         let object = &entry["object"];

@@ -73,7 +73,7 @@ fn a_run_over_https_holds_with_the_staging_ca() {
 fn the_host_name_is_checked_against_the_certificate() {
     let fake = https_fake();
     let pem = std::fs::read(fixture("ca.pem")).expect("ca.pem");
-    let routes = run::routes(APP, STATUS, USER);
+    let routes = embedded_routes(APP, STATUS, USER);
     let mut options = Options::new(0, 1);
     options.replay_only = true;
     let run = |base: &str| {
@@ -199,4 +199,12 @@ fn tls_failures_say_what_is_wrong_and_how_to_fix_it() {
         assert!(!out.contains("Other(") && !out.contains("InvalidCertificate"), "no debug dump: {out}");
         assert!(fake.seen().is_empty(), "{server}: no request may pass a failed handshake");
     }
+}
+
+/// The embedded page's routes on these ids (app, status, user), built as the CLI builds them.
+fn embedded_routes(app: &str, status: &str, user: &str) -> Vec<graph_contract::run::Route> {
+    let ids = [("mobileAppId", app), ("mobileAppInstallStatusId", status), ("userAppInstallStatusId", user)]
+        .map(|(p, v)| (p.to_string(), v.to_string()));
+    let apis = [graph_contract::page::Api::embedded()];
+    graph_contract::run::page_routes(&apis, graph_contract::run::IdSource::Given(&ids)).routes
 }

@@ -29,7 +29,7 @@ fn run(base: &str, cases: u32, seed: u64) -> Report {
 
 fn run_with(base: &str, options: &Options) -> Report {
     let target = Target::new(base, TOKEN.into(), Duration::from_secs(5));
-    let routes = run::routes(fakes::APP, fakes::STATUS, fakes::USER);
+    let routes = embedded_routes(fakes::APP, fakes::STATUS, fakes::USER);
     run::run(Contract::embedded(), &target, &routes, options, false, &mut |_| {})
 }
 
@@ -657,4 +657,12 @@ fn the_reference_names_what_is_wrong() {
         assert!(m.contains("segment 'deviceStatuses'") && m.contains("'status-9'"), "{m}");
     }
     up.assert_at_baseline();
+}
+
+/// The embedded page's routes on these ids (app, status, user), built as the CLI builds them.
+fn embedded_routes(app: &str, status: &str, user: &str) -> Vec<graph_contract::run::Route> {
+    let ids = [("mobileAppId", app), ("mobileAppInstallStatusId", status), ("userAppInstallStatusId", user)]
+        .map(|(p, v)| (p.to_string(), v.to_string()));
+    let apis = [graph_contract::page::Api::embedded()];
+    graph_contract::run::page_routes(&apis, graph_contract::run::IdSource::Given(&ids)).routes
 }

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use graph_contract::service::{self, InitialState, RecordKey, ServiceConfig};
+use graph_contract::service::{self, ServiceConfig};
 use serde::de::{SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -538,11 +538,11 @@ fn remote_run(bin: &Path, base_url: &str, status_id: &str, label: &str) -> Resul
         "--base-url",
         base_url,
         "--mobile-app-id",
-        graph_contract::page::DEFAULT_MOBILE_APP_ID,
+        "app-1",
         "--status-id",
         status_id,
         "--user-status-id",
-        graph_contract::page::DEFAULT_USER_STATUS_ID,
+        "user-1",
         "--seed",
         SEED,
         "--json",
@@ -576,7 +576,7 @@ pub fn two_writes(bin: &Path) -> Result<Vec<Row>> {
     let mut requests = None;
     for _ in 0..TWO_WRITE_REPEATS {
         for ((label, base), walls) in sides.iter().zip(walls.iter_mut()) {
-            let f = remote_run(bin, base, graph_contract::page::DEFAULT_STATUS_ID, label)?;
+            let f = remote_run(bin, base, "status-1", label)?;
             if f.code != Some(0) {
                 return Err(format!("the default run against the {label} service exited {:?}: {}", f.code, f.why()));
             }
@@ -628,12 +628,7 @@ pub fn two_writes(bin: &Path) -> Result<Vec<Row>> {
 /// A state file holding the page's example as each of `OBJECTS`, on both routes, under the
 /// built-in app and user ids.
 fn state_file(dir: &Path) -> Result<PathBuf> {
-    let example = InitialState::page_example()
-        .records
-        .into_iter()
-        .find(|(k, _)| matches!(k, RecordKey::Device { .. }))
-        .map(|(_, o)| o)
-        .ok_or("the page example has no object")?;
+    let example = graph_contract::page::Api::embedded().seed.clone();
     let object = |id: &str| {
         let mut o = example.clone();
         o.insert("id".into(), json!(id));
@@ -641,12 +636,12 @@ fn state_file(dir: &Path) -> Result<PathBuf> {
     };
     let state = json!({
         "deviceStatuses": OBJECTS.iter().map(|id| json!({
-            "mobileAppId": graph_contract::page::DEFAULT_MOBILE_APP_ID,
+            "mobileAppId": "app-1",
             "object": object(id),
         })).collect::<Vec<_>>(),
         "userStatuses": OBJECTS.iter().map(|id| json!({
-            "mobileAppId": graph_contract::page::DEFAULT_MOBILE_APP_ID,
-            "userStatusId": graph_contract::page::DEFAULT_USER_STATUS_ID,
+            "mobileAppId": "app-1",
+            "userStatusId": "user-1",
             "object": object(id),
         })).collect::<Vec<_>>(),
     });
@@ -1030,9 +1025,10 @@ mod tests {
         let svc = service::start(ServiceConfig { token: Some(TOKEN.into()), ..ServiceConfig::default() })
             .expect("the reference starts");
         let through = format!("http://{}{}", proxy(svc.addr(), true).expect("proxy"), service::BASE);
-        let path = graph_contract::run::DEVICE_TEMPLATE
-            .replace("{mobileAppId}", graph_contract::page::DEFAULT_MOBILE_APP_ID)
-            .replace("{mobileAppInstallStatusId}", graph_contract::page::DEFAULT_STATUS_ID);
+        let path = graph_contract::page::Api::embedded().routes[0]
+            .template
+            .replace("{mobileAppId}", "app-1")
+            .replace("{mobileAppInstallStatusId}", "status-1");
         let (direct, proxied) = (
             Target::new(&svc.base_url(), TOKEN.into(), Duration::from_secs(5)),
             Target::new(&through, TOKEN.into(), Duration::from_secs(5)),
@@ -1054,16 +1050,12 @@ mod tests {
         let dir = Scratch::new("state-test").expect("scratch");
         let path = state_file(&dir.0).expect("written");
         let text = std::fs::read_to_string(&path).expect("read");
-        let state = InitialState::parse("state.json", &text).expect("the service takes it");
+        let state = graph_contract::service::InitialState::parse("state.json", &text).expect("the service takes it");
         assert_eq!(state.records.len(), 2 * OBJECTS.len());
         for id in OBJECTS {
             for user in [false, true] {
                 assert!(
-                    state
-                        .records
-                        .iter()
-                        .any(|(k, o)| o.get("id") == Some(&json!(id))
-                            && matches!(k, RecordKey::UserDevice { .. }) == user),
+                    state.records.iter().any(|(k, o)| o.get("id") == Some(&json!(id)) && (k.ids.len() == 3) == user),
                     "{id} (userStatuses: {user})"
                 );
             }

@@ -2,6 +2,7 @@
 //! A flag wins over its variable; an empty variable counts as unset. Nothing deeper in the
 //! crate reads the environment.
 
+use crate::page::embedded::ALIASES;
 use crate::run::target::host_of;
 use std::time::Duration;
 
@@ -42,12 +43,11 @@ pub struct Flags {
     pub ids: Vec<String>,
 }
 
-/// Which objects the run updates.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ids {
-    pub mobile_app_id: String,
-    pub status_id: String,
-    pub user_status_id: String,
+impl Flags {
+    /// The alias flags' values, in the order of the embedded page's [`ALIASES`].
+    fn alias_values(&self) -> [&Option<String>; 3] {
+        [&self.mobile_app_id, &self.status_id, &self.user_status_id]
+    }
 }
 
 /// Where the run sends its requests.
@@ -55,8 +55,8 @@ pub struct Ids {
 pub enum TargetSpec {
     /// Start the reference service in-process on loopback and use its default ids.
     Embedded,
-    /// A service the user runs.
-    Remote { base_url: String, ids: Ids },
+    /// A service the user runs (its routes take the ids of [`Config::ids`]).
+    Remote { base_url: String },
 }
 
 /// The whole configuration of a run.
@@ -224,35 +224,27 @@ impl Config {
                         "{url} is plain http to a host that is not loopback: the bearer token travels unencrypted"
                     ));
                 }
+                // The embedded page's routes need every alias: with no page given, each is
+                // required (a page given names its own placeholders: which routes can run is
+                // decided once the pages are read, and a route without all its ids is skipped).
                 let mut missing = Vec::new();
-                let mut id = |flag: &Option<String>, var: &str| {
-                    let v = pick(flag, var).map(|(_, v)| v.trim().to_string());
-                    if v.is_none() {
-                        missing.push(format!("{var} (or {})", flag_name(var)));
+                let mut aliases = Vec::new();
+                for (alias, flag) in ALIASES.iter().zip(flags.alias_values()) {
+                    match pick(flag, alias.var).map(|(_, v)| v.trim().to_string()) {
+                        Some(v) => aliases.push((alias.var, v)),
+                        None => missing.push(format!("{} (or {})", alias.var, flag_name(alias.var))),
                     }
-                    v.unwrap_or_default()
-                };
-                let ids = Ids {
-                    mobile_app_id: id(&flags.mobile_app_id, "CONTRACT_MOBILE_APP_ID"),
-                    status_id: id(&flags.status_id, "CONTRACT_STATUS_ID"),
-                    user_status_id: id(&flags.user_status_id, "CONTRACT_USER_STATUS_ID"),
-                };
+                }
                 if token.is_none() {
                     missing.push("CONTRACT_TOKEN (or --token)".to_string());
                 }
-                // Pages given at run time name their own placeholders: which routes can run is
-                // decided once the pages are read (a route without all its ids is skipped).
                 if !pages.is_empty() {
                     missing.retain(|m| m.starts_with("CONTRACT_TOKEN"));
                 }
                 if !missing.is_empty() {
                     return Err(ConfigError::Missing(missing));
                 }
-                for (var, v) in [
-                    ("CONTRACT_MOBILE_APP_ID", &ids.mobile_app_id),
-                    ("CONTRACT_STATUS_ID", &ids.status_id),
-                    ("CONTRACT_USER_STATUS_ID", &ids.user_status_id),
-                ] {
+                for (var, v) in aliases {
                     if v.split(',').any(|x| x.trim().contains(['/', '?', '#', ' '])) {
                         return Err(ConfigError::Invalid {
                             name: var.into(),
@@ -261,11 +253,7 @@ impl Config {
                         });
                     }
                 }
-                // A list of status ids drives several objects: the first fills the routes, the
-                // list is in `objects` (checked there, item by item).
-                let first = |v: &str| v.split(',').next().unwrap_or_default().trim().to_string();
-                let ids = Ids { status_id: first(&ids.status_id), ..ids };
-                TargetSpec::Remote { base_url: url, ids }
+                TargetSpec::Remote { base_url: url }
             }
         };
         Ok(Config {
@@ -346,15 +334,14 @@ pub fn export_pins(
         }
         other => other.map(|(_, url)| url.trim_end_matches('/').to_string()),
     };
-    let mobile_app_id = id(&flags.mobile_app_id, "CONTRACT_MOBILE_APP_ID")?;
-    let status_id = id(&flags.status_id, "CONTRACT_STATUS_ID")?;
-    let user_status_id = id(&flags.user_status_id, "CONTRACT_USER_STATUS_ID")?;
+    // An alias must be a usable id (refused with its own name); it pins its placeholder
+    // through `ids`, as `--id` does (a list pins its first id there).
+    for (alias, flag) in ALIASES.iter().zip(flags.alias_values()) {
+        id(flag, alias.var)?;
+    }
     let (ids, lists) = ids(flags, &env, &pick)?;
-    // A list pins its first id in `ids`; the aliases' own values hold the first id too.
-    let first = |v: Option<String>| v.map(|v| v.split(',').next().unwrap_or_default().trim().to_string());
-    let (mobile_app_id, status_id, user_status_id) = (first(mobile_app_id), first(status_id), first(user_status_id));
     let lists = lists.into_iter().map(|l| (l.placeholder, l.ids)).collect();
-    Ok(crate::export::openapi::Pins { base_url, mobile_app_id, status_id, user_status_id, ids, lists })
+    Ok(crate::export::openapi::Pins { base_url, ids, lists })
 }
 
 /// [`export_pins`] from the process environment (read here, once).
@@ -399,13 +386,6 @@ pub fn pages_from_env(flags: &[String]) -> Vec<String> {
         .map(|v| v.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect())
         .unwrap_or_default()
 }
-
-/// The built-in page's id flags and variables, and the placeholders they fill.
-pub const ID_ALIASES: &[(&str, &str)] = &[
-    ("CONTRACT_MOBILE_APP_ID", "mobileAppId"),
-    ("CONTRACT_STATUS_ID", "mobileAppInstallStatusId"),
-    ("CONTRACT_USER_STATUS_ID", "userAppInstallStatusId"),
-];
 
 /// The ids by placeholder: `--id NAME=VALUE` first, then `CONTRACT_IDS` (`name=value,…`), then
 /// the aliases; the first source to name a placeholder wins. A value may be a list
@@ -476,12 +456,11 @@ fn ids(
             add("CONTRACT_IDS", name, &values, &format!("{name}={}", values.join(",")))?;
         }
     }
-    let alias_flags = [&flags.mobile_app_id, &flags.status_id, &flags.user_status_id];
-    for ((var, param), flag) in ID_ALIASES.iter().zip(alias_flags) {
-        // A malformed alias is refused below with its own name, as before.
+    for (alias, flag) in ALIASES.iter().zip(flags.alias_values()) {
+        // A malformed alias is refused with its own name, as before (see `from_sources`).
         let malformed = |v: &str| v.split(',').any(|x| x.trim().contains(['/', '?', '#', ' ']));
-        if let Some((name, v)) = pick(flag, var).filter(|(_, v)| !malformed(v)) {
-            add(&name, param, &v.trim().split(',').collect::<Vec<_>>(), v.trim())?;
+        if let Some((name, v)) = pick(flag, alias.var).filter(|(_, v)| !malformed(v)) {
+            add(&name, alias.placeholder, &v.trim().split(',').collect::<Vec<_>>(), v.trim())?;
         }
     }
     let firsts = out.iter().map(|(n, l, _)| (n.clone(), l.first().cloned().unwrap_or_default())).collect();
@@ -645,9 +624,10 @@ mod tests {
         let env = |k: &str| map.get(k).map(|v| v.to_string());
         let flags = Flags { mobile_app_id: Some("a-flag".into()), ..Flags::default() };
         let pins = export_pins(&flags, env).unwrap();
-        assert_eq!(pins.mobile_app_id.as_deref(), Some("a-flag"));
-        assert_eq!(pins.status_id.as_deref(), Some("s-var"));
-        assert_eq!((pins.user_status_id, pins.base_url), (None, None));
+        let pinned = |p: &str| pins.ids.iter().find(|(n, _)| n == p).map(|(_, v)| v.as_str());
+        assert_eq!(pinned("mobileAppId"), Some("a-flag"));
+        assert_eq!(pinned("mobileAppInstallStatusId"), Some("s-var"));
+        assert_eq!((pinned("userAppInstallStatusId"), pins.base_url.clone()), (None, None));
         let bad = Flags { user_status_id: Some("a/b".into()), ..Flags::default() };
         assert!(export_pins(&bad, |_| None).unwrap_err().to_string().starts_with("--user-status-id is \"a/b\""));
         let url = Flags { base_url: Some("ftp://x".into()), ..Flags::default() };
@@ -682,7 +662,8 @@ mod tests {
             ("CONTRACT_USER_STATUS_ID", "u"),
         ];
         let c = cfg(&Flags::default(), &vars).unwrap();
-        assert!(matches!(&c.target, TargetSpec::Remote { ids, .. } if ids.status_id == "s1"));
+        assert!(matches!(&c.target, TargetSpec::Remote { .. }));
+        assert!(c.ids.contains(&("mobileAppInstallStatusId".to_string(), "s1".to_string())));
         assert_eq!(c.objects_of("mobileAppInstallStatusId").map(<[String]>::len), Some(2));
     }
 

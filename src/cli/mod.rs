@@ -80,30 +80,12 @@ pub(super) fn write_file(path: &Path, text: &str, what: &'static str) -> Result<
 }
 
 /// The pages of the run: the built-in one, or each `--page` / `CONTRACT_PAGES` file read and
-/// derived with the same code as `derive` (kept for the life of the process).
+/// derived with the same code as `derive` (kept for the life of the process); prints their
+/// warnings.
 pub(super) fn load_apis(pages: &[String], overlay: Option<&Path>) -> Result<Vec<&'static Api>, Failure> {
-    if pages.is_empty() {
-        if let Some(o) = overlay {
-            return Err(Failure::from(format!(
-                "--overlay {} goes with --page (the built-in page has its own)",
-                o.display()
-            )));
-        }
-        return Ok(vec![Api::embedded()]);
+    let (apis, warnings) = crate::page::load_pages(pages, overlay)?;
+    for w in &warnings {
+        eprintln!("warning: {w}");
     }
-    if overlay.is_some() && pages.len() > 1 {
-        return Err(Failure::from(
-            "--overlay goes with one --page; with several pages, put PAGE.overlay.json beside each page".to_string(),
-        ));
-    }
-    let mut apis: Vec<&'static Api> = Vec::new();
-    for page_path in pages {
-        let (api, warnings) = crate::page::load(page_path, overlay)?;
-        for w in &warnings {
-            eprintln!("warning: {page_path}: {w}");
-        }
-        apis.push(api);
-    }
-    crate::page::check_clashes(&apis)?;
     Ok(apis)
 }

@@ -11,37 +11,6 @@ use crate::page::Api;
 use super::args::RunArgs;
 use super::{load_apis, read, use_color, write_file, Failure};
 
-/// Loads the case files to replay: the given files, or every case file below the case
-/// directory (the default `cases` only when it exists).
-fn load_cases(
-    args: &RunArgs,
-    files: Option<&[PathBuf]>,
-    apis: &[&'static Api],
-) -> Result<Vec<crate::run::cases::CaseFile>, Failure> {
-    use crate::run::cases::{self, CaseFile};
-    let paths = match (files, &args.case_dir) {
-        (Some(files), _) => files.to_vec(),
-        (None, Some(dir)) => cases::find(dir)?,
-        (None, None) if Path::new("cases").is_dir() => cases::find(Path::new("cases"))?,
-        (None, None) => Vec::new(),
-    };
-    let mut out = Vec::new();
-    for p in &paths {
-        match CaseFile::load_for(p, apis)? {
-            Some(c) => out.push(c),
-            // A case directory may hold the cases of several pages: each run takes its own.
-            None if files.is_none() => {}
-            None => {
-                return Err(Failure::from(format!(
-                    "case file {}: page: names a page this run does not check (give that page with --page)",
-                    p.display()
-                )))
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// The waivers of the run: the named file (which must exist), else the default file when it
 /// exists, else none.
 fn load_waivers(config: &crate::cli::config::Config) -> Result<crate::report::waiver::Waivers, Failure> {
@@ -126,137 +95,6 @@ fn interrupt_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
     flag
 }
 
-/// The service under test: the embedded reference (kept running while it is held) or a
-/// remote one, with the ids of the objects to update.
-struct Under {
-    service: Option<crate::service::RunningService>,
-    base_url: String,
-    routes: Vec<crate::run::Route>,
-    /// Routes skipped for want of ids, in words.
-    skipped: Vec<String>,
-}
-
-fn start_target(config: &crate::cli::config::Config, apis: &[&'static Api]) -> Result<Under, Failure> {
-    config.check_objects(&crate::page::key_params(apis))?;
-    let mut under = start_service(config, apis)?;
-    // Several ids for a route's key: the route drives that many objects at once.
-    for route in &mut under.routes {
-        if let Some(ids) = config.objects_of(&route.key_param) {
-            *route = route.clone().with_objects(ids.to_vec());
-        }
-    }
-    Ok(under)
-}
-
-fn start_service(config: &crate::cli::config::Config, apis: &[&'static Api]) -> Result<Under, Failure> {
-    use crate::cli::config::TargetSpec;
-    use crate::service::{self, ServiceConfig};
-    let builtin_only = config.pages.is_empty();
-    Ok(match &config.target {
-        TargetSpec::Embedded => {
-            let svc = service::start(ServiceConfig {
-                token: Some(config.token.clone()),
-                apis: apis.to_vec(),
-                // The embedded service holds an object for each id of a list, so the run passes.
-                objects: config.objects.iter().map(|l| (l.placeholder.clone(), l.ids.clone())).collect(),
-                ..ServiceConfig::default()
-            })?;
-            let (routes, skipped) = if builtin_only {
-                let routes = crate::run::routes(
-                    crate::page::DEFAULT_MOBILE_APP_ID,
-                    crate::page::DEFAULT_STATUS_ID,
-                    crate::page::DEFAULT_USER_STATUS_ID,
-                );
-                (routes, Vec::new())
-            } else {
-                page_routes(apis, &|api, param| api.default_id(param).map(str::to_string))
-            };
-            Under { base_url: svc.base_url(), service: Some(svc), routes, skipped }
-        }
-        TargetSpec::Remote { base_url, ids } if builtin_only => Under {
-            service: None,
-            base_url: base_url.clone(),
-            routes: crate::run::routes(&ids.mobile_app_id, &ids.status_id, &ids.user_status_id),
-            skipped: Vec::new(),
-        },
-        TargetSpec::Remote { base_url, .. } => {
-            let given = |_: &Api, param: &str| config.ids.iter().find(|(p, _)| p == param).map(|(_, v)| v.clone());
-            let (routes, skipped) = page_routes(apis, &given);
-            if routes.is_empty() {
-                let mut missing: Vec<String> = Vec::new();
-                for r in apis.iter().flat_map(|a| a.routes.iter()) {
-                    for p in &r.params {
-                        if !config.ids.iter().any(|(n, _)| n == p) && !missing.contains(p) {
-                            missing.push(p.clone());
-                        }
-                    }
-                }
-                return Err(Failure::from(format!(
-                    "no route of the given pages can run: no id for {} (give each with --id NAME=VALUE, or CONTRACT_IDS=name=value,name=value)",
-                    missing.iter().map(|p| format!("{{{p}}}")).collect::<Vec<_>>().join(", ")
-                )));
-            }
-            Under { service: None, base_url: base_url.clone(), routes, skipped }
-        }
-    })
-}
-
-/// The routes of `apis` whose every placeholder has an id (`id_of`), and the ones skipped for
-/// want of ids, in words. With several pages, a route's name starts with its page's type.
-fn page_routes(
-    apis: &[&'static Api],
-    id_of: &dyn Fn(&Api, &str) -> Option<String>,
-) -> (Vec<crate::run::Route>, Vec<String>) {
-    let mut routes = Vec::new();
-    let mut skipped = Vec::new();
-    for (i, api) in apis.iter().enumerate() {
-        for r in &api.routes {
-            let name = if apis.len() > 1 { format!("{}: {}", api.type_name, r.name) } else { r.name.clone() };
-            let mut ids = Vec::new();
-            let mut missing = Vec::new();
-            for p in &r.params {
-                match id_of(api, p) {
-                    Some(v) => ids.push((p.clone(), v)),
-                    None => missing.push(format!("{{{p}}}")),
-                }
-            }
-            if !missing.is_empty() {
-                skipped.push(format!(
-                    "route {name} ({}) of {} skipped: no id for {} (give --id NAME=VALUE or CONTRACT_IDS)",
-                    r.template,
-                    api.path,
-                    missing.join(", ")
-                ));
-                continue;
-            }
-            let mut route = crate::run::Route::new(&name, &r.template, ids, r.key_param.as_deref().unwrap_or(""));
-            route.page = i;
-            route.no_content = api.success == crate::page::Success::NoContent;
-            route.success_exceptions = api.success_exceptions.clone();
-            routes.push(route);
-        }
-    }
-    (routes, skipped)
-}
-
-/// The HTTP client, trusting the platform's roots or only `--ca-cert`.
-fn client(
-    args: &RunArgs,
-    config: &crate::cli::config::Config,
-    base_url: &str,
-) -> Result<crate::run::target::Target, Failure> {
-    use crate::run::target::Target;
-    match &args.ca_cert {
-        None => Ok(Target::new(base_url, config.token.clone(), config.timeout)),
-        Some(path) => {
-            let pem =
-                std::fs::read(path).map_err(|e| IoError::new("read", path, "give a PEM file with --ca-cert", e))?;
-            Target::with_ca(base_url, config.token.clone(), config.timeout, &pem)
-                .map_err(|e| Failure::from(format!("--ca-cert {}: {e}", path.display())))
-        }
-    }
-}
-
 /// A progress bar on stderr when it is a terminal; hidden otherwise.
 fn progress_bar(options: &crate::run::Options, routes: &[crate::run::Route]) -> indicatif::ProgressBar {
     use std::io::IsTerminal;
@@ -268,7 +106,7 @@ fn progress_bar(options: &crate::run::Options, routes: &[crate::run::Route]) -> 
     let per_route = if options.replay_only {
         3 + 2 * replays
     } else {
-        let route = crate::run::routes("a", "s", "u").swap_remove(1);
+        let route = crate::run::page_routes(&[Api::embedded()], crate::run::IdSource::Defaults).routes.swap_remove(1);
         let negatives = crate::generate::negatives(contract, route.params(), &route.key_param);
         let generated = crate::generate::coverage(contract).len() + 2 * negatives.len();
         3 + 2 * (generated + options.cases as usize + replays)
@@ -320,7 +158,7 @@ fn write_outputs(report: &crate::report::Report, args: &RunArgs, replaying: bool
         for d in &report.distinct_failures {
             // The page a case file names (none: the built-in page), and the route as it names it.
             let (page, bare) = match page_of(apis, &d.minimal.route) {
-                Some((api, bare)) if !api.builtin => (Some(api.type_name.clone()), bare),
+                Some((api, bare)) if !api.is_default() => (Some(api.type_name.clone()), bare),
                 Some((_, bare)) => (None, bare),
                 None => (None, d.minimal.route.clone()),
             };
@@ -372,13 +210,21 @@ pub(super) fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<
         return Err(Failure::from(format!("--rate is {rate}: expected a number of requests per second above 0")));
     }
     let apis = load_apis(&config.pages, args.pages.overlay.as_deref())?;
-    let case_files = load_cases(args, files, &apis)?;
+    let case_files = crate::run::cases::load_cases(files, args.case_dir.as_deref(), &apis)?;
     let waivers = load_waivers(&config)?;
     for w in &config.warnings {
         eprintln!("warning: {w}");
     }
-    let under = start_target(&config, &apis)?;
-    let target = client(args, &config, &under.base_url)?;
+    config.check_objects(&crate::page::key_params(&apis))?;
+    let base_url = match &config.target {
+        crate::cli::config::TargetSpec::Embedded => None,
+        crate::cli::config::TargetSpec::Remote { base_url } => Some(base_url.as_str()),
+    };
+    let objects: Vec<(String, Vec<String>)> =
+        config.objects.iter().map(|l| (l.placeholder.clone(), l.ids.clone())).collect();
+    let setup = crate::run::start::TargetSetup { base_url, token: &config.token, ids: &config.ids, objects: &objects };
+    let under = crate::run::start::start_target(&setup, &apis)?;
+    let target = crate::run::start::client(&under.base_url, &config.token, config.timeout, args.ca_cert.as_deref())?;
     let mut options = crate::run::Options::new(config.cases, config.seed);
     options.max_requests = args.max_requests;
     options.max_failures = args.max_failures;

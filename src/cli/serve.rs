@@ -19,8 +19,8 @@ pub(super) fn serve(
 ) -> Result<i32, Failure> {
     use crate::service::{InitialState, ServiceConfig};
     let state = match state {
-        Some(p) => InitialState::parse(&p.display().to_string(), &read(p, "give the path of a state file")?)?,
-        None => InitialState::page_example(),
+        Some(p) => Some(InitialState::parse(&p.display().to_string(), &read(p, "give the path of a state file")?)?),
+        None => None,
     };
     if token.as_deref().is_some_and(str::is_empty) {
         return Err(Failure {

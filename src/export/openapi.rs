@@ -1,4 +1,4 @@
-//! The OpenAPI 3.1 document of the two routes (GET and PATCH), built from the derived schemas
+//! The OpenAPI 3.1 document of the pages' routes (GET and PATCH), built from the derived schemas
 //! so that client generators, mock servers and Schemathesis read the very same contract.
 //! Whatever the document says, the reference service does (tests/openapi.rs checks each listed
 //! status against it). No I/O.
@@ -45,10 +45,7 @@ fn rewrite(v: &Value) -> Value {
 pub struct Pins {
     /// The service root with the version segment (default: the reference service's address).
     pub base_url: Option<String>,
-    pub mobile_app_id: Option<String>,
-    pub status_id: Option<String>,
-    pub user_status_id: Option<String>,
-    /// Any page's ids by placeholder (`--id`, `CONTRACT_IDS`, and the aliases above).
+    /// The ids by placeholder (`--id`, `CONTRACT_IDS`, and the embedded page's aliases).
     pub ids: Vec<(String, String)>,
     /// Placeholders given several ids (`--status-id s1,s2`, `--id NAME=a,b`): the parameter's
     /// `enum` holds them all, so a fuzzer reaches every object.
@@ -105,72 +102,6 @@ fn schema_ref(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
 
-fn path_item(contract: &Contract, pins: &Pins, nested: bool) -> Value {
-    let t = &contract.type_name;
-    let id_param = |name: &str, description: &str, pin: &Option<String>| {
-        let schema = pins.parameter_schema(name, pin.as_ref());
-        json!({"name": name, "in": "path", "required": true, "description": description, "schema": schema})
-    };
-    let mut parameters = vec![id_param("mobileAppId", "The id of the mobileApp.", &pins.mobile_app_id)];
-    if nested {
-        parameters.push(id_param(
-            "userAppInstallStatusId",
-            "The id of the userAppInstallStatus.",
-            &pins.user_status_id,
-        ));
-    }
-    parameters.push(id_param("mobileAppInstallStatusId", &format!("The key of the {t}."), &pins.status_id));
-    let (get_id, patch_id) = if nested {
-        ("getUserDeviceStatus", "updateUserDeviceStatus")
-    } else {
-        ("getDeviceStatus", "updateDeviceStatus")
-    };
-    let object =
-        json!({"description": format!("The whole {t}."), "content": {"application/json": {"schema": schema_ref(t)}}});
-    let error = |what: &str| json!({"$ref": format!("#/components/responses/{what}")});
-    // The reference service answers JSON whatever `Accept` says, so the header is described
-    // as optional and free: a constant would promise a refusal that never comes.
-    let accept = json!({
-        "name": "Accept",
-        "in": "header",
-        "required": false,
-        "description": "The page sends `application/json`; the answer is JSON whatever this header says.",
-        "schema": {"type": "string"}
-    });
-    json!({
-        "parameters": parameters,
-        "get": {
-            "operationId": get_id,
-            "summary": format!("Read a {t}"),
-            "parameters": [accept.clone()],
-            "responses": {"200": object.clone(), "401": error("unauthorized"), "404": error("notFound")}
-        },
-        "patch": {
-            "operationId": patch_id,
-            "summary": format!("Update a {t}"),
-            "description": "Properties in the body change; every other property keeps its value. Success is 200 with the whole updated object (the page and the reference service); some Graph services answer 204 to `Prefer: return=minimal` instead (graph-contract run --accept-no-content).",
-            "parameters": [accept],
-            "requestBody": {
-                "required": true,
-                "content": {"application/json": {"schema": schema_ref(&format!("{t}.patch"))}}
-            },
-            "responses": {
-                "200": object,
-                "400": error("badRequest"),
-                "401": error("unauthorized"),
-                "404": error("notFound"),
-                "413": error("tooLarge")
-            }
-        }
-    })
-}
-
-/// The OpenAPI 3.1 document of the contract, with free path parameters, for the reference
-/// service's default address.
-pub fn document(contract: &Contract) -> Value {
-    document_for(contract, &Pins::default())
-}
-
 /// Adds `contract`'s schema documents to `schemas` as components: the key read-only in the
 /// object and the PATCH body, and every date-time (nested ones too) as a .NET instant.
 fn add_schemas(schemas: &mut Map<String, Value>, contract: &Contract) {
@@ -212,24 +143,6 @@ fn envelope(info: Value, pins: &Pins, paths: Value, schemas: Map<String, Value>)
     })
 }
 
-/// The OpenAPI 3.1 document of the contract aimed at `pins`.
-pub fn document_for(contract: &Contract, pins: &Pins) -> Value {
-    let mut schemas = Map::new();
-    add_schemas(&mut schemas, contract);
-    let base = "/deviceAppManagement/mobileApps/{mobileAppId}";
-    let info = json!({
-            "title": format!("Update {} (Microsoft Graph beta)", contract.type_name),
-            "version": env!("CARGO_PKG_VERSION"),
-            "summary": "The contract graph-contract checks, derived from the Microsoft Graph docs page.",
-            "description": "Schemas derived from the page \"Update mobileAppInstallStatus\" of the Microsoft Graph documentation (CC BY 4.0) and the metadata's nullability. The public Graph service no longer serves these routes; services that implement the contract do.",
-    });
-    let paths = json!({
-        format!("{base}/deviceStatuses/{{mobileAppInstallStatusId}}"): path_item(contract, pins, false),
-        format!("{base}/userStatuses/{{userAppInstallStatusId}}/deviceStatuses/{{mobileAppInstallStatusId}}"): path_item(contract, pins, true),
-    });
-    envelope(info, pins, paths, schemas)
-}
-
 /// A name usable in an operation id (`userStatuses/deviceStatuses` → `userStatusesDeviceStatuses`).
 fn camel(text: &str) -> String {
     let mut out = String::new();
@@ -245,18 +158,22 @@ fn camel(text: &str) -> String {
     out
 }
 
-/// The OpenAPI 3.1 document of any pages' routes (`graph-contract openapi --page …`): for the
-/// built-in page alone, [`document_for`]; else every PATCH route of every page with its GET, the
-/// path parameters pinned to the ids given, the key read-only, and the success answer the page
-/// names (200 with the object, or 204 No Content).
+/// The OpenAPI 3.1 document of the pages' routes (`graph-contract openapi`, `--page …`): every
+/// PATCH route of every page with its GET, the path parameters pinned to the ids given, the key
+/// read-only, and the success answer the page names (200 with the object, or 204 No Content).
+/// A page's [`ExportNames`](crate::page::ExportNames) name its document and operations.
 pub fn document_for_pages(apis: &[&crate::page::Api], pins: &Pins) -> Value {
-    if let [only] = apis {
-        if only.builtin {
-            return document_for(only.contract, pins);
-        }
-    }
     let mut schemas = Map::new();
     let mut paths = Map::new();
+    // The reference service answers JSON whatever `Accept` says, so the header is described
+    // as optional and free: a constant would promise a refusal that never comes.
+    let accept = json!({
+        "name": "Accept",
+        "in": "header",
+        "required": false,
+        "description": "The page sends `application/json`; the answer is JSON whatever this header says.",
+        "schema": {"type": "string"}
+    });
     for api in apis {
         let contract = api.contract;
         add_schemas(&mut schemas, contract);
@@ -270,18 +187,25 @@ pub fn document_for_pages(apis: &[&crate::page::Api], pins: &Pins) -> Value {
                     let description = if r.key_param.as_deref() == Some(p.as_str()) {
                         format!("The key of the {t}.")
                     } else {
-                        format!("The {{{p}}} segment of the route.")
+                        match p.strip_suffix("Id").filter(|stem| !stem.is_empty()) {
+                            Some(stem) => format!("The id of the {stem}."),
+                            None => format!("The {{{p}}} segment of the route."),
+                        }
                     };
                     json!({"name": p, "in": "path", "required": true, "description": description, "schema": schema})
                 })
                 .collect();
             let object = json!({"description": format!("The whole {t}."), "content": {"application/json": {"schema": schema_ref(t)}}});
             let error = |what: &str| json!({"$ref": format!("#/components/responses/{what}")});
-            let success = match api.success {
-                crate::page::Success::Object => ("200", object.clone()),
-                crate::page::Success::NoContent => {
-                    ("204", json!({"description": "Updated; the GET that follows shows the object."}))
-                }
+            let (success, description) = match api.success {
+                crate::page::Success::Object => (
+                    ("200", object.clone()),
+                    "Properties in the body change; every other property keeps its value. Success is 200 with the whole updated object (the page and the reference service); some Graph services answer 204 to `Prefer: return=minimal` instead (graph-contract run --accept-no-content).",
+                ),
+                crate::page::Success::NoContent => (
+                    ("204", json!({"description": "Updated; the GET that follows shows the object."})),
+                    "Properties in the body change; every other property keeps its value.",
+                ),
             };
             let mut patch_responses = Map::new();
             patch_responses.insert(success.0.into(), success.1);
@@ -291,19 +215,26 @@ pub fn document_for_pages(apis: &[&crate::page::Api], pins: &Pins) -> Value {
                 patch_responses.insert(code.into(), error(what));
             }
             let op = camel(&format!("{t} {}", r.name));
+            let named = api.export.and_then(|n| n.operations.iter().find(|(route, _, _)| *route == r.name));
+            let (get_id, patch_id) = match named {
+                Some((_, get, patch)) => (get.to_string(), patch.to_string()),
+                None => (format!("get{}", capitalized(&op)), format!("update{}", capitalized(&op))),
+            };
             paths.insert(
                 r.template.clone(),
                 json!({
                     "parameters": parameters,
                     "get": {
-                        "operationId": format!("get{}", capitalized(&op)),
+                        "operationId": get_id,
                         "summary": format!("Read a {t}"),
+                        "parameters": [accept.clone()],
                         "responses": {"200": object, "401": error("unauthorized"), "404": error("notFound")}
                     },
                     "patch": {
-                        "operationId": format!("update{}", capitalized(&op)),
+                        "operationId": patch_id,
                         "summary": format!("Update a {t}"),
-                        "description": "Properties in the body change; every other property keeps its value.",
+                        "description": description,
+                        "parameters": [accept.clone()],
                         "requestBody": {
                             "required": true,
                             "content": {"application/json": {"schema": schema_ref(&format!("{t}.patch"))}}
@@ -314,14 +245,31 @@ pub fn document_for_pages(apis: &[&crate::page::Api], pins: &Pins) -> Value {
             );
         }
     }
-    let types: Vec<&str> = apis.iter().map(|a| a.type_name.as_str()).collect();
-    let pages: Vec<&str> = apis.iter().map(|a| a.path.as_str()).collect();
-    let info = json!({
-        "title": format!("Update {} (Microsoft Graph)", types.join(", ")),
-        "version": env!("CARGO_PKG_VERSION"),
-        "summary": "The contract graph-contract checks, derived from Microsoft Graph docs pages.",
-        "description": format!("Schemas derived from the pages {} of the Microsoft Graph documentation (CC BY 4.0).", pages.join(", ")),
-    });
+    // A page's own names hold for a document of that page alone.
+    let names = match apis {
+        [only] => only.export,
+        _ => None,
+    };
+    let info = match names {
+        Some(names) => {
+            json!({
+                "title": names.title,
+                "version": env!("CARGO_PKG_VERSION"),
+                "summary": names.summary,
+                "description": names.description,
+            })
+        }
+        None => {
+            let types: Vec<&str> = apis.iter().map(|a| a.type_name.as_str()).collect();
+            let pages: Vec<&str> = apis.iter().map(|a| a.path.as_str()).collect();
+            json!({
+                "title": format!("Update {} (Microsoft Graph)", types.join(", ")),
+                "version": env!("CARGO_PKG_VERSION"),
+                "summary": "The contract graph-contract checks, derived from Microsoft Graph docs pages.",
+                "description": format!("Schemas derived from the pages {} of the Microsoft Graph documentation (CC BY 4.0).", pages.join(", ")),
+            })
+        }
+    };
     envelope(info, pins, Value::Object(paths), schemas)
 }
 

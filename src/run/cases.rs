@@ -28,8 +28,6 @@ use thiserror::Error;
 use crate::report::{Check, Phase};
 use crate::run::ReplayCase;
 
-/// The routes a case file may name.
-pub const ROUTES: &[&str] = &["deviceStatuses", "userStatuses/deviceStatuses"];
 /// The suffix that marks a case file in a case directory.
 pub const SUFFIX: &str = ".case.json";
 
@@ -105,7 +103,7 @@ impl CaseFile {
             Some(v) => return Err(field("note", format!("expected a string, got {v}"))),
         };
         let api = match root.get("page") {
-            None => apis.iter().find(|a| a.builtin),
+            None => apis.iter().find(|a| a.is_default()),
             Some(Value::String(t)) => apis.iter().find(|a| a.type_name == *t),
             Some(v) => return Err(field("page", format!("expected the type the page updates (a string), got {v}"))),
         };
@@ -316,6 +314,38 @@ pub fn held_signatures(dir: &Path) -> Vec<(Option<String>, String, PathBuf)> {
 /// FNV-1a, 32 bits: a stable short hash for file names.
 fn fnv(s: &str) -> u32 {
     s.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+}
+
+/// Loads the case files to replay in a run over `apis`: the given files (each must be of a page
+/// the run checks), else every case file below `dir` of a page the run checks (a case directory
+/// may hold the cases of several pages), else those below `cases` when it exists.
+pub fn load_cases(
+    files: Option<&[PathBuf]>,
+    dir: Option<&Path>,
+    apis: &[&crate::page::Api],
+) -> Result<Vec<CaseFile>, CaseError> {
+    let paths = match (files, dir) {
+        (Some(files), _) => files.to_vec(),
+        (None, Some(dir)) => find(dir)?,
+        (None, None) if Path::new("cases").is_dir() => find(Path::new("cases"))?,
+        (None, None) => Vec::new(),
+    };
+    let mut out = Vec::new();
+    for p in &paths {
+        match CaseFile::load_for(p, apis)? {
+            Some(c) => out.push(c),
+            // A case directory may hold the cases of several pages: each run takes its own.
+            None if files.is_none() => {}
+            None => {
+                return Err(CaseError::Field {
+                    file: p.display().to_string(),
+                    field: "page".into(),
+                    message: "names a page this run does not check (give that page with --page)".into(),
+                })
+            }
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 //! shrinking of its failures.
 
 pub mod cases;
+pub mod start;
 pub mod target;
 pub mod tls;
 pub mod transport;
@@ -26,6 +27,7 @@ pub use send::{MAX_TOTAL_WAIT_MS, MAX_WAITS_PER_REQUEST, MAX_WAIT_MS};
 #[allow(deprecated)]
 pub use shrink::SHRINK_CASES;
 pub use shrink::{seeded_rng, SHRINK_BUDGET, SHRINK_STEPS};
+pub use start::{page_routes, IdSource, PageRoutes};
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -137,29 +139,6 @@ impl Route {
             .map(|id| Route { objects: Vec::new(), ..self.clone() }.with_objects(vec![id.clone()]))
             .collect()
     }
-}
-
-/// The two routes of the page for the given ids.
-pub fn routes(mobile_app_id: &str, status_id: &str, user_status_id: &str) -> Vec<Route> {
-    let id = |p: &str, v: &str| (p.to_string(), v.to_string());
-    vec![
-        Route::new(
-            "deviceStatuses",
-            crate::page::DEVICE_TEMPLATE,
-            vec![id("mobileAppId", mobile_app_id), id("mobileAppInstallStatusId", status_id)],
-            "mobileAppInstallStatusId",
-        ),
-        Route::new(
-            "userStatuses/deviceStatuses",
-            crate::page::USER_DEVICE_TEMPLATE,
-            vec![
-                id("mobileAppId", mobile_app_id),
-                id("userAppInstallStatusId", user_status_id),
-                id("mobileAppInstallStatusId", status_id),
-            ],
-            "mobileAppInstallStatusId",
-        ),
-    ]
 }
 
 /// One of N deterministic slices of a run's cases (`--shard K/N`): case i of each pass
@@ -752,15 +731,23 @@ mod tests {
 
     #[test]
     fn a_route_over_several_objects_gives_one_route_per_object() {
-        let route = routes("a", "s1", "u").swap_remove(1).with_objects(vec!["s1".into(), "s2".into()]);
+        let api = crate::page::Api::embedded();
+        let ids = |s: &str| -> Vec<(String, String)> {
+            api.default_ids
+                .iter()
+                .map(|(p, _)| (p.clone(), if p == &api.routes[0].params[1] { s } else { "x" }.into()))
+                .collect()
+        };
+        let routes = |s: &str| page_routes(&[api], IdSource::Given(&ids(s))).routes;
+        let route = routes("s1").swap_remove(1).with_objects(vec!["s1".into(), "s2".into()]);
         assert_eq!(route.key, "s1");
         let each = route.object_routes();
         assert_eq!(each.len(), 2);
         assert_eq!(each[1].key, "s2");
-        assert!(each[1].path.ends_with("/userStatuses/u/deviceStatuses/s2"), "{}", each[1].path);
+        assert!(each[1].path.ends_with("/x/deviceStatuses/s2"), "{}", each[1].path);
         assert!(each.iter().all(|r| r.objects.is_empty()));
         // One id is the route as it was.
-        let one = routes("a", "s", "u").swap_remove(0);
+        let one = routes("s").swap_remove(0);
         assert_eq!(one.clone().with_objects(vec!["s".into()]), one);
         assert_eq!(one.object_routes(), vec![one]);
     }

@@ -15,51 +15,21 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use thiserror::Error;
 
 use crate::contract::{Body as Schema, Contract, Kind, Property};
-use crate::derive::markdown::{self, ExampleKind};
 use crate::page::{Api, RouteTemplate, Success};
-use crate::page::{DEFAULT_MOBILE_APP_ID, DEFAULT_STATUS_ID, DEFAULT_USER_STATUS_ID};
+
+mod state;
+
+use state::records;
+pub use state::{InitialState, RecordKey, StateError};
 
 /// The version segment every route starts with.
 pub const BASE: &str = "/beta";
 /// Request bodies above this many bytes are answered with 413.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
-
-/// Where one record lives.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum RecordKey {
-    /// `/deviceAppManagement/mobileApps/{app}/deviceStatuses/{status}`
-    Device { app: String, status: String },
-    /// `/deviceAppManagement/mobileApps/{app}/userStatuses/{user}/deviceStatuses/{status}`
-    UserDevice { app: String, user: String, status: String },
-}
-
-impl RecordKey {
-    /// The path of the record below the base URL.
-    pub fn path(&self) -> String {
-        match self {
-            RecordKey::Device { app, status } => {
-                format!("/deviceAppManagement/mobileApps/{app}/deviceStatuses/{status}")
-            }
-            RecordKey::UserDevice { app, user, status } => {
-                format!("/deviceAppManagement/mobileApps/{app}/userStatuses/{user}/deviceStatuses/{status}")
-            }
-        }
-    }
-}
-
-/// A state file that cannot be loaded.
-#[derive(Debug, Error, PartialEq)]
-pub enum StateError {
-    #[error("{path}:{line}: the state file is not valid: {message} (see cases/state.example.json for the format)")]
-    Parse { path: String, line: usize, message: String },
-    #[error("{path}: {pointer}: {message} (every object must be valid against mobileAppInstallStatus.json)")]
-    Invalid { path: String, pointer: String, message: String },
-}
 
 /// A service that cannot start.
 #[derive(Debug, Error)]
@@ -70,130 +40,21 @@ pub enum ServiceError {
     Runtime(std::io::Error),
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct StateFile {
-    #[serde(default)]
-    device_statuses: Vec<DeviceEntry>,
-    #[serde(default)]
-    user_statuses: Vec<UserEntry>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct DeviceEntry {
-    mobile_app_id: String,
-    object: Map<String, Value>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct UserEntry {
-    mobile_app_id: String,
-    user_status_id: String,
-    object: Map<String, Value>,
-}
-
-/// The records a service starts with.
-#[derive(Debug, Clone, PartialEq)]
-pub struct InitialState {
-    pub records: Vec<(RecordKey, Map<String, Value>)>,
-}
-
-impl InitialState {
-    /// The page's example object under the default ids, on both routes.
-    pub fn page_example() -> InitialState {
-        let mut object = markdown::parse(markdown::EMBEDDED_PAGE_PATH, markdown::EMBEDDED_PAGE)
-            .ok()
-            .and_then(|p| p.examples.into_iter().find(|e| e.kind == ExampleKind::Response))
-            .and_then(|e| serde_json::from_str::<Map<String, Value>>(&e.body).ok())
-            .unwrap_or_default();
-        object.retain(|k, _| !crate::contract::is_annotation(k));
-        object.insert("id".into(), json!(DEFAULT_STATUS_ID));
-        InitialState {
-            records: vec![
-                (
-                    RecordKey::Device { app: DEFAULT_MOBILE_APP_ID.into(), status: DEFAULT_STATUS_ID.into() },
-                    object.clone(),
-                ),
-                (
-                    RecordKey::UserDevice {
-                        app: DEFAULT_MOBILE_APP_ID.into(),
-                        user: DEFAULT_USER_STATUS_ID.into(),
-                        status: DEFAULT_STATUS_ID.into(),
-                    },
-                    object,
-                ),
-            ],
-        }
-    }
-
-    /// Parses a state file (see `cases/state.example.json`); `path` names it in errors.
-    pub fn parse(path: &str, text: &str) -> Result<InitialState, StateError> {
-        let parse_error =
-            |e: serde_json::Error| StateError::Parse { path: path.to_string(), line: e.line(), message: e.to_string() };
-        // serde would also read a struct from an array; the format is an object.
-        let value: Value = serde_json::from_str(text).map_err(parse_error)?;
-        if !value.is_object() {
-            return Err(StateError::Parse {
-                path: path.to_string(),
-                line: 1,
-                message: "expected a JSON object".into(),
-            });
-        }
-        // Parsed from the text again (not from the value) so errors keep their line.
-        let file: StateFile = serde_json::from_str(text).map_err(parse_error)?;
-        let contract = Contract::embedded();
-        let mut records = Vec::new();
-        let entries = file
-            .device_statuses
-            .into_iter()
-            .enumerate()
-            .map(|(i, e)| (format!("/deviceStatuses/{i}/object"), e.mobile_app_id, None, e.object))
-            .chain(file.user_statuses.into_iter().enumerate().map(|(i, e)| {
-                (format!("/userStatuses/{i}/object"), e.mobile_app_id, Some(e.user_status_id), e.object)
-            }));
-        for (at, app, user, mut object) in entries {
-            let value = Value::Object(object.clone());
-            if let Some(v) = contract.violations(Schema::Response, &value).first() {
-                return Err(StateError::Invalid {
-                    path: path.to_string(),
-                    pointer: format!("{at}{}", v.pointer),
-                    message: v.message.clone(),
-                });
-            }
-            object.retain(|k, _| !crate::contract::is_annotation(k));
-            let status = object.get(&contract.key).and_then(Value::as_str).unwrap_or_default().to_string();
-            let key = match user {
-                None => RecordKey::Device { app, status },
-                Some(user) => RecordKey::UserDevice { app, user, status },
-            };
-            if records.iter().any(|(k, _)| k == &key) {
-                return Err(StateError::Invalid {
-                    path: path.to_string(),
-                    pointer: at,
-                    message: format!("a second object at {}", key.path()),
-                });
-            }
-            records.push((key, object));
-        }
-        Ok(InitialState { records })
-    }
-}
-
 /// How a service is set up.
 #[derive(Debug, Clone)]
 pub struct ServiceConfig {
     /// The only bearer token accepted; `None` accepts any non-empty token.
     pub token: Option<String>,
-    pub state: InitialState,
+    /// The objects of the routes a state file is for (`serve --state`); `None`, and every route
+    /// a state is not for: each page's default objects.
+    pub state: Option<InitialState>,
     /// Request bodies above this many bytes get 413.
     pub body_limit: usize,
     /// Every answer waits this long before it is sent (`serve --latency-ms`): a stand-in for a
     /// remote staging service in benchmarks and tests.
     pub latency: std::time::Duration,
-    /// The pages served (default: the built-in page). The built-in page's records come from
-    /// `state`; every other page holds one object per route, under its default ids.
+    /// The pages served (default: the built-in page). Each holds one object per route, under
+    /// its default ids (its seed), unless `state` is for the route.
     pub apis: Vec<&'static Api>,
     /// More objects, by key placeholder (`serve --status-id s1,s2`, `--id NAME=ID,ID`): on
     /// every route whose key the placeholder is, one object per id under the default ids of the
@@ -205,7 +66,7 @@ impl Default for ServiceConfig {
     fn default() -> ServiceConfig {
         ServiceConfig {
             token: None,
-            state: InitialState::page_example(),
+            state: None,
             body_limit: DEFAULT_BODY_LIMIT,
             latency: std::time::Duration::ZERO,
             apis: vec![Api::embedded()],
@@ -454,59 +315,6 @@ async fn no_route(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: B
     let served: Vec<String> = shared.routes.iter().map(|r| format!("{BASE}{}", r.route.template)).collect();
     let message = format!("No such route: this service serves {}.", served.join(" and "));
     error(StatusCode::NOT_FOUND, "ResourceNotFound", &message, &shared, &headers)
-}
-
-/// The records a service starts with: the built-in page's from `state`, every other page's one
-/// object per route under its default ids.
-fn records(config: &ServiceConfig, routes: &[Served]) -> HashMap<Key, Map<String, Value>> {
-    let mut out = HashMap::new();
-    for (i, served) in routes.iter().enumerate() {
-        if served.api.builtin {
-            for (key, object) in &config.state.records {
-                let (template, ids) = match key {
-                    RecordKey::Device { app, status } => {
-                        (crate::page::DEVICE_TEMPLATE, vec![app.clone(), status.clone()])
-                    }
-                    RecordKey::UserDevice { app, user, status } => {
-                        (crate::page::USER_DEVICE_TEMPLATE, vec![app.clone(), user.clone(), status.clone()])
-                    }
-                };
-                if served.route.template == template {
-                    out.insert((i, ids), object.clone());
-                }
-            }
-            continue;
-        }
-        let ids: Vec<String> =
-            served.route.params.iter().map(|p| served.api.default_id(p).unwrap_or_default().to_string()).collect();
-        let mut object = served.api.seed.clone();
-        let contract = served.api.contract;
-        if let Some(k) = served.route.key_param.as_ref().filter(|_| contract.property(&contract.key).is_some()) {
-            object.insert(contract.key.clone(), json!(served.api.default_id(k).unwrap_or_default()));
-        }
-        out.insert((i, ids), object);
-    }
-    for (i, served) in routes.iter().enumerate() {
-        let Some(key_param) = &served.route.key_param else { continue };
-        let Some((_, ids)) = config.objects.iter().find(|(p, _)| p == key_param) else { continue };
-        let defaults: Vec<String> =
-            served.route.params.iter().map(|p| served.api.default_id(p).unwrap_or_default().to_string()).collect();
-        let Some(seed) = out.get(&(i, defaults.clone())).cloned() else { continue };
-        let at = served.route.params.iter().position(|p| p == key_param).unwrap_or(defaults.len());
-        let contract = served.api.contract;
-        for id in ids {
-            let mut object = seed.clone();
-            if object.contains_key(&contract.key) {
-                object.insert(contract.key.clone(), json!(id));
-            }
-            let mut key = defaults.clone();
-            if let Some(slot) = key.get_mut(at) {
-                *slot = id.clone();
-            }
-            out.entry((i, key)).or_insert(object);
-        }
-    }
-    out
 }
 
 /// The full URL of each object a service over `config` holds at the start, under `base`.

@@ -14,12 +14,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use graph_contract::service::{self, InitialState, RunningService, ServiceConfig};
+use graph_contract::service::{self, RunningService, ServiceConfig};
 use serde_json::{Map, Value};
 
-pub const APP: &str = graph_contract::page::DEFAULT_MOBILE_APP_ID;
-pub const STATUS: &str = graph_contract::page::DEFAULT_STATUS_ID;
-pub const USER: &str = graph_contract::page::DEFAULT_USER_STATUS_ID;
+/// The embedded page's default ids (the reference service holds its objects under them).
+pub const APP: &str = "app-1";
+pub const STATUS: &str = "status-1";
+pub const USER: &str = "user-1";
 
 /// The two routes' paths below `/beta`.
 pub fn device_path() -> String {
@@ -31,7 +32,7 @@ pub fn user_path() -> String {
 
 /// The object both routes start with (the page's example, key included).
 pub fn baseline() -> Map<String, Value> {
-    InitialState::page_example().records[0].1.clone()
+    graph_contract::page::Api::embedded().seed.clone()
 }
 
 /// The paths of object `status` on both routes (several objects per route, issue 12).

@@ -147,9 +147,9 @@ pub fn target_vars(base_url: &str) -> Vec<(&'static str, String)> {
     vec![
         ("CONTRACT_BASE_URL", base_url.to_string()),
         ("CONTRACT_TOKEN", TOKEN.to_string()),
-        ("CONTRACT_MOBILE_APP_ID", graph_contract::page::DEFAULT_MOBILE_APP_ID.to_string()),
-        ("CONTRACT_STATUS_ID", graph_contract::page::DEFAULT_STATUS_ID.to_string()),
-        ("CONTRACT_USER_STATUS_ID", graph_contract::page::DEFAULT_USER_STATUS_ID.to_string()),
+        ("CONTRACT_MOBILE_APP_ID", "app-1".to_string()),
+        ("CONTRACT_STATUS_ID", "status-1".to_string()),
+        ("CONTRACT_USER_STATUS_ID", "user-1".to_string()),
         ("CONTRACT_TIMEOUT_MS", REQUEST_TIMEOUT_MS.to_string()),
     ]
 }
