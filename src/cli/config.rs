@@ -96,7 +96,7 @@ pub struct Config {
 /// Several ids for one placeholder, and what gave them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdList {
-    /// The placeholder, as the page writes it (`mobileAppInstallStatusId`).
+    /// The placeholder, as the page writes it (`managedDeviceId`).
     pub placeholder: String,
     /// Two or more ids, distinct, in the order given.
     pub ids: Vec<String>,
@@ -276,7 +276,7 @@ impl Config {
 
     /// Refuses a list of ids for a placeholder that is no route's key (`key_params`: the key
     /// placeholders of the run's routes): a list names objects driven at once, and a parent
-    /// (`mobileAppId`) is shared by them.
+    /// (a route's `{groupId}` above its key) is shared by them.
     pub fn check_objects(&self, key_params: &[&str]) -> Result<(), ConfigError> {
         match self.objects.iter().find(|l| !key_params.contains(&l.placeholder.as_str())) {
             Some(l) => Err(ConfigError::ParentList {

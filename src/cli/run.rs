@@ -9,27 +9,21 @@ use crate::exit;
 use crate::page::Api;
 
 use super::args::RunArgs;
-use super::{load_apis, read, use_color, write_file, Failure};
+use super::{load_apis, use_color, write_file, Failure};
 
 /// The waivers of the run: the named file (which must exist), else the default file when it
 /// exists, else none.
 fn load_waivers(config: &crate::cli::config::Config) -> Result<crate::report::waiver::Waivers, Failure> {
     use crate::cli::config::DEFAULT_WAIVERS;
-    use crate::report::waiver::Waivers;
-    let (path, fix) = match &config.waivers {
-        Some(source) => (
-            PathBuf::from(&source.path),
-            if source.named_by == "CONTRACT_WAIVERS" {
-                "fix CONTRACT_WAIVERS, or unset it"
-            } else {
-                "fix the path given to --waivers"
-            },
-        ),
-        None if Path::new(DEFAULT_WAIVERS).is_file() => (PathBuf::from(DEFAULT_WAIVERS), "fix or remove it"),
-        None => return Ok(Waivers::default()),
-    };
-    let text = read(&path, fix)?;
-    Ok(Waivers::parse(&path.display().to_string(), &text)?)
+    let named = config.waivers.as_ref().map(|source| {
+        let fix = if source.named_by == "CONTRACT_WAIVERS" {
+            "fix CONTRACT_WAIVERS, or unset it"
+        } else {
+            "fix the path given to --waivers"
+        };
+        (Path::new(&source.path), fix)
+    });
+    Ok(crate::run::waivers::load_waivers(named, Path::new(DEFAULT_WAIVERS))?)
 }
 
 /// The page of a route of the run, and the route's name on its page.

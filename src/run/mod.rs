@@ -17,6 +17,7 @@ pub mod start;
 pub mod target;
 pub mod tls;
 pub mod transport;
+pub mod waivers;
 
 mod checks;
 mod emit;

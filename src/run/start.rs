@@ -217,7 +217,7 @@ mod tests {
     fn a_remote_target_without_any_runnable_route_names_the_missing_ids() {
         let api = Api::embedded();
         let setup = TargetSetup { base_url: Some("http://127.0.0.1:9/beta"), token: "t", ids: &[], objects: &[] };
-        let e = start_target(&setup, &[api]).err().expect("no route can run");
+        let Err(e) = start_target(&setup, &[api]) else { panic!("no route can run") };
         let shown = e.to_string();
         assert!(matches!(&e, StartError::NoRoute { missing } if missing.len() == api.default_ids.len()), "{shown}");
         assert!(shown.starts_with("no route of the given pages can run: no id for {"), "{shown}");
@@ -236,14 +236,14 @@ mod tests {
 
     #[test]
     fn an_unreadable_ca_cert_names_the_file_and_the_flag() {
-        let e = client(
+        let Err(e) = client(
             "https://127.0.0.1:9/beta",
             "t",
             std::time::Duration::from_secs(1),
             Some(Path::new("/nonexistent/ca.pem")),
-        )
-        .err()
-        .expect("no file");
+        ) else {
+            panic!("no file")
+        };
         let shown = e.to_string();
         assert!(shown.contains("/nonexistent/ca.pem") && shown.contains("--ca-cert"), "{shown}");
     }
