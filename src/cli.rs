@@ -839,6 +839,13 @@ fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failur
     for w in &config.warnings {
         eprintln!("warning: {w}");
     }
+    let short = config.token.chars().count();
+    if short > 0 && short < crate::target::SHORT_TOKEN {
+        eprintln!(
+            "warning: the token is {} long; answers are masked only where a whole value, a whole word or \"Bearer <token>\" equals it",
+            count(short, "character")
+        );
+    }
     let under = start_target(&config, &apis)?;
     let target = client(args, &config, &under.base_url)?;
     let mut options = crate::runner::Options::new(config.cases, config.seed);

@@ -139,6 +139,9 @@ pub struct Contract {
     request: Validator,
     response: Validator,
     error: Validator,
+    /// Every property name the schema documents declare (the type's, its complex types', a
+    /// Graph error's): the contract's own words, never masked as the token.
+    names: std::collections::HashSet<String>,
 }
 
 impl std::fmt::Debug for Contract {
@@ -253,6 +256,20 @@ fn properties_of(props: &Map<String, Value>, docs: &HashMap<String, Value>, seen
         .collect()
 }
 
+/// Collects the keys of every `properties` object in a schema document.
+fn declared_names(doc: &Value, names: &mut std::collections::HashSet<String>) {
+    match doc {
+        Value::Object(m) => {
+            if let Some(Value::Object(props)) = m.get("properties") {
+                names.extend(props.keys().cloned());
+            }
+            m.values().for_each(|v| declared_names(v, names));
+        }
+        Value::Array(a) => a.iter().for_each(|v| declared_names(v, names)),
+        _ => {}
+    }
+}
+
 /// [`Contract::apply`]'s rule, recursive over complex values.
 fn merge(object: &Map<String, Value>, update: &Map<String, Value>) -> Map<String, Value> {
     let mut out = object.clone();
@@ -298,6 +315,10 @@ impl Contract {
             request: compile(&by_id, &patch_file(type_name))?,
             response: compile(&by_id, &response_name)?,
             error: compile(&by_id, ERROR_FILE)?,
+            names: documents.iter().fold(Default::default(), |mut names, (_, d)| {
+                declared_names(d, &mut names);
+                names
+            }),
             documents,
         })
     }
@@ -359,6 +380,16 @@ impl Contract {
             out.push(Violation { pointer, keyword, value: e.instance().clone().into_owned(), message: e.to_string() });
         }
         out
+    }
+
+    /// Whether `key` is a word of the contract, not the target's: a property name some schema
+    /// document declares (at any depth, a Graph error's fields too), or an OData annotation
+    /// of one (`@odata.etag`, `installState@odata.type`).
+    pub fn knows(&self, key: &str) -> bool {
+        match key.split_once('@') {
+            Some((name, term)) => (name.is_empty() || self.names.contains(name)) && term.starts_with("odata."),
+            None => self.names.contains(key),
+        }
     }
 
     /// The property named `name`.

@@ -147,13 +147,27 @@ fn without_digits(s: &str) -> String {
 
 /// `"{what} {where}: {kind}"` of a failed check; `None` when it passed.
 pub fn of<S: Shape + ?Sized>(check: &Check, date_times: &S) -> Option<String> {
+    of_masked(check, date_times, &|place| place.to_string())
+}
+
+/// [`of`], with the place (a JSON pointer into an answer, which may hold a key the target
+/// sent) written through `place`: the runner masks the token there.
+pub fn of_masked<S: Shape + ?Sized>(check: &Check, date_times: &S, place: &dyn Fn(&str) -> String) -> Option<String> {
+    Some(match parts(check, date_times)? {
+        (what, None, kind) => format!("{what}: {kind}"),
+        (what, Some(at), kind) => format!("{what} {}: {kind}", if at.starts_with('/') { place(&at) } else { at }),
+    })
+}
+
+/// What, where (none when the check has no problem to place) and the kind.
+fn parts<S: Shape + ?Sized>(check: &Check, date_times: &S) -> Option<(String, Option<String>, String)> {
     if check.passed {
         return None;
     }
     let name = check.name.as_str();
     let object = if matches!(name, "PATCH answer" | "persisted" | "baseline") { "object" } else { name };
     let Some(problem) = check.problems.first() else {
-        return Some(format!("{name}: failed"));
+        return Some((name.to_string(), None, "failed".to_string()));
     };
     let (what, place, kind): (&str, String, String) = if check.timed_out {
         (name, "transport".into(), "timed out".into())
@@ -212,7 +226,7 @@ pub fn of<S: Shape + ?Sized>(check: &Check, date_times: &S) -> Option<String> {
         let head = problem.split(':').next().unwrap_or(problem);
         (name, "body".into(), without_digits(head))
     };
-    Some(format!("{what} {place}: {kind}"))
+    Some((what.to_string(), Some(place), kind))
 }
 
 #[cfg(test)]

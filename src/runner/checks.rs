@@ -10,7 +10,8 @@ use crate::contract::Body;
 use crate::diff;
 use crate::generate::{Aim, Expect, NegativeCase, Update};
 use crate::report::{Check, Phase};
-use crate::target::{Answer, Failure, Request};
+use crate::contract::Violation;
+use crate::target::{Answer, Failure, Origin, Request};
 
 impl Worker<'_> {
     /// Checks an answer that must be the whole object: 200, JSON, valid, the key, and (when
@@ -29,7 +30,7 @@ impl Worker<'_> {
         if !answer.is_json_content_type() {
             check.problems.push(format!(
                 "expected Content-Type application/json, got {}",
-                answer.content_type.as_deref().unwrap_or("none")
+                answer.content_type.as_deref().map_or_else(|| "none".to_string(), |ct| self.quote(ct))
             ));
         }
         if let Some(p) = &answer.body_problem {
@@ -54,18 +55,18 @@ impl Worker<'_> {
         if answer.status != 200 {
             // An error answer is not the object: comparing it would only bury the status.
             if let Some(code) = value.pointer("/error/code") {
-                check.problems.push(format!("the service answered error code {code}"));
+                check.problems.push(format!("the service answered error code {}", self.quote_json(code)));
             }
             check.actual = Some(value);
             check.passed = false;
             return false;
         }
         for v in self.contract.validate(Body::Response, &value) {
-            check.problems.push(format!("not valid against the response schema: {v}"));
+            check.problems.push(format!("not valid against the response schema: {}", self.violation(&v)));
         }
         for v in self.contract.semantic_violations(&value) {
             let what = if v.keyword == "integer-literal" { "not an integer literal" } else { "not a valid instant" };
-            check.problems.push(format!("{what}: {v}"));
+            check.problems.push(format!("{what}: {}", self.violation(&v)));
         }
         match value.get(&self.contract.key) {
             // A route without a key placeholder, or a type without a key property, names no
@@ -75,7 +76,7 @@ impl Worker<'_> {
             other => check.problems.push(format!(
                 "expected {} {key:?} (the key), got {}",
                 self.contract.key,
-                other.map_or("nothing".to_string(), Value::to_string)
+                other.map_or("nothing".to_string(), |v| self.quote_json(v))
             )),
         }
         if let Some(expected) = expected {
@@ -85,7 +86,7 @@ impl Worker<'_> {
             if !check.differences.is_empty() {
                 check.problems.push(format!(
                     "the object differs from the expected one at {}",
-                    check.differences.iter().map(|d| d.pointer.as_str()).collect::<Vec<_>>().join(", ")
+                    check.differences.iter().map(|d| self.pointer(&d.pointer)).collect::<Vec<_>>().join(", ")
                 ));
             }
         }
@@ -152,6 +153,9 @@ impl Worker<'_> {
         }
         // The one merge rule the reference service also follows (OData 4.01 §11.4.3).
         let expected = self.contract.apply(model, update);
+        // What the tool itself put in the expected object (and sees echoed): its own values.
+        // A restore sends the baseline, which is the target's.
+        let sent = if phase == Phase::Restore { Origin::Target } else { Origin::Sent(body.clone()) };
         let mut req = Request::patch(self.target.url(&route.path), body.to_string());
         if self.options.accept_no_content {
             req.headers.push(("Prefer".into(), "return=minimal".into()));
@@ -170,6 +174,7 @@ impl Worker<'_> {
                 }
                 patch.expected = Some(json!({"status": "200 with the object, or 204 with no body"}));
                 patch.actual = Some(json!({"status": 204}));
+                patch.origin = Origin::Words;
                 patch.passed = patch.problems.is_empty();
             }
             Ok(answer) if page_no_content && !self.options.accept_no_content => {
@@ -180,11 +185,13 @@ impl Worker<'_> {
                     redirect_note(answer.status)
                 ));
                 patch.expected = Some(json!({"status": 204}));
+                patch.origin = if answer.json.is_some() { Origin::Expectation } else { Origin::Words };
                 patch.actual = Some(answer.json.clone().unwrap_or_else(|| json!({"status": answer.status})));
                 patch.passed = false;
             }
             Ok(answer) => {
                 self.object_answer(&mut patch, answer, &route.key, Some(&expected));
+                patch.origin = sent.clone();
             }
             Err(Failure::NotSent(_)) => {
                 return CaseResult { checks: Vec::new(), failed: false, timed_out: false, no_content: false }
@@ -195,7 +202,10 @@ impl Worker<'_> {
         let timed_out = patch.timed_out;
         let mut checks = vec![patch];
         if self.stop.is_none() || phase == Phase::Restore {
-            let (persisted, object) = self.get_check(route, phase, case_id, "persisted", Some(&expected));
+            let (mut persisted, object) = self.get_check(route, phase, case_id, "persisted", Some(&expected));
+            if persisted.origin == Origin::Target {
+                persisted.origin = sent;
+            }
             // What the service holds now (an object only with a 200), else the best guess.
             *model = object.unwrap_or(expected);
             checks.push(persisted);
@@ -233,6 +243,7 @@ impl Worker<'_> {
             Expect::Status(s) => *s,
             Expect::RejectedOrKept(_) => 400,
         };
+        check.origin = Origin::Words;
         check.expected = Some(match &case.expect {
             Expect::Status(s) => json!({"status": s, "body": "a Graph error (odataError.json)"}),
             Expect::RejectedOrKept(at) => {
@@ -254,6 +265,12 @@ impl Worker<'_> {
             Err(f) => Self::transport_failure(&mut check, &f),
             Ok(answer) => {
                 let code = answer.json.as_ref().and_then(|j| j.pointer("/error/code")).cloned();
+                // The tool's summary of the answer: only the code is the target's (masked here;
+                // the verdict reads the answer itself).
+                let mut code = code;
+                if let Some(c) = &mut code {
+                    self.target.redactor().answer(c, None, &|k| self.contract.knows(k));
+                }
                 check.actual = Some(json!({"status": answer.status, "error.code": code}));
                 // Accepted with the value unchanged: the answer shows it, or (204) the GET after it.
                 let no_content_ok = answer.status == 204 && (route.no_content || self.options.accept_no_content);
@@ -276,12 +293,12 @@ impl Worker<'_> {
                     match &answer.json {
                         Some(body) => {
                             for v in self.contract.validate(Body::Error, body) {
-                                check.problems.push(format!("not a Graph error body: {v}"));
+                                check.problems.push(format!("not a Graph error body: {}", self.violation(&v)));
                             }
                         }
                         None => check.problems.push(format!(
                             "expected a Graph error body (JSON), got {:?}",
-                            answer.body.chars().take(120).collect::<String>()
+                            self.quote(&answer.body.chars().take(120).collect::<String>())
                         )),
                     }
                 }
@@ -344,7 +361,7 @@ impl Worker<'_> {
                             first.passed = false;
                             first.problems.push(format!(
                                 "the case file expects {k} = {v}, got {}",
-                                got.map_or("nothing".into(), Value::to_string)
+                                got.map_or("nothing".into(), |g| self.quote_json(g))
                             ));
                         }
                     }
@@ -359,6 +376,48 @@ impl Worker<'_> {
             c.phase = Phase::Case;
         }
         checks
+    }
+}
+
+impl Worker<'_> {
+    /// Text quoted from an answer (a header, a body), the token masked by its rule: a
+    /// problem is shown text, never judged.
+    fn quote(&self, text: &str) -> String {
+        self.target.redactor().quoted(text)
+    }
+
+    /// A value quoted from an answer, as JSON, its strings and undeclared keys masked.
+    fn quote_json(&self, value: &Value) -> String {
+        self.target.redactor().quoted_json(value, &|k| self.contract.knows(k))
+    }
+
+    /// A JSON pointer into an answer, a key the target sent masked where it holds the token.
+    pub(super) fn pointer(&self, pointer: &str) -> String {
+        self.target.redactor().pointer(pointer, &|k| self.contract.knows(k))
+    }
+
+    /// A schema violation of an answer in words (`{pointer}: {message} ({keyword})`), with what
+    /// it quotes of the answer masked: its pointer, the offending value where the message
+    /// shows it, an undeclared property's name; a long token everywhere in it.
+    fn violation(&self, v: &Violation) -> String {
+        let mask = self.target.redactor();
+        let mut message = v.message.clone();
+        let shown = self.quote_json(&v.value);
+        for raw in [Some(v.value.to_string()), v.value.as_str().map(|s| format!("{s:?}"))].into_iter().flatten() {
+            if raw != shown && message.contains(&raw) {
+                message = message.replacen(&raw, &shown, 1);
+                break;
+            }
+        }
+        if v.keyword == "additionalProperties" {
+            let name = v.pointer.rsplit('/').next().unwrap_or_default().replace("~1", "/").replace("~0", "~");
+            let masked = mask.quoted(&name);
+            if masked != name {
+                message = message.replacen(&format!("'{name}'"), &format!("'{masked}'"), 1);
+            }
+        }
+        let at = if v.pointer.is_empty() { "/".to_string() } else { self.pointer(&v.pointer) };
+        mask.sweep(&format!("{at}: {message} ({})", v.keyword))
     }
 }
 
