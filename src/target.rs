@@ -521,10 +521,7 @@ impl<'a> Redactor<'a> {
                 let own = |k: &str| known(k) || sent.is_some_and(|s| s.contains_key(k));
                 if map.keys().any(|k| self.key(k, &own).is_some()) {
                     found = true;
-                    *map = std::mem::take(map)
-                        .into_iter()
-                        .map(|(k, x)| (self.key(&k, &own).unwrap_or(k), x))
-                        .collect();
+                    *map = std::mem::take(map).into_iter().map(|(k, x)| (self.key(&k, &own).unwrap_or(k), x)).collect();
                 }
                 found
             }
@@ -703,7 +700,10 @@ mod tests {
         assert_eq!(m.rule(), Rule::Whole);
         assert_eq!(m.quoted("the object differs"), "the object differs");
         assert_eq!(m.quoted("t"), PLACEHOLDER);
-        assert_eq!(m.quoted("don't stop: t, Bearer t"), "don'$CONTRACT_TOKEN stop: $CONTRACT_TOKEN, Bearer $CONTRACT_TOKEN");
+        assert_eq!(
+            m.quoted("don't stop: t, Bearer t"),
+            "don'$CONTRACT_TOKEN stop: $CONTRACT_TOKEN, Bearer $CONTRACT_TOKEN"
+        );
         let id = Redactor::new("1");
         assert_eq!(id.quoted("status-1"), "status-$CONTRACT_TOKEN");
         assert_eq!(id.quoted("status-10 v1.1 1"), "status-10 v1.$CONTRACT_TOKEN $CONTRACT_TOKEN");
@@ -736,7 +736,8 @@ mod tests {
     #[test]
     fn answers_are_masked_apart_from_what_the_tool_sent_and_the_contract_names() {
         let m = Redactor::new("id");
-        let mut answer = serde_json::json!({"id": "id", "deviceName": "my id", "id x": ["id", "idx"], "osDescription": "id"});
+        let mut answer =
+            serde_json::json!({"id": "id", "deviceName": "my id", "id x": ["id", "idx"], "osDescription": "id"});
         let sent = serde_json::json!({"osDescription": "id"});
         assert!(m.answer(&mut answer, Some(&sent), &known));
         assert_eq!(
@@ -754,7 +755,10 @@ mod tests {
     fn a_saved_baseline_with_a_short_token_is_masked_only_in_whole_values() {
         let mut b = serde_json::json!({"dev": "dev", "deviceName": "dev box", "tags": ["dev"]});
         assert!(Redactor::new("dev").baseline(&mut b));
-        assert_eq!(b, serde_json::json!({"dev": "$CONTRACT_TOKEN", "deviceName": "dev box", "tags": ["$CONTRACT_TOKEN"]}));
+        assert_eq!(
+            b,
+            serde_json::json!({"dev": "$CONTRACT_TOKEN", "deviceName": "dev box", "tags": ["$CONTRACT_TOKEN"]})
+        );
         let mut long = serde_json::json!({"k a-long-secret": "Bearer a-long-secret"});
         assert!(Redactor::new("a-long-secret").baseline(&mut long));
         assert_eq!(long, serde_json::json!({"k $CONTRACT_TOKEN": "Bearer $CONTRACT_TOKEN"}));

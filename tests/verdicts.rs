@@ -102,7 +102,10 @@ fn a_token_that_occurs_in_the_data_raises_no_false_alarm(#[case] token: &str) {
     if token.len() >= 8 {
         assert!(fields.iter().all(|f| f == "url"), "the token {token:?} is in {fields:?}");
     }
-    assert!(!report.to_string().contains("$CONTRACT_TOKEN"), "a passing run masks nothing: nothing of the answers is shown");
+    assert!(
+        !report.to_string().contains("$CONTRACT_TOKEN"),
+        "a passing run masks nothing: nothing of the answers is shown"
+    );
 }
 
 #[test]

@@ -7,10 +7,10 @@ use serde_json::{json, Map, Value};
 
 use super::{elapsed_ms, strip_annotations, CaseResult, ReplayCase, Route, Worker};
 use crate::contract::Body;
+use crate::contract::Violation;
 use crate::diff;
 use crate::generate::{Aim, Expect, NegativeCase, Update};
 use crate::report::{Check, Phase};
-use crate::contract::Violation;
 use crate::target::{Answer, Failure, Origin, Request};
 
 impl Worker<'_> {
@@ -347,6 +347,7 @@ impl Worker<'_> {
         if case.expect_status == 200 {
             if let Some(update) = parsed {
                 let mut result = self.update(route, Phase::Case, &case.id, &update, model);
+                let update = Value::Object(update);
                 // The values are looked for in the object answered: the PATCH's, or under the
                 // 204 profile the GET's that follows (a 204 has no body to look in).
                 let shown = usize::from(result.no_content);
@@ -361,7 +362,7 @@ impl Worker<'_> {
                             first.passed = false;
                             first.problems.push(format!(
                                 "the case file expects {k} = {v}, got {}",
-                                got.map_or("nothing".into(), |g| self.quote_json(g))
+                                got.map_or("nothing".into(), |g| self.quote_sent(g, update.get(k)))
                             ));
                         }
                     }
@@ -389,6 +390,14 @@ impl Worker<'_> {
     /// A value quoted from an answer, as JSON, its strings and undeclared keys masked.
     fn quote_json(&self, value: &Value) -> String {
         self.target.redactor().quoted_json(value, &|k| self.contract.knows(k))
+    }
+
+    /// A value quoted from an answer where the tool sent `sent`: what equals the tool's own
+    /// value is its own, the rest is masked.
+    fn quote_sent(&self, value: &Value, sent: Option<&Value>) -> String {
+        let mut v = value.clone();
+        self.target.redactor().answer(&mut v, sent, &|k| self.contract.knows(k));
+        v.to_string()
     }
 
     /// A JSON pointer into an answer, a key the target sent masked where it holds the token.
