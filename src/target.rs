@@ -640,14 +640,18 @@ fn whole(text: &str, token: &str) -> String {
             let end = i + token.len();
             let before = piece[..i].chars().next_back();
             let after = piece[end..].chars().next();
-            let bearer = piece[..i].len() >= 7 && piece[i - 7..i].eq_ignore_ascii_case("bearer ");
+            let bearer =
+                i.checked_sub(7).and_then(|b| piece.get(b..i)).is_some_and(|b| b.eq_ignore_ascii_case("bearer "));
             let credential_ends = after.is_none_or(|c| !(c.is_ascii_alphanumeric() || "-._~+/=".contains(c)));
-            if (boundary(before) && boundary(after)) || (bearer && credential_ends) {
+            let masked = (boundary(before) && boundary(after)) || (bearer && credential_ends);
+            if masked {
                 out.push_str(&piece[rest..i]);
                 out.push_str(PLACEHOLDER);
                 rest = end;
             }
-            from = end.max(i + piece[i..].chars().next().map_or(1, char::len_utf8));
+            // On past a masked word; one character on past a part of a word (an overlapping
+            // occurrence may still be a whole word).
+            from = if masked { end } else { i + piece[i..].chars().next().map_or(1, char::len_utf8) };
             if from >= piece.len() {
                 break;
             }
@@ -714,8 +718,12 @@ mod tests {
         let dash = Redactor::new("-x");
         assert_eq!(dash.quoted("Bearer -x"), "Bearer $CONTRACT_TOKEN");
         assert_eq!(dash.quoted("a-xb"), "a-xb");
-        // Multi-byte text around it.
+        // Multi-byte text around it, also before `Bearer`'s place.
         assert_eq!(Redactor::new("é").quoted("é, fée"), "$CONTRACT_TOKEN, fée");
+        assert_eq!(Redactor::new("x").quoted("éééé x"), "éééé $CONTRACT_TOKEN");
+        // An occurrence overlapping a rejected one is still found.
+        assert_eq!(Redactor::new("-x-").quoted("a-x-x- "), "a-x-x- ");
+        assert_eq!(Redactor::new("aa").quoted("aaa aa"), "aaa $CONTRACT_TOKEN");
     }
 
     #[test]
