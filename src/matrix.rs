@@ -272,8 +272,7 @@ impl MatrixBuilder {
             if prefix.last().is_some_and(|s| s.parse::<usize>().is_ok()) {
                 continue;
             }
-            let name: Vec<&str> =
-                prefix.iter().map(String::as_str).filter(|s| s.parse::<usize>().is_err()).collect();
+            let name: Vec<&str> = prefix.iter().map(String::as_str).filter(|s| s.parse::<usize>().is_err()).collect();
             let name = name.join("/");
             let Some(row) = self.model.iter().position(|r| r.name == name) else { continue };
             let mut value = body;
