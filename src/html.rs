@@ -560,3 +560,138 @@ pub fn render(report: &Report, date_times: &[&str]) -> String {
     let _ = writeln!(out, "</body>\n</html>");
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::Difference;
+    use crate::report::RouteTally;
+    use crate::target::Request;
+    use serde_json::json;
+
+    fn failed(route: &str, case_id: &str, name: &str, signature: &str) -> Check {
+        Check {
+            passed: false,
+            request: Some(Request::patch("http://h/beta/x".into(), r#"{"deviceName":"<i>a</i>"}"#.into())),
+            expected: Some(json!({"deviceName": "<i>a</i>"})),
+            actual: Some(json!({"deviceName": "<script>alert(1)</script>&"})),
+            differences: vec![Difference {
+                pointer: "/deviceName".into(),
+                expected: Some(json!("<i>a</i>")),
+                actual: Some(json!("<script>alert(1)</script>&")),
+            }],
+            problems: vec!["the object differs from the expected one at /deviceName".into()],
+            signature: Some(signature.into()),
+            ..Check::new(route, Phase::Random, case_id, name)
+        }
+    }
+
+    /// A report of `distinct` root causes, each seen in `per` failed checks (only the ids the
+    /// accumulator keeps), as the CLI makes it: no passed checks kept.
+    fn report(distinct: usize, per: usize) -> Report {
+        let mut d = Distinct::default();
+        for i in 0..distinct {
+            let signature = format!("object /p{i}<&>: changed");
+            for j in 0..per.min(2 * crate::distinct::INSTANCES_KEPT) {
+                d.observe(&failed("deviceStatuses", &format!("random/{j}"), "persisted", &signature));
+            }
+        }
+        let mut distinct_failures = d.finish();
+        for f in &mut distinct_failures {
+            f.count = per;
+        }
+        Report {
+            version: crate::report::REPORT_VERSION,
+            tool: "graph-contract test".into(),
+            target: "http://h/beta?<x>".into(),
+            embedded: false,
+            seed: 1,
+            cases: 200,
+            shard: None,
+            // The exit code reads the failed checks kept: one a root cause is enough here.
+            checks: distinct_failures.iter().map(|f| f.minimal.clone()).collect(),
+            tallies: vec![RouteTally {
+                route: "deviceStatuses".into(),
+                phase: Phase::Random,
+                run: distinct * per,
+                failed: distinct * per,
+                waived: 0,
+                passed_ms: 0,
+            }],
+            coverage: Vec::new(),
+            restore: Vec::new(),
+            unreachable: None,
+            stopped: None,
+            interrupted: false,
+            throttled: None,
+            throttle_waits: 0,
+            throttle_wait_ms: 0,
+            requests: 0,
+            warnings: Vec::new(),
+            waivers: Vec::new(),
+            distinct_failures,
+            started_at: String::new(),
+            finished_at: String::new(),
+            duration_ms: 0,
+            matrix: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn one_section_per_distinct_failure_with_its_instances_capped() {
+        let html = render(&report(2, 1_000_000), &[]);
+        assert!(html.contains("FAIL: the contract is violated (2 distinct failures in 2000000 failed checks)"));
+        assert_eq!(html.matches("<section class=\"failure\"").count(), 2);
+        let first = html.find("id=\"failure-1\"").expect("section 1");
+        let second = html.find("id=\"failure-2\"").expect("section 2");
+        assert!(first < second, "in the order first seen");
+        assert!(html.contains("Other instances: 999999 failed checks."));
+        // 5 open, the other 94 kept collapsed (the minimal one is the section's own), the rest counted.
+        assert!(html.contains("<details><summary>94 more</summary>"));
+        assert!(html.contains("… and 999900 more (the JSON report lists every check)."));
+        let section = &html[first..second];
+        assert_eq!(section.matches("<li><code>").count(), 99);
+    }
+
+    #[test]
+    fn the_target_text_is_escaped_everywhere() {
+        let html = render(&report(1, 3), &[]);
+        for raw in ["<script>", "<i>a", "<x>", "/p0<&>"] {
+            assert!(!html.contains(raw), "{raw} unescaped");
+        }
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;&amp;"), "the actual value, escaped");
+        assert!(html.contains("object /p0&lt;&amp;&gt;: changed"), "the signature, escaped");
+        assert!(html.contains("http://h/beta?&lt;x&gt;"), "the target, escaped");
+    }
+
+    #[test]
+    fn the_page_is_bounded_at_any_count_and_number_of_root_causes() {
+        // One root cause in a million failed checks.
+        let one = render(&report(1, 1_000_000), &[]).len();
+        assert!(one < 300_000, "{one} bytes");
+        let twice = render(&report(1, 2_000_000_000), &[]).len();
+        assert!(twice < one + 30, "only the counts' digits grow: {one} → {twice}");
+        // Many root causes: SECTIONS_SHOWN in full, LISTED by signature, the rest counted.
+        let many = render(&report(SECTIONS_SHOWN + LISTED + 100, 3), &[]);
+        assert_eq!(many.matches("<section class=\"failure\"").count(), SECTIONS_SHOWN);
+        assert!(many.contains(&format!("<h3 id=\"more-failures\">{} more distinct failures</h3>", LISTED + 100)));
+        assert!(many.contains("… and 100 more (the JSON report has them all)."));
+        let more = render(&report(SECTIONS_SHOWN + LISTED + 1000, 3), &[]);
+        assert!(more.len() < many.len() + 100, "{} vs {}", more.len(), many.len());
+    }
+
+    #[test]
+    fn a_report_without_grouping_groups_its_failed_checks() {
+        let mut r = report(0, 0);
+        assert!(render(&r, &[]).contains("<p>None.</p>"), "no failure, none shown");
+        let mut a = failed("deviceStatuses", "random/1", "persisted", "s");
+        a.signature = None;
+        let b = failed("deviceStatuses", "random/2", "persisted", "object /x: changed");
+        let c = failed("deviceStatuses", "random/3", "persisted", "object /x: changed");
+        r.checks = vec![a, b, c];
+        r.tallies.clear();
+        let html = render(&r, &[]);
+        assert!(html.contains("2 distinct failures in 3 failed checks"), "{html}");
+        assert!(html.contains("<code>deviceStatuses · random · random/1 · persisted</code></h3>"), "unsigned: its id");
+    }
+}
