@@ -306,9 +306,10 @@ fn minimal_case(out: &mut String, c: &Check, seed: u64, date_times: &[&str]) {
                     _ => None,
                 };
                 match class {
-                    // A block of its own: the tint spans the line, and no newline doubles it.
+                    // A block of its own (the tint spans the line), its newline inside it: the
+                    // text reads the same without the style, and no blank line follows.
                     Some(class) => {
-                        let _ = write!(out, "<span class=\"{class}\">{}</span>", escape(line));
+                        let _ = write!(out, "<span class=\"{class}\">{}\n</span>", escape(line));
                     }
                     None => {
                         let _ = writeln!(out, "{}", escape(line));
