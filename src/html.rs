@@ -43,7 +43,8 @@ code, pre { font: 13px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monosp
 table { border-collapse: collapse; margin: .5rem 0 1rem; max-width: 100%; }
 th, td { border: 1px solid #999; padding: .2rem .5rem; text-align: left; vertical-align: top; overflow-wrap: break-word; }
 table.matrix th { white-space: nowrap; }
-table.diffs td th { background: #eee; }
+table.diffs td code, p code, li code, h3 code { overflow-wrap: anywhere; }
+th { background: #eee; }
 pre { background: #f6f6f6; border: 1px solid #ccc; padding: .5rem; overflow-x: auto; white-space: pre-wrap; overflow-wrap: anywhere; }
 .verdict { font-weight: bold; padding: .3rem .6rem; border: 2px solid; display: inline-block; }
 .ok { color: #0a5d1a; } .bad { color: #a00000; } .bad a { color: inherit; }
