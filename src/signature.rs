@@ -140,6 +140,47 @@ fn violation(text: &str) -> (String, String) {
     (pointer, keyword_kind(keyword).to_string())
 }
 
+/// The JSON pointers a failed check's problems name beside its differences: the place of each
+/// schema violation of the answer (`/errorCode` of `not valid against the response schema:
+/// /errorCode: …`, `/deviceName` of a missing required property), of an invalid instant or
+/// integer literal, and the property a case file expects. What a failure implicates in the
+/// coverage matrix; a status, header or transport failure names none.
+pub fn problem_pointers(check: &Check) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in &check.problems {
+        let pointer = if let Some(rest) = p
+            .strip_prefix("not valid against the response schema: ")
+            .or_else(|| p.strip_prefix("not a valid instant: "))
+            .or_else(|| p.strip_prefix("not an integer literal: "))
+        {
+            violation(rest).0
+        } else if let Some(rest) = p.strip_prefix("the case file expects ") {
+            format!("/{}", rest.split(" = ").next().unwrap_or_default())
+        } else {
+            continue;
+        };
+        if pointer.starts_with('/') && pointer != "/" && !out.contains(&pointer) {
+            out.push(pointer);
+        }
+    }
+    out
+}
+
+/// Whether a failed check is a status that turns a verdict on the update itself: a success
+/// expected and a 4xx refusal got (a valid value refused), or a refusal expected and a success
+/// got (an invalid value accepted). Other wrong statuses (201 for 200, a 500) say nothing of
+/// which value was sent.
+pub fn is_refusal_turned(check: &Check) -> bool {
+    check.problems.iter().any(|p| {
+        let Some((want, got)) = p.strip_prefix("expected status ").and_then(|r| r.split_once(", got ")) else {
+            return false;
+        };
+        let got: String = got.chars().take_while(char::is_ascii_digit).collect();
+        let class = |s: &str| s.trim().chars().next();
+        matches!((class(want), class(&got)), (Some('2'), Some('4')) | (Some('4'), Some('2')))
+    })
+}
+
 /// Digits replaced by `#`, so a fallback signature holds no counts or sizes.
 fn without_digits(s: &str) -> String {
     s.chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect()
