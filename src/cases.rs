@@ -238,7 +238,7 @@ pub fn regression(check: &Check, seed: u64) -> Option<(String, Value)> {
     // A failing case file is already a file: it never spawns a copy of itself.
     if check.phase == Phase::Case
         || req.method != "PATCH"
-        || !req.auth
+        || req.auth != crate::target::Auth::Token
         || req.url.contains(crate::runner::MISSING_PREFIX)
         || check.case_id.starts_with("key-change/")
     {
