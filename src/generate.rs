@@ -707,15 +707,17 @@ pub fn unknown_ids<'a>(params: impl IntoIterator<Item = &'a str>, key: &str, bod
 /// The real token changed in each way of [`TokenChange`], on a PATCH of `body` and on a GET:
 /// each must be 401 with a Graph error, and the object stays as it was. Ids
 /// `wrong-token/<change>` and `wrong-token/<change>/get`.
-pub fn wrong_tokens(body: &str) -> Vec<NegativeCase> {
+pub fn wrong_tokens(contract: &Contract) -> Vec<NegativeCase> {
     let mut out = Vec::new();
     for how in TokenChange::ALL {
+        // Each change its own value: a PATCH accepted after another one still shows a change.
+        let body = body_with(contract, &format!("graph-contract wrong token {}", how.id()));
         for method in ["PATCH", "GET"] {
             let base = format!("{WRONG_TOKEN}{}", how.id());
             out.push(NegativeCase {
                 id: if method == "GET" { format!("{base}/get") } else { base },
                 method,
-                body: if method == "PATCH" { body.to_string() } else { String::new() },
+                body: if method == "PATCH" { body.clone() } else { String::new() },
                 auth: Auth::Changed(how),
                 aim: Aim::Object,
                 expect: Expect::Status(401),
@@ -735,9 +737,14 @@ pub const WRONG_TOKEN: &str = "wrong-token/";
 
 /// A valid update of one property: the body of the no-token and unknown-id probes.
 pub fn valid_body(contract: &Contract) -> String {
+    body_with(contract, "graph-contract negative")
+}
+
+/// An update of the first writable string property to `text` (`{}` without one).
+fn body_with(contract: &Contract, text: &str) -> String {
     let mut u = Update::new();
     if let Some(p) = contract.writable().find(|p| p.kind == Kind::String) {
-        u.insert(p.name.clone(), json!("graph-contract negative"));
+        u.insert(p.name.clone(), json!(text));
     }
     Value::Object(u).to_string()
 }
@@ -755,7 +762,7 @@ pub fn negatives<'a>(contract: &Contract, params: impl IntoIterator<Item = &'a s
         why: Some("a request without a bearer token must be 401 Unauthorized".into()),
         fault: None,
     }];
-    out.extend(wrong_tokens(&valid));
+    out.extend(wrong_tokens(contract));
     out.extend(unknown_ids(params, key, &valid));
     for p in &contract.properties {
         let n = &p.name;

@@ -375,7 +375,9 @@ impl Target {
         match req.auth {
             Auth::None => {}
             Auth::Token => builder = builder.header("Authorization", format!("Bearer {}", self.token)),
-            Auth::Changed(how) => builder = builder.header("Authorization", format!("Bearer {}", how.apply(&self.token))),
+            Auth::Changed(how) => {
+                builder = builder.header("Authorization", format!("Bearer {}", how.apply(&self.token)))
+            }
         }
         for (k, v) in &req.headers {
             builder = builder.header(k.as_str(), v.as_str());

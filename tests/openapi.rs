@@ -292,7 +292,10 @@ fn every_listed_status_is_the_one_the_service_gives() {
                         r.headers.push(("Content-Type".into(), "text/plain".into()));
                         r
                     }),
-                    ("a method the route does not have", Request { method: "DELETE".into(), ..Request::get(url(&path)) }),
+                    (
+                        "a method the route does not have",
+                        Request { method: "DELETE".into(), ..Request::get(url(&path)) },
+                    ),
                 ]
             };
             let mut given = std::collections::BTreeSet::new();
