@@ -239,7 +239,7 @@ pub fn regression(check: &Check, seed: u64) -> Option<(String, Value)> {
     // sends the target's own baseline: no case of the tool's to keep.
     if matches!(check.phase, Phase::Case | Phase::Restore)
         || req.method != "PATCH"
-        || !req.auth
+        || req.auth != crate::target::Auth::Token
         || req.url.contains(crate::runner::MISSING_PREFIX)
         || check.case_id.starts_with("key-change/")
     {

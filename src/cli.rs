@@ -63,7 +63,7 @@ pub enum Command {
         /// under app-1/status-1 and app-1/user-1/status-1.
         #[arg(long, value_name = "FILE")]
         state: Option<PathBuf>,
-        /// Accept only this bearer token (default: any non-empty token).
+        /// Accept only this bearer token (default: the first non-empty token sent, from then on).
         #[arg(long, value_name = "TOKEN")]
         token: Option<String>,
         /// Largest request body accepted, in bytes (larger ones get 413).
@@ -397,7 +397,7 @@ fn serve(
     if token.as_deref().is_some_and(str::is_empty) {
         return Err(Failure {
             code: exit::USAGE,
-            message: "--token is empty (omit it to accept any non-empty token)".into(),
+            message: "--token is empty (omit it to accept the first non-empty token sent)".into(),
         });
     }
     let config = ServiceConfig { token, state, body_limit, latency, apis, objects };

@@ -26,7 +26,8 @@ pub const EMBEDDED_SCHEMAS: &[(&str, &str)] = &[
 
 /// Whether `key` is an OData annotation rather than a property: an instance annotation
 /// (`@odata.etag`) or a property annotation (`installState@odata.type`). Property names never
-/// hold an `@`.
+/// hold an `@`. Lenient on purpose, for answers and comparisons: what a *request* may carry is
+/// OData's grammar ([`crate::annotation`]), which the PATCH schema states.
 pub fn is_annotation(key: &str) -> bool {
     key.contains('@')
 }
@@ -369,10 +370,11 @@ impl Contract {
                         pointer: format!("{pointer}/{}", name.replace('~', "~0").replace('/', "~1")),
                         keyword: keyword.clone(),
                         value: value.pointer(&pointer).and_then(|o| o.get(name)).cloned().unwrap_or(Value::Null),
-                        message: format!(
-                            "The property '{name}' does not exist on type '{}'. Make sure to only use property names that are defined by the type.",
-                            self.odata_type.trim_start_matches('#')
-                        ),
+                        message: crate::annotation::request_problem(name, |p| self.property(p).is_some())
+                            .unwrap_or_else(|| format!(
+                                "The property '{name}' does not exist on type '{}'. Make sure to only use property names that are defined by the type.",
+                                self.odata_type.trim_start_matches('#')
+                            )),
                     });
                 }
                 continue;

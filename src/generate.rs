@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 
 use crate::contract::{Contract, Kind, Property};
 use crate::report::Unexercised;
+use crate::target::{Auth, TokenChange};
 
 /// A partial update: property name → new value.
 pub type Update = Map<String, Value>;
@@ -63,8 +64,8 @@ pub struct NegativeCase {
     pub method: &'static str,
     /// The raw body (may be invalid JSON on purpose); unused for a GET.
     pub body: String,
-    /// Whether the bearer token is sent.
-    pub auth: bool,
+    /// Which bearer token is sent: the real one, none, or the real one changed.
+    pub auth: Auth,
     pub aim: Aim,
     pub expect: Expect,
     /// What the refusal is for, in words (shown when the status is wrong).
@@ -80,7 +81,7 @@ impl NegativeCase {
             id,
             method: "PATCH",
             body,
-            auth: true,
+            auth: Auth::Token,
             aim: Aim::Object,
             expect: Expect::Status(400),
             why: None,
@@ -692,7 +693,7 @@ pub fn unknown_ids<'a>(params: impl IntoIterator<Item = &'a str>, key: &str, bod
                 id,
                 method,
                 body: if method == "PATCH" { body.to_string() } else { String::new() },
-                auth: true,
+                auth: Auth::Token,
                 aim: Aim::Unknown(param.clone()),
                 expect: Expect::Status(404),
                 why: Some(format!("an unknown {{{param}}} segment must be 404 Not Found")),
@@ -703,11 +704,47 @@ pub fn unknown_ids<'a>(params: impl IntoIterator<Item = &'a str>, key: &str, bod
     out
 }
 
+/// The real token changed in each way of [`TokenChange`], on a PATCH of `body` and on a GET:
+/// each must be 401 with a Graph error, and the object stays as it was. Ids
+/// `wrong-token/<change>` and `wrong-token/<change>/get`.
+pub fn wrong_tokens(contract: &Contract) -> Vec<NegativeCase> {
+    let mut out = Vec::new();
+    for how in TokenChange::ALL {
+        // Each change its own value: a PATCH accepted after another one still shows a change.
+        let body = body_with(contract, &format!("graph-contract wrong token {}", how.id()));
+        for method in ["PATCH", "GET"] {
+            let base = format!("{WRONG_TOKEN}{}", how.id());
+            out.push(NegativeCase {
+                id: if method == "GET" { format!("{base}/get") } else { base },
+                method,
+                body: if method == "PATCH" { body.clone() } else { String::new() },
+                auth: Auth::Changed(how),
+                aim: Aim::Object,
+                expect: Expect::Status(401),
+                why: Some(format!(
+                    "a request whose bearer token is not the real one ($CONTRACT_TOKEN {}) must be 401 Unauthorized",
+                    how.words()
+                )),
+                fault: None,
+            });
+        }
+    }
+    out
+}
+
+/// The case ids of the wrong-token cases start with this.
+pub const WRONG_TOKEN: &str = "wrong-token/";
+
 /// A valid update of one property: the body of the no-token and unknown-id probes.
 pub fn valid_body(contract: &Contract) -> String {
+    body_with(contract, "graph-contract negative")
+}
+
+/// An update of the first writable string property to `text` (`{}` without one).
+fn body_with(contract: &Contract, text: &str) -> String {
     let mut u = Update::new();
     if let Some(p) = contract.writable().find(|p| p.kind == Kind::String) {
-        u.insert(p.name.clone(), json!("graph-contract negative"));
+        u.insert(p.name.clone(), json!(text));
     }
     Value::Object(u).to_string()
 }
@@ -719,12 +756,13 @@ pub fn negatives<'a>(contract: &Contract, params: impl IntoIterator<Item = &'a s
         id: "no-token".into(),
         method: "PATCH",
         body: valid.clone(),
-        auth: false,
+        auth: Auth::None,
         aim: Aim::Object,
         expect: Expect::Status(401),
         why: Some("a request without a bearer token must be 401 Unauthorized".into()),
         fault: None,
     }];
+    out.extend(wrong_tokens(contract));
     out.extend(unknown_ids(params, key, &valid));
     for p in &contract.properties {
         let n = &p.name;
@@ -833,7 +871,7 @@ pub fn negatives<'a>(contract: &Contract, params: impl IntoIterator<Item = &'a s
         id: format!("key-change/{}", contract.key),
         method: "PATCH",
         body: json!({ contract.key.clone(): "graph-contract-other-id" }).to_string(),
-        auth: true,
+        auth: Auth::Token,
         aim: Aim::Object,
         expect: Expect::RejectedOrKept(format!("/{}", contract.key.replace('~', "~0").replace('/', "~1"))),
         why: None,
@@ -911,7 +949,7 @@ fn read_only(contract: &Contract) -> Vec<NegativeCase> {
                         id: format!("read-only/{id}"),
                         method: "PATCH",
                         body: Value::Object(wrap(path, v)).to_string(),
-                        auth: true,
+                        auth: Auth::Token,
                         aim: Aim::Object,
                         expect: Expect::RejectedOrKept(path_pointer(path)),
                         why: Some(format!("{id} is read-only: refused, or accepted with its value unchanged")),

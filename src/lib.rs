@@ -15,6 +15,7 @@
 //! assert_eq!(contract.validate(Body::Request, &bad)[0].pointer, "/installState");
 //! ```
 
+pub mod annotation;
 pub mod cases;
 pub mod cli;
 pub mod config;

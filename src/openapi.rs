@@ -101,6 +101,40 @@ fn instants(schema: &mut Value) {
     }
 }
 
+/// The error answers the contract allows on a GET, by status and response component: each a
+/// Graph error body. 405 is a method the route does not have; 429 and 503 are throttling (the
+/// runner waits out their `Retry-After`).
+const GET_ERRORS: &[(&str, &str)] = &[
+    ("401", "unauthorized"),
+    ("404", "notFound"),
+    ("405", "methodNotAllowed"),
+    ("429", "tooManyRequests"),
+    ("503", "unavailable"),
+];
+
+/// The error answers the contract allows on a PATCH: a GET's, and the body's own (400 not valid
+/// for the type, 413 too large, 415 not JSON).
+const PATCH_ERRORS: &[(&str, &str)] = &[
+    ("400", "badRequest"),
+    ("401", "unauthorized"),
+    ("404", "notFound"),
+    ("405", "methodNotAllowed"),
+    ("413", "tooLarge"),
+    ("415", "unsupportedMediaType"),
+    ("429", "tooManyRequests"),
+    ("503", "unavailable"),
+];
+
+/// The responses of an operation: its success answer and `errors`, in status order.
+fn responses(success: (&str, Value), errors: &[(&str, &str)]) -> Value {
+    let mut out = Map::new();
+    out.insert(success.0.into(), success.1);
+    for (code, what) in errors {
+        out.insert((*code).into(), json!({"$ref": format!("#/components/responses/{what}")}));
+    }
+    Value::Object(out)
+}
+
 fn schema_ref(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
@@ -127,7 +161,6 @@ fn path_item(contract: &Contract, pins: &Pins, nested: bool) -> Value {
     };
     let object =
         json!({"description": format!("The whole {t}."), "content": {"application/json": {"schema": schema_ref(t)}}});
-    let error = |what: &str| json!({"$ref": format!("#/components/responses/{what}")});
     // The reference service answers JSON whatever `Accept` says, so the header is described
     // as optional and free: a constant would promise a refusal that never comes.
     let accept = json!({
@@ -143,7 +176,7 @@ fn path_item(contract: &Contract, pins: &Pins, nested: bool) -> Value {
             "operationId": get_id,
             "summary": format!("Read a {t}"),
             "parameters": [accept.clone()],
-            "responses": {"200": object.clone(), "401": error("unauthorized"), "404": error("notFound")}
+            "responses": responses(("200", object.clone()), GET_ERRORS)
         },
         "patch": {
             "operationId": patch_id,
@@ -154,13 +187,7 @@ fn path_item(contract: &Contract, pins: &Pins, nested: bool) -> Value {
                 "required": true,
                 "content": {"application/json": {"schema": schema_ref(&format!("{t}.patch"))}}
             },
-            "responses": {
-                "200": object,
-                "400": error("badRequest"),
-                "401": error("unauthorized"),
-                "404": error("notFound"),
-                "413": error("tooLarge")
-            }
+            "responses": responses(("200", object), PATCH_ERRORS)
         }
     })
 }
@@ -206,6 +233,10 @@ fn envelope(info: Value, pins: &Pins, paths: Value, schemas: Map<String, Value>)
                 "unauthorized": error("No valid bearer token."),
                 "notFound": error("No object with these ids."),
                 "tooLarge": error("The body is larger than the service accepts (the reference service: --body-limit, 1 MiB by default)."),
+                "methodNotAllowed": error("The method is not one this route has (GET and PATCH are; the reference service answers 405 with an Allow header to any other)."),
+                "unsupportedMediaType": error("The body's Content-Type is missing or not application/json (parameters such as charset aside)."),
+                "tooManyRequests": error("Throttled: try again after the Retry-After header's seconds."),
+                "unavailable": error("The service is unavailable for now: try again after the Retry-After header's seconds."),
             },
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}
         }
@@ -276,20 +307,13 @@ pub fn document_for_pages(apis: &[&crate::page::Api], pins: &Pins) -> Value {
                 })
                 .collect();
             let object = json!({"description": format!("The whole {t}."), "content": {"application/json": {"schema": schema_ref(t)}}});
-            let error = |what: &str| json!({"$ref": format!("#/components/responses/{what}")});
             let success = match api.success {
                 crate::page::Success::Object => ("200", object.clone()),
                 crate::page::Success::NoContent => {
                     ("204", json!({"description": "Updated; the GET that follows shows the object."}))
                 }
             };
-            let mut patch_responses = Map::new();
-            patch_responses.insert(success.0.into(), success.1);
-            for (code, what) in
-                [("400", "badRequest"), ("401", "unauthorized"), ("404", "notFound"), ("413", "tooLarge")]
-            {
-                patch_responses.insert(code.into(), error(what));
-            }
+            let patch_responses = responses(success, PATCH_ERRORS);
             let op = camel(&format!("{t} {}", r.name));
             paths.insert(
                 r.template.clone(),
@@ -298,7 +322,7 @@ pub fn document_for_pages(apis: &[&crate::page::Api], pins: &Pins) -> Value {
                     "get": {
                         "operationId": format!("get{}", capitalized(&op)),
                         "summary": format!("Read a {t}"),
-                        "responses": {"200": object, "401": error("unauthorized"), "404": error("notFound")}
+                        "responses": responses(("200", object), GET_ERRORS)
                     },
                     "patch": {
                         "operationId": format!("update{}", capitalized(&op)),

@@ -370,8 +370,15 @@ pub fn derive(page: &Page, overlay: Option<(&str, &Overlay)>, types: &Types) -> 
     }
     props.insert("@odata.type".into(), json!({"const": format!("#{full_type}")}));
     // OData annotations: instance annotations (`@odata.etag`) and property annotations
-    // (`installState@odata.type`, as Graph writes with full metadata).
+    // (`installState@odata.type`, as Graph writes with full metadata). An answer may carry any
+    // key with an `@`; a PATCH body only those OData's grammar allows, a property annotation
+    // naming a property of the table (crate::annotation).
     let annotations = json!({"@": {}});
+    let request_annotations = {
+        let mut m = Map::new();
+        m.insert(crate::annotation::request_pattern(page.properties.iter().map(|p| p.name.as_str())), json!({}));
+        Value::Object(m)
+    };
     let all: Vec<&str> = page.properties.iter().map(|p| p.name.as_str()).collect();
 
     let mut response = json!({
@@ -399,7 +406,7 @@ pub fn derive(page: &Page, overlay: Option<(&str, &Overlay)>, types: &Types) -> 
     for (doc, required) in [(&mut response, true), (&mut patch, false)] {
         doc["type"] = json!("object");
         doc["properties"] = Value::Object(props.clone());
-        doc["patternProperties"] = annotations.clone();
+        doc["patternProperties"] = if required { annotations.clone() } else { request_annotations.clone() };
         // The table lists what a PATCH may set; the answer is the whole object. When the page's
         // own example answer carries properties the table does not list (`id`, `displayName`
         // on the outlookCategory page), the page shows that answers hold more than the table:

@@ -187,7 +187,8 @@ impl InitialState {
 /// How a service is set up.
 #[derive(Debug, Clone)]
 pub struct ServiceConfig {
-    /// The only bearer token accepted; `None` accepts any non-empty token.
+    /// The only bearer token accepted; `None`: the first non-empty token it is sent becomes the
+    /// only one accepted from then on (so a wrong token is refused either way).
     pub token: Option<String>,
     pub state: InitialState,
     /// Request bodies above this many bytes get 413.
@@ -229,6 +230,8 @@ type Key = (usize, Vec<String>);
 struct Shared {
     routes: Vec<Served>,
     token: Option<String>,
+    /// Without a configured token, the first one sent (see [`ServiceConfig::token`]).
+    first_token: std::sync::OnceLock<String>,
     body_limit: usize,
     records: Mutex<HashMap<Key, Map<String, Value>>>,
     requests: AtomicU64,
@@ -315,8 +318,17 @@ fn authorized(shared: &Shared, headers: &HeaderMap) -> bool {
     };
     match &shared.token {
         Some(expected) => token == expected,
-        None => !token.is_empty(),
+        None => !token.is_empty() && shared.first_token.get_or_init(|| token.to_string()) == token,
     }
+}
+
+/// Whether the request's `Content-Type` is JSON: the media type `application/json` in any
+/// letter case, with any parameters (`; charset=utf-8`, `; odata.metadata=minimal`, as OData
+/// clients send).
+fn json_media_type(headers: &HeaderMap) -> bool {
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
+        ct.split(';').next().is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+    })
 }
 
 /// Reads and drops a request body (up to the limit) so that the connection stays usable: a
@@ -338,6 +350,12 @@ async fn handle(shared: Arc<Shared>, key: Key, headers: HeaderMap, body: Option<
             &shared,
             &headers,
         );
+    }
+    if body.is_some() && !json_media_type(&headers) {
+        drain(body, shared.body_limit).await;
+        let given = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("none");
+        let message = format!("The request's Content-Type must be application/json, not {given}.");
+        return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType", &message, &shared, &headers);
     }
     let served = &shared.routes[key.0];
     let contract = served.api.contract;
@@ -542,6 +560,7 @@ pub fn router(config: ServiceConfig) -> Router {
     let shared = Arc::new(Shared {
         routes,
         token: config.token,
+        first_token: std::sync::OnceLock::new(),
         body_limit: config.body_limit,
         records: Mutex::new(records),
         requests: AtomicU64::new(0),

@@ -181,6 +181,11 @@ pub fn is_refusal_turned(check: &Check) -> bool {
     })
 }
 
+/// The words that open every problem showing a wrong bearer token accepted (the runner's
+/// `wrong-token/*` refusals, and the GET after such a PATCH when the object changed): they
+/// sign alike, `request Authorization: wrong bearer token accepted`.
+pub const WRONG_TOKEN_ACCEPTED: &str = "the service accepted a wrong bearer token";
+
 /// Digits replaced by `#`, so a fallback signature holds no counts or sizes.
 fn without_digits(s: &str) -> String {
     s.chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect()
@@ -212,6 +217,10 @@ fn parts<S: Shape + ?Sized>(check: &Check, date_times: &S) -> Option<(String, Op
     };
     let (what, place, kind): (&str, String, String) = if check.timed_out {
         (name, "transport".into(), "timed out".into())
+    } else if problem.starts_with(WRONG_TOKEN_ACCEPTED) {
+        // The refusals of every route and method, and the GET that shows what an accepted
+        // PATCH changed: one hole in the service's authentication.
+        ("request", "Authorization".into(), "wrong bearer token accepted".into())
     } else if let Some(rest) = problem.strip_prefix("expected status ") {
         // `expected status 200, got 201 ...`: the two statuses are the failure, not a value of a case.
         let (want, got) = rest.split_once(", got ").unwrap_or((rest, ""));

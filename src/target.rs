@@ -14,13 +14,87 @@ use ureq::unversioned::transport::NextTimeout;
 /// exhaust memory).
 pub const MAX_ANSWER_BYTES: u64 = 4 * 1024 * 1024;
 
+/// Which bearer token a request sends: none, the real one, or the real one changed (the
+/// `wrong-token/*` negative cases). The changed token is made by [`Target::send`] from the real
+/// one and never stored, shown or written: a request records only *how* it was changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Auth {
+    /// No `Authorization` header.
+    None,
+    /// `Authorization: Bearer $CONTRACT_TOKEN`.
+    Token,
+    /// `Authorization: Bearer` and the real token changed as said.
+    Changed(TokenChange),
+}
+
+/// How the real token is changed into a wrong one. Each change keeps the token's length or
+/// alphabet plausible, so that a service that checks only the shape of a token (present,
+/// non-empty, base64url) still has to check its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TokenChange {
+    /// The last character replaced by another one of its class (a base64url digit by the one
+    /// whose value differs in its highest bit, so the decoded bytes differ even where the last
+    /// digit's low bits are padding, as in a JWT's signature).
+    LastCharacter,
+    /// One character (`A`) appended: a service that compares only a prefix, or only as many
+    /// characters as the real token has, accepts it.
+    Appended,
+}
+
+impl TokenChange {
+    /// Every change, in the order the negative pass sends them.
+    pub const ALL: [TokenChange; 2] = [TokenChange::LastCharacter, TokenChange::Appended];
+
+    /// The change in a case id (`wrong-token/last-character`).
+    pub fn id(self) -> &'static str {
+        match self {
+            TokenChange::LastCharacter => "last-character",
+            TokenChange::Appended => "appended",
+        }
+    }
+
+    /// The change in words, after "the real token".
+    pub fn words(self) -> &'static str {
+        match self {
+            TokenChange::LastCharacter => "with its last character changed",
+            TokenChange::Appended => "with one character appended",
+        }
+    }
+
+    /// The real token changed: never equal to it.
+    pub fn apply(self, token: &str) -> String {
+        const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        match self {
+            TokenChange::Appended => format!("{token}A"),
+            TokenChange::LastCharacter => {
+                let mut chars: Vec<char> = token.chars().collect();
+                let Some(last) = chars.pop() else { return "A".into() };
+                let other = match last {
+                    // `+` and `/` are standard base64's 62 and 63.
+                    '+' => 'e',
+                    '/' => 'f',
+                    c => match B64.iter().position(|b| char::from(*b) == c) {
+                        Some(v) => char::from(B64[v ^ 32]),
+                        None => 'A',
+                    },
+                };
+                chars.push(other);
+                chars.into_iter().collect()
+            }
+        }
+    }
+}
+
 /// One request, as a reproducer needs it. No token.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Request {
     pub method: String,
     pub url: String,
-    /// Whether `Authorization: Bearer $CONTRACT_TOKEN` is sent.
-    pub auth: bool,
+    /// Which bearer token is sent (`none`, `token`, or `{"changed": "last-character"}`); never
+    /// its value.
+    pub auth: Auth,
     /// Extra headers (Content-Type, Accept, Prefer).
     pub headers: Vec<(String, String)>,
     /// The body as sent, when there is one.
@@ -33,7 +107,7 @@ impl Request {
         Request {
             method: "GET".into(),
             url,
-            auth: true,
+            auth: Auth::Token,
             headers: vec![("Accept".into(), "application/json".into())],
             body: None,
         }
@@ -44,7 +118,7 @@ impl Request {
         Request {
             method: "PATCH".into(),
             url,
-            auth: true,
+            auth: Auth::Token,
             headers: vec![
                 ("Content-Type".into(), "application/json".into()),
                 ("Accept".into(), "application/json".into()),
@@ -55,21 +129,33 @@ impl Request {
 
     /// The same request without the token.
     pub fn without_auth(mut self) -> Request {
-        self.auth = false;
+        self.auth = Auth::None;
+        self
+    }
+
+    /// The same request with the real token changed as `how` says.
+    pub fn with_changed_token(mut self, how: TokenChange) -> Request {
+        self.auth = Auth::Changed(how);
         self
     }
 
     /// A `curl` command that sends this request, with the token as `$CONTRACT_TOKEN`.
     pub fn curl(&self) -> String {
         let mut out = format!("curl -sS -i -X {} {}", self.method, shell_quote(&self.url));
-        if self.auth {
-            out.push_str(" -H \"Authorization: Bearer $CONTRACT_TOKEN\"");
+        match self.auth {
+            Auth::None => {}
+            Auth::Token | Auth::Changed(_) => out.push_str(" -H \"Authorization: Bearer $CONTRACT_TOKEN\""),
         }
         for (k, v) in &self.headers {
             out.push_str(&format!(" -H {}", shell_quote(&format!("{k}: {v}"))));
         }
         if let Some(b) = &self.body {
             out.push_str(&format!(" --data-binary {}", shell_quote(b)));
+        }
+        if let Auth::Changed(how) = self.auth {
+            // How the token was changed, never what it became (the changed token shows most of
+            // the real one); a shell comment, so the line still runs.
+            out.push_str(&format!("  # sent with $CONTRACT_TOKEN {}", how.words()));
         }
         out
     }
@@ -286,8 +372,12 @@ impl Target {
     pub fn send(&self, req: &Request) -> Result<Answer, Failure> {
         let started = Instant::now();
         let mut builder = http_request(&req.method, &req.url);
-        if req.auth {
-            builder = builder.header("Authorization", format!("Bearer {}", self.token));
+        match req.auth {
+            Auth::None => {}
+            Auth::Token => builder = builder.header("Authorization", format!("Bearer {}", self.token)),
+            Auth::Changed(how) => {
+                builder = builder.header("Authorization", format!("Bearer {}", how.apply(&self.token)))
+            }
         }
         for (k, v) in &req.headers {
             builder = builder.header(k.as_str(), v.as_str());
@@ -692,6 +782,31 @@ mod tests {
         assert!(c.contains("\"Authorization: Bearer $CONTRACT_TOKEN\""), "{c}");
         assert!(c.contains(r#"--data-binary '{"deviceName":"it'\''s"}'"#), "{c}");
         assert!(!r.clone().without_auth().curl().contains("Authorization"));
+        let wrong = r.with_changed_token(TokenChange::LastCharacter).curl();
+        assert!(wrong.contains("\"Authorization: Bearer $CONTRACT_TOKEN\""), "{wrong}");
+        assert!(wrong.ends_with("  # sent with $CONTRACT_TOKEN with its last character changed"), "{wrong}");
+    }
+
+    #[test]
+    fn a_changed_token_is_never_the_real_one() {
+        for token in ["", "a", "dev", "graph-contract-local-token", "abc+", "abc/", "x.y=", "ünï", "eyJ.eyJ.sig_-"] {
+            for how in TokenChange::ALL {
+                let changed = how.apply(token);
+                assert_ne!(changed, token, "{how:?} of {token:?}");
+                assert!(!changed.is_empty());
+            }
+            if !token.is_empty() {
+                let changed = TokenChange::LastCharacter.apply(token);
+                assert_eq!(changed.chars().count(), token.chars().count(), "{token:?}");
+                assert!(changed.starts_with(&token[..token.len() - token.chars().last().map_or(0, char::len_utf8)]));
+            }
+        }
+        // A base64url digit becomes the one 32 away: its highest bit differs, never only the
+        // low bits a decoder may drop as padding.
+        assert_eq!(TokenChange::LastCharacter.apply("sigQ"), "sigw");
+        assert_eq!(TokenChange::LastCharacter.apply("sigw"), "sigQ");
+        assert_eq!(TokenChange::LastCharacter.apply("sig_"), "sigf");
+        assert_eq!(TokenChange::Appended.apply("tok"), "tokA");
     }
 
     fn known(k: &str) -> bool {

@@ -11,7 +11,8 @@ use crate::contract::Violation;
 use crate::diff;
 use crate::generate::{Aim, Expect, NegativeCase, Update};
 use crate::report::{Check, Phase};
-use crate::target::{Answer, Failure, Origin, Request};
+use crate::signature::WRONG_TOKEN_ACCEPTED;
+use crate::target::{Answer, Auth, Failure, Origin, Request};
 
 impl Worker<'_> {
     /// Checks an answer that must be the whole object: 200, JSON, valid, the key, and (when
@@ -235,8 +236,10 @@ impl Worker<'_> {
         } else {
             Request::patch(self.target.url(&path), case.body.clone())
         };
-        if !case.auth {
-            req = req.without_auth();
+        match case.auth {
+            Auth::Token => {}
+            Auth::None => req = req.without_auth(),
+            Auth::Changed(how) => req = req.with_changed_token(how),
         }
         check.request = Some(req.clone());
         let expected_status = match &case.expect {
@@ -282,6 +285,14 @@ impl Worker<'_> {
                 };
                 if key_kept {
                     // Accepted, but the key did not change: allowed.
+                } else if let (Auth::Changed(how), true) = (case.auth, (200..300).contains(&answer.status)) {
+                    // One root cause whichever route, method or change shows it: its own words,
+                    // which sign alike (crate::signature).
+                    check.problems.push(format!(
+                        "{WRONG_TOKEN_ACCEPTED} ($CONTRACT_TOKEN {}): expected status 401, got {}",
+                        how.words(),
+                        answer.status
+                    ));
                 } else if answer.status != expected_status {
                     let why = case.why.as_ref().map_or(String::new(), |w| format!(": {w}"));
                     check.problems.push(format!(
@@ -310,7 +321,14 @@ impl Worker<'_> {
         // A GET changes nothing by itself; every refused PATCH is followed by a GET of the real
         // object, which must be as it was.
         if self.stop.is_none() && case.method != "GET" {
-            let (unchanged, object) = self.get_check(route, Phase::Negative, &case.id, "unchanged", Some(model));
+            let (mut unchanged, object) = self.get_check(route, Phase::Negative, &case.id, "unchanged", Some(model));
+            if let (Auth::Changed(how), false) = (case.auth, unchanged.differences.is_empty()) {
+                // The change a wrong token made is the same root cause as its acceptance.
+                unchanged.problems.insert(
+                    0,
+                    format!("{WRONG_TOKEN_ACCEPTED} ($CONTRACT_TOKEN {}): the PATCH changed the object", how.words()),
+                );
+            }
             if let Some(o) = object {
                 *model = o;
             }

@@ -173,6 +173,8 @@ pub enum Action {
 pub struct Upstream {
     service: RunningService,
     agent: ureq::Agent,
+    /// The first `Authorization` header forwarded (the one the reference then accepts).
+    token: std::sync::OnceLock<String>,
 }
 
 impl Upstream {
@@ -190,7 +192,7 @@ impl Upstream {
             .timeout_global(Some(Duration::from_secs(5)))
             .build()
             .into();
-        Upstream { service, agent }
+        Upstream { service, agent, token: std::sync::OnceLock::new() }
     }
 
     pub fn base_url(&self) -> String {
@@ -203,6 +205,9 @@ impl Upstream {
         let url = format!("http://{}{}", self.service.addr(), req.path);
         let mut b = ureq::http::Request::builder().method(req.method.as_str()).uri(url);
         for (k, v) in &req.headers {
+            if k.eq_ignore_ascii_case("authorization") && !v.trim().is_empty() {
+                self.token.get_or_init(|| v.clone());
+            }
             if ["authorization", "content-type", "accept"].contains(&k.to_ascii_lowercase().as_str()) {
                 b = b.header(k.as_str(), v.as_str());
             }
@@ -230,7 +235,8 @@ impl Upstream {
         let mut resp = self
             .agent
             .get(&url)
-            .header("Authorization", "Bearer upstream-check")
+            // The reference accepts the first token it is sent: the run's, forwarded before.
+            .header("Authorization", self.token.get().map_or("Bearer upstream-check", String::as_str))
             .call()
             .expect("GET from the reference");
         assert_eq!(resp.status().as_u16(), 200, "GET {url}");
