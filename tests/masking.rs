@@ -39,7 +39,8 @@ fn echoing() -> Fake {
                     method: "PATCH".into(),
                     path: format!("/beta{path}"),
                     headers: vec![
-                        ("Authorization".into(), "Bearer seed".into()),
+                        // The reference service without --token holds to the first token it is sent.
+                        ("Authorization".into(), format!("Bearer {token}")),
                         ("Content-Type".into(), "application/json".into()),
                     ],
                     body: json!({"userName": token}).to_string().into_bytes(),
