@@ -586,7 +586,10 @@ fn kind_strategy(kind: &Kind) -> Option<BoxedStrategy<Value>> {
 fn value_strategy(p: &Property, contract: Option<&Contract>) -> Option<BoxedStrategy<Value>> {
     if p.kind == Kind::String {
         let takes = |v: &str| contract.is_none_or(|c| c.is_valid(Body::Request, &json!({ p.name.clone(): v })));
-        return Some(string_strategy(p.nullable, STRING_CLASSES.iter().map(|(_, v)| *v).filter(|v| takes(v)).collect()));
+        return Some(string_strategy(
+            p.nullable,
+            STRING_CLASSES.iter().map(|(_, v)| *v).filter(|v| takes(v)).collect(),
+        ));
     }
     let base = kind_strategy(&p.kind)?;
     Some(if p.nullable { prop_oneof![6 => base, 1 => Just(Value::Null)].boxed() } else { base })

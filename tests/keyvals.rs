@@ -170,7 +170,8 @@ fn run_on_a_page_without_an_id_row_passes_and_checks_the_key() {
             run_bin(&["run", "--page", &p, "--cases", "10", "--seed", "1", "--json", "r.json"], &[], dir.path());
         assert_eq!(out.status.code(), Some(exit::OK), "{p}\n{stdout}\n{stderr}");
         let r = report(&dir);
-        let ids: Vec<&str> = r["checks"].as_array().into_iter().flatten().filter_map(|c| c["case_id"].as_str()).collect();
+        let ids: Vec<&str> =
+            r["checks"].as_array().into_iter().flatten().filter_map(|c| c["case_id"].as_str()).collect();
         assert!(ids.contains(&"key-change/id"), "{p}");
     }
 }
@@ -200,7 +201,8 @@ fn a_baseline_without_the_key_is_a_failure_naming_it() {
             run_bin(&["run", "--page", &p, "--cases", "3", "--seed", "1", "--json", "r.json"], &vars, dir.path());
         assert_eq!(out.status.code(), Some(exit::VIOLATED), "{p}\n{stdout}\n{stderr}");
         let r = report(&dir);
-        let baseline = failed(&r).into_iter().find(|c| c["case_id"] == "baseline").expect("the baseline failed").clone();
+        let baseline =
+            failed(&r).into_iter().find(|c| c["case_id"] == "baseline").expect("the baseline failed").clone();
         let problems = baseline["problems"].to_string();
         assert!(problems.contains("the key \\\"id\\\" is missing"), "{problems}");
         assert!(stdout.contains("the key \"id\" is missing"), "{stdout}");
@@ -361,14 +363,28 @@ fn string_classes_respect_the_property_limits() {
     let c = Contract::from_documents("mobileAppInstallStatus", &refs).expect("the contract");
     let cases = generate::coverage(&c);
     let classes = |p: &str| -> Vec<String> {
-        cases
-            .iter()
-            .filter_map(|k| k.id.strip_prefix(&format!("string-class/{p}=")).map(str::to_string))
-            .collect()
+        cases.iter().filter_map(|k| k.id.strip_prefix(&format!("string-class/{p}=")).map(str::to_string)).collect()
     };
-    assert_eq!(classes("deviceName"), ["date", "time", "leading-zeros", "exponent", "decimal", "true", "null", "trailing-newline", "padded", "crlf", "empty"].iter().filter(|c| {
-        STRING_CLASSES.iter().any(|(n, v)| n == *c && v.chars().count() <= 4)
-    }).map(|c| c.to_string()).collect::<Vec<_>>());
+    assert_eq!(
+        classes("deviceName"),
+        [
+            "date",
+            "time",
+            "leading-zeros",
+            "exponent",
+            "decimal",
+            "true",
+            "null",
+            "trailing-newline",
+            "padded",
+            "crlf",
+            "empty"
+        ]
+        .iter()
+        .filter(|c| { STRING_CLASSES.iter().any(|(n, v)| n == *c && v.chars().count() <= 4) })
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+    );
     assert_eq!(classes("deviceId"), ["leading-zeros", "big-integer", "empty"]);
     for k in cases.iter().filter(|k| k.id.starts_with("string-class/")) {
         assert!(c.violations(Body::Request, &Value::Object(k.update.clone())).is_empty(), "{}", k.id);
