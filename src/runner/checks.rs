@@ -74,6 +74,13 @@ impl Worker<'_> {
             // key to hold.
             _ if key.is_empty() || self.contract.property(&self.contract.key).is_none() => {}
             Some(Value::String(k)) if k == key => {}
+            // Every Graph entity carries its key (`id`, from microsoft.graph.entity) in every
+            // answer, also where the page's table leaves it out: an answer without it is not
+            // the object.
+            None => check.problems.push(format!(
+                "the key {k:?} is missing: expected {k} {key:?}; every entity's answer carries its key (microsoft.graph.entity's {k}, also where the page's table does not list it)",
+                k = self.contract.key
+            )),
             other => check.problems.push(format!(
                 "expected {} {key:?} (the key), got {}",
                 self.contract.key,
