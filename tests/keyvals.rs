@@ -148,7 +148,7 @@ fn serve_answers_get_and_patch_with_the_key() {
         let url = format!("{}{path}", fake.upstream().base_url());
         let mut answer = agent
             .patch(&url)
-            .header("Authorization", format!("Bearer {TOKEN}"))
+            .header("Authorization", fake.upstream().authorization())
             .header("Content-Type", "application/json")
             .send(json!({ string.name.clone(): "keyed" }).to_string())
             .expect("PATCH");
@@ -274,7 +274,7 @@ fn the_reference_refuses_every_look_alike_and_changes_nothing() {
         for property in ["installState", "installStateDetail"] {
             let answer = agent
                 .patch(format!("{}{path}", up.base_url()))
-                .header("Authorization", format!("Bearer {TOKEN}"))
+                .header("Authorization", up.authorization())
                 .header("Content-Type", "application/json")
                 .send(json!({ property: name, "deviceName": "changed" }).to_string())
                 .expect("PATCH");

@@ -230,6 +230,12 @@ impl Upstream {
     }
 
     /// The object at `path` (below `/beta`) as the reference holds it, annotations removed.
+    /// The Authorization header the reference behind the fake holds to (it accepts only the
+    /// first token it is sent): the run's once one was forwarded, else the fake's own.
+    pub fn authorization(&self) -> String {
+        self.token.get().map_or("Bearer upstream-check", String::as_str).to_string()
+    }
+
     pub fn object(&self, path: &str) -> Map<String, Value> {
         let url = format!("{}{path}", self.service.base_url());
         let mut resp = self
