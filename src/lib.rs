@@ -17,6 +17,7 @@
 //! assert_eq!(contract.validate(Body::Request, &bad)[0].pointer, "/installState");
 //! ```
 
+pub mod annotation;
 pub mod cli;
 pub mod contract;
 pub mod derive;

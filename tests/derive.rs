@@ -241,10 +241,14 @@ fn primitives_page_files_and_document_shape() {
     let names: Vec<&str> = page.properties.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(response["required"], json!(names), "the response requires every property");
     assert!(patch.get("required").is_none(), "the PATCH body requires nothing");
+    // An answer may carry any annotation; a PATCH body only those OData's grammar allows,
+    // a property annotation naming a property of the table.
+    assert_eq!(response["patternProperties"], json!({"@": {}}));
+    let annotations = graph_contract::annotation::request_pattern(names.iter().copied());
+    assert_eq!(patch["patternProperties"], json!({ annotations: {} }));
     for doc in [response, patch] {
         assert_eq!(doc["x-graph-type"], "microsoft.graph.fixtures.deviceWidget");
         assert_eq!(doc["additionalProperties"], json!(false));
-        assert_eq!(doc["patternProperties"], json!({"@": {}}));
         assert_eq!(doc["properties"]["@odata.type"], json!({"const": "#microsoft.graph.fixtures.deviceWidget"}));
         assert_eq!(doc["x-graph-key"], "id");
     }

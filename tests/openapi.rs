@@ -233,11 +233,14 @@ fn an_id_list_pins_every_object() {
 
 /// Whatever the export says, the reference service does: for each operation, the statuses
 /// the export lists are exactly those the service gives to the kinds of request the export
-/// describes, and each answer's body is valid against the schema listed for its status.
+/// describes (415 for a body not sent as JSON, 405 for a method the route does not have),
+/// besides throttling (429, 503), and each answer's body is valid against the schema listed
+/// for its status.
 #[test]
 fn every_listed_status_is_the_one_the_service_gives() {
     use graph_contract::run::target::{Request, Target};
     use graph_contract::service::{self, ServiceConfig};
+    use graph_contract::generate::TokenChange;
     const LIMIT: usize = 256;
     const TOKEN: &str = "openapi-status-token";
     let config = ServiceConfig { token: Some(TOKEN.into()), body_limit: LIMIT, ..ServiceConfig::default() };
@@ -271,6 +274,8 @@ fn every_listed_status_is_the_one_the_service_gives() {
                     ("an existing object", Request::get(url(&path))),
                     ("no token", Request::get(url(&path)).without_auth()),
                     ("an unknown id", Request::get(url(&unknown))),
+                    ("a wrong token", Request::get(url(&path)).with_changed_token(TokenChange::Appended)),
+                    ("a method the route does not have", Request { method: "PUT".into(), ..Request::get(url(&path)) }),
                 ]
             } else {
                 let patch = |p: &str, body: &str| Request::patch(url(p), body.into());
@@ -281,6 +286,17 @@ fn every_listed_status_is_the_one_the_service_gives() {
                     ("no token", patch(&path, "{}").without_auth()),
                     ("an unknown id", patch(&unknown, "{}")),
                     ("a body above the limit", patch(&path, &format!(r#"{{"deviceName":"{}"}}"#, "x".repeat(LIMIT)))),
+                    ("a wrong token", patch(&path, "{}").with_changed_token(TokenChange::LastCharacter)),
+                    ("a body that is not JSON by its media type", {
+                        let mut r = patch(&path, r#"{"installState":"failed"}"#);
+                        r.headers.retain(|(k, _)| k != "Content-Type");
+                        r.headers.push(("Content-Type".into(), "text/plain".into()));
+                        r
+                    }),
+                    (
+                        "a method the route does not have",
+                        Request { method: "DELETE".into(), ..Request::get(url(&path)) },
+                    ),
                 ]
             };
             let mut given = std::collections::BTreeSet::new();
@@ -296,6 +312,9 @@ fn every_listed_status_is_the_one_the_service_gives() {
                 assert!(v.is_valid(&body), "{template} {method} {kind}: {} body invalid: {body}", a.status);
                 given.insert(a.status);
             }
+            // Throttling is a staging service's answer, never the reference's; every other listed
+            // status is one the reference gives.
+            given.extend([429, 503]);
             assert_eq!(given, listed, "{template} {method}: a listed status the service never gives");
         }
     }

@@ -98,6 +98,8 @@ enum Fault {
     TextPlain,
     /// Requests without a token are served like any other.
     No401,
+    /// Any `Authorization: Bearer <something>` is served: only the header's presence is checked.
+    AnyToken,
     /// An undeclared property is dropped silently and the rest applied: 200 instead of 400.
     UndeclaredAccepted,
     /// Echoes the `Authorization` header into every answer (an extra property, error codes).
@@ -182,7 +184,12 @@ impl Fake {
                 code.into()
             }
         };
-        if auth != format!("Bearer {TOKEN}") && self.fault != Fault::No401 {
+        let refused = match self.fault {
+            Fault::No401 => false,
+            Fault::AnyToken => auth.strip_prefix("Bearer ").is_none_or(|t| t.trim().is_empty()),
+            _ => auth != format!("Bearer {TOKEN}"),
+        };
+        if refused {
             return graph_error(401, &echo("InvalidAuthenticationToken"), "Access token is empty or invalid.");
         }
         let path = req.uri().path().to_string();
@@ -515,6 +522,8 @@ fn catches(
         let stray: Vec<String> = report
             .failures()
             .filter(|c| c.case_id != case_id && c.case_id != format!("mixed/{case_id}"))
+            // A service that serves requests without a token serves a wrong one too.
+            .filter(|c| !(fault == Fault::No401 && c.case_id.starts_with("wrong-token/")))
             .map(|c| format!("{} · {} · {}", c.route, c.case_id, c.name))
             .collect();
         assert!(stray.is_empty(), "{fault:?}: false alarms beside {case_id}: {stray:#?}");
@@ -524,9 +533,60 @@ fn catches(
     assert!(text.contains("the contract is violated (exit 1)"), "{text}");
 }
 
+/// A service that checks only that a bearer token is present (not that it is the real one):
+/// every wrong-token case fails, on both routes, PATCH and GET, and the whole hole is one
+/// distinct failure that names it. Neither the real token nor a changed one is shown anywhere.
+#[test]
+fn a_service_that_accepts_any_token_is_one_distinct_failure() {
+    let (_server, base) = Fake::serve(Fault::AnyToken);
+    let report = run(&base);
+    let text = rendered(&report);
+    assert_eq!(report.exit_code(), exit::VIOLATED, "{text}");
+    let signatures: Vec<&str> = report.distinct_failures.iter().map(|d| d.signature.as_str()).collect();
+    assert_eq!(signatures, ["request Authorization: wrong bearer token accepted"], "{text}");
+    let distinct = &report.distinct_failures[0];
+    assert_eq!(distinct.routes, ROUTES);
+    assert_eq!(distinct.count, report.failures().count());
+    for route in ROUTES {
+        for id in ["wrong-token/last-character", "wrong-token/appended"] {
+            for (case, name) in
+                [(id.to_string(), "refused"), (format!("{id}/get"), "refused"), (id.into(), "unchanged")]
+            {
+                let check = find(&report, route, &case, name);
+                assert!(!check.passed, "{route} · {case} · {name} passed\n{text}");
+                assert!(
+                    check.problems[0].starts_with("the service accepted a wrong bearer token"),
+                    "{:?}",
+                    check.problems
+                );
+            }
+        }
+        // Without a token the fake refuses: the no-token case passes.
+        assert!(find(&report, route, "no-token", "refused").passed);
+    }
+    assert!(report.failures().all(|c| c.case_id.starts_with("wrong-token/")), "{text}");
+    // The reproducer says how the token was changed, never what it is.
+    let curl = distinct.minimal.request.as_ref().map(|r| r.curl()).unwrap_or_default();
+    assert!(curl.contains(r#"-H "Authorization: Bearer $CONTRACT_TOKEN""#), "{curl}");
+    assert!(
+        ["with its last character changed", "with one character appended"]
+            .iter()
+            .any(|how| curl.ends_with(&format!("  # sent with $CONTRACT_TOKEN {how}"))),
+        "{curl}"
+    );
+    assert!(text.contains(&format!("reproduce: {curl}")), "{text}");
+    let serialized = serde_json::to_string(&report).expect("the report serializes");
+    // Every changed token begins with all but the last character of the real one.
+    let stem = &TOKEN[..TOKEN.len() - 1];
+    for (what, s) in [("rendered output", &text), ("JSON report", &serialized), ("Debug", &format!("{report:?}"))] {
+        assert!(!s.contains(stem), "the token (or a changed one) leaked into the {what}");
+    }
+}
+
 #[test]
 fn a_faithful_fake_passes() {
-    // The fault rows only mean something if the same fake without its fault passes.
+    // The fault rows only mean something if the same fake without its fault passes. It serves
+    // only the real token: the wrong-token cases passing shows that the tokens sent were not it.
     let (_server, base) = Fake::serve(Fault::None);
     let report = run(&base);
     assert_eq!(report.exit_code(), exit::OK, "{}", rendered(&report));

@@ -165,6 +165,9 @@ fn serve_prints_its_address_answers_and_stops_cleanly_on(#[case] signal: &str) {
     let mut server = Server::start(&[]);
     assert_eq!(server.get(DEVICE_STATUS, Some("any-token")), 200);
     assert_eq!(server.get(NESTED_STATUS, Some("any-token")), 200);
+    // The first token sent is the only one accepted from then on: a wrong one is refused.
+    assert_eq!(server.get(DEVICE_STATUS, Some("any-tokem")), 401);
+    assert_eq!(server.get(DEVICE_STATUS, Some("any-token")), 200);
     assert_eq!(server.get(DEVICE_STATUS, None), 401);
     let status = server.signal_and_wait(signal);
     assert_eq!(status.code(), Some(0), "SIG{signal} did not stop it cleanly: {status:?}; stderr: {}", server.stderr());

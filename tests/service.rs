@@ -1070,3 +1070,71 @@ fn one_status_id_may_appear_under_both_routes_and_under_two_apps() {
     let state = InitialState::parse("state.json", &file.to_string()).expect("distinct paths");
     assert_eq!(state.records.len(), 4);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Annotation keys by OData's grammar (issue 22)
+
+/// A key with an `@` that is no annotation OData allows in a request is 400, the message naming
+/// the key, and changes nothing; the real forms are accepted and change nothing by themselves.
+#[rstest]
+fn annotation_keys_follow_odata_grammar(#[values(Route::Device, Route::User)] route: Route) {
+    let service = start_default();
+    let client = Client::new(&service);
+    let key = route.default_key();
+    let before = client.object(&key);
+    for bad in ["x@0 ", "@", "deviceName@", "unknown@odata.type", "@odata", "@ns.term#"] {
+        let body = serde_json::json!({ bad: "x", "deviceName": "changed" }).to_string();
+        let answer = client.patch(&key, &body);
+        let error = assert_graph_error(&answer, 400);
+        let message = error["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(&format!("'{bad}'")), "{bad:?}: {message}");
+        assert_eq!(client.object(&key), before, "{bad:?}: a refused PATCH changed the object");
+    }
+    for good in ["deviceName@odata.type", "@Core.Description", "@ns.sub.term", "installState@ns.term#q"] {
+        let body = serde_json::json!({ good: "x" }).to_string();
+        let answer = client.patch(&key, &body);
+        assert_eq!(answer.status, 200, "{good:?}: {answer:?}");
+        assert_eq!(properties(&client.object(&key)), properties(&before), "{good:?}: an annotation changed the object");
+    }
+    let typed = client.patch(&key, r##"{"@odata.type": "#microsoft.graph.mobileAppInstallStatus"}"##);
+    assert_eq!(typed.status, 200, "{typed:?}");
+}
+
+/// A PATCH whose Content-Type is not JSON is 415 with a Graph error and changes nothing; the
+/// media type is matched in any case, with its parameters ignored.
+#[rstest]
+#[case::text_plain(Some("text/plain"), 415)]
+#[case::form(Some("application/x-www-form-urlencoded"), 415)]
+#[case::json_lookalike(Some("application/jsonx"), 415)]
+#[case::missing(None, 415)]
+#[case::json(Some("application/json"), 200)]
+#[case::json_with_charset(Some("application/json; charset=utf-8"), 200)]
+#[case::json_odata(Some("Application/JSON;odata.metadata=minimal"), 200)]
+fn a_patch_not_sent_as_json_is_415(
+    #[values(Route::Device, Route::User)] route: Route,
+    #[case] content_type: Option<&str>,
+    #[case] status: u16,
+) {
+    let service = start_default();
+    let client = Client::new(&service);
+    let key = route.default_key();
+    let before = client.object(&key);
+    let mut request =
+        ureq::http::Request::builder().method("PATCH").uri(client.url(&key)).header("Authorization", bearer());
+    if let Some(ct) = content_type {
+        request = request.header("Content-Type", ct);
+    }
+    let mut response = client
+        .agent
+        .run(request.body(r#"{"deviceName":"changed"}"#.as_bytes().to_vec()).expect("a request"))
+        .expect("an answer");
+    assert_eq!(response.status().as_u16(), status, "{content_type:?}");
+    let body: Value = serde_json::from_slice(&response.body_mut().read_to_vec().expect("a body")).expect("JSON");
+    if status == 415 {
+        assert_eq!(body["error"]["code"], "UnsupportedMediaType", "{body}");
+        assert!(body["error"]["message"].is_string(), "{body}");
+        assert_eq!(client.object(&key), before, "a refused PATCH changed the object");
+    } else {
+        assert_eq!(body["deviceName"], "changed");
+    }
+}

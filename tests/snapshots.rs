@@ -272,12 +272,18 @@ fn a_failing_run_as_html() {
     assert_eq!(out.code, Some(exit::VIOLATED), "{}", out.shown());
     let html = std::fs::read_to_string(dir.join("report.html")).expect("the HTML report is written");
     well_formed(&html).unwrap_or_else(|e| panic!("{e}"));
-    for absent in ["<script", "src=", "href=", "url(", "@import", gate_support::TOKEN] {
+    for absent in ["<script", "src=", "url(", "@import", gate_support::TOKEN] {
         assert!(!html.contains(absent), "the page holds {absent:?}");
     }
+    // Links stay in the page: the index to each distinct failure, each back to the index.
+    for href in html.split("href=\"").skip(1) {
+        assert!(href.starts_with("#failure") || href.starts_with("#failures\""), "a link out: {}", &href[..40]);
+    }
+    assert!(html.contains("<a href=\"#failure-1\">") && html.contains("id=\"failure-1\""), "the index links each");
     assert!(html.contains("FAIL: the contract is violated"), "the verdict");
     assert!(html.contains("<h2 id=\"coverage\">Coverage</h2>") && html.contains("userStatuses/deviceStatuses"));
     assert!(html.contains("class=\"cell failed\">✗ "), "a failed value in the matrix");
+    assert!(html.contains("<tr class=\"implicated\">"), "a property a failure implicates");
     assert!(html.contains("<span class=\"del\">") && html.contains("<span class=\"add\">"), "the coloured diff");
     assert!(html.contains("$CONTRACT_TOKEN"), "the reproducer names the token by its variable");
     // Volatile: the ports, the start time, the version.

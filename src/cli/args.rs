@@ -55,7 +55,7 @@ pub enum Command {
         /// under app-1/status-1 and app-1/user-1/status-1.
         #[arg(long, value_name = "FILE")]
         state: Option<PathBuf>,
-        /// Accept only this bearer token (default: any non-empty token).
+        /// Accept only this bearer token (default: the first non-empty token sent, from then on).
         #[arg(long, value_name = "TOKEN")]
         token: Option<String>,
         /// Largest request body accepted, in bytes (larger ones get 413).

@@ -256,9 +256,17 @@ impl Config {
                 TargetSpec::Remote { base_url: url }
             }
         };
+        let token = token.unwrap_or_else(|| LOCAL_TOKEN.to_string());
+        let length = token.chars().count();
+        if length > 0 && length < crate::run::target::SHORT_TOKEN {
+            warnings.push(format!(
+                "the token is {} long; answers are masked only where a whole value, a whole word or \"Bearer <token>\" equals it",
+                crate::text::count(length, "character")
+            ));
+        }
         Ok(Config {
             target,
-            token: token.unwrap_or_else(|| LOCAL_TOKEN.to_string()),
+            token,
             cases,
             seed_given: seed.is_some(),
             seed: seed.unwrap_or_else(random_seed),

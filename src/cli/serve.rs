@@ -25,7 +25,7 @@ pub(super) fn serve(
     if token.as_deref().is_some_and(str::is_empty) {
         return Err(Failure {
             code: exit::USAGE,
-            message: "--token is empty (omit it to accept any non-empty token)".into(),
+            message: "--token is empty (omit it to accept the first non-empty token sent)".into(),
         });
     }
     let config = ServiceConfig { token, state, body_limit, latency, apis, objects };

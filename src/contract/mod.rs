@@ -30,7 +30,8 @@ pub const EMBEDDED_SCHEMAS: &[(&str, &str)] = &[
 
 /// Whether `key` is an OData annotation rather than a property: an instance annotation
 /// (`@odata.etag`) or a property annotation (`installState@odata.type`). Property names never
-/// hold an `@`.
+/// hold an `@`. Lenient on purpose, for answers and comparisons: what a *request* may carry is
+/// OData's grammar ([`crate::annotation`]), which the PATCH schema states.
 pub fn is_annotation(key: &str) -> bool {
     key.contains('@')
 }
@@ -143,6 +144,9 @@ pub struct Contract {
     request: Validator,
     response: Validator,
     error: Validator,
+    /// Every property name the schema documents declare (the type's, its complex types', a
+    /// Graph error's): the contract's own words, never masked as the token.
+    names: std::collections::HashSet<String>,
 }
 
 impl std::fmt::Debug for Contract {
@@ -257,6 +261,20 @@ fn properties_of(props: &Map<String, Value>, docs: &HashMap<String, Value>, seen
         .collect()
 }
 
+/// Collects the keys of every `properties` object in a schema document.
+fn declared_names(doc: &Value, names: &mut std::collections::HashSet<String>) {
+    match doc {
+        Value::Object(m) => {
+            if let Some(Value::Object(props)) = m.get("properties") {
+                names.extend(props.keys().cloned());
+            }
+            m.values().for_each(|v| declared_names(v, names));
+        }
+        Value::Array(a) => a.iter().for_each(|v| declared_names(v, names)),
+        _ => {}
+    }
+}
+
 /// [`Contract::apply`]'s rule, recursive over complex values.
 fn merge(object: &Map<String, Value>, update: &Map<String, Value>) -> Map<String, Value> {
     let mut out = object.clone();
@@ -302,6 +320,10 @@ impl Contract {
             request: compile(&by_id, &patch_file(type_name))?,
             response: compile(&by_id, &response_name)?,
             error: compile(&by_id, ERROR_FILE)?,
+            names: documents.iter().fold(Default::default(), |mut names, (_, d)| {
+                declared_names(d, &mut names);
+                names
+            }),
             documents,
         })
     }
@@ -352,10 +374,11 @@ impl Contract {
                         pointer: format!("{pointer}/{}", name.replace('~', "~0").replace('/', "~1")),
                         keyword: keyword.clone(),
                         value: value.pointer(&pointer).and_then(|o| o.get(name)).cloned().unwrap_or(Value::Null),
-                        message: format!(
-                            "The property '{name}' does not exist on type '{}'. Make sure to only use property names that are defined by the type.",
-                            self.odata_type.trim_start_matches('#')
-                        ),
+                        message: crate::annotation::request_problem(name, |p| self.property(p).is_some())
+                            .unwrap_or_else(|| format!(
+                                "The property '{name}' does not exist on type '{}'. Make sure to only use property names that are defined by the type.",
+                                self.odata_type.trim_start_matches('#')
+                            )),
                     });
                 }
                 continue;
@@ -363,6 +386,16 @@ impl Contract {
             out.push(Violation { pointer, keyword, value: e.instance().clone().into_owned(), message: e.to_string() });
         }
         out
+    }
+
+    /// Whether `key` is a word of the contract, not the target's: a property name some schema
+    /// document declares (at any depth, a Graph error's fields too), or an OData annotation
+    /// of one (`@odata.etag`, `installState@odata.type`).
+    pub fn knows(&self, key: &str) -> bool {
+        match key.split_once('@') {
+            Some((name, term)) => (name.is_empty() || self.names.contains(name)) && term.starts_with("odata."),
+            None => self.names.contains(key),
+        }
     }
 
     /// The property named `name`.

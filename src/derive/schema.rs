@@ -329,12 +329,51 @@ fn or_null(schema: Value) -> Value {
     }
 }
 
+/// The key every Graph entity type inherits from `microsoft.graph.entity`.
+pub const ENTITY_KEY: &str = "id";
+
+/// The description of the key row added to a page whose table does not list it.
+pub const ENTITY_KEY_DESCRIPTION: &str = "The unique identifier of the entity: its key, inherited from microsoft.graph.entity (Edm.String, not nullable; the page's table does not list it). Read-only.";
+
+/// `page` with the key row `id` (Edm.String, read-only, first) when its table does not list
+/// one and no overlay names another key: every Graph entity type derives from
+/// `microsoft.graph.entity`, whose key `id` is in every answer (pages leave inherited
+/// properties out of their tables, as the group page does). `None` when nothing is added.
+fn with_entity_key(page: &Page, overlay_key: Option<&str>) -> Option<Page> {
+    if overlay_key.is_some_and(|k| k != ENTITY_KEY) || page.properties.iter().any(|p| p.name == ENTITY_KEY) {
+        return None;
+    }
+    let mut keyed = page.clone();
+    keyed.properties.insert(
+        0,
+        crate::derive::markdown::PropertyRow {
+            name: ENTITY_KEY.to_string(),
+            type_text: "String".to_string(),
+            ty: PropType::Primitive(Primitive::String),
+            description: ENTITY_KEY_DESCRIPTION.to_string(),
+            line: 0,
+        },
+    );
+    Some(keyed)
+}
+
 /// Derives the schema files of `page`. `overlay_path` names the overlay in errors; `types`
 /// holds the linked types resolved from their pages (see `page::resolve_types`; empty when
 /// nothing was read): complex types become their own object schema files, enums without
 /// "Possible values" take their page's members; a type not in `types`, or unresolved, stays an
 /// object with any properties, marked `x-graph-unresolved`.
 pub fn derive(page: &Page, overlay: Option<(&str, &Overlay)>, types: &Types) -> Result<Derived, OverlayError> {
+    // What the page's examples show is read off the page as written (before the key is added):
+    // an example answer carrying `id` where the table has no such row still opens the answer.
+    let shown = ExamplesShow::of(page);
+    let keyed;
+    let page = match with_entity_key(page, overlay.and_then(|(_, o)| o.key.as_deref())) {
+        Some(p) => {
+            keyed = p;
+            &keyed
+        }
+        None => page,
+    };
     if let Some((path, o)) = overlay {
         o.check(path, page)?;
     }
@@ -342,7 +381,6 @@ pub fn derive(page: &Page, overlay: Option<(&str, &Overlay)>, types: &Types) -> 
     let full_type = format!("{}.{}", page.namespace, t);
     let mut nullable: Vec<&str> =
         overlay.map(|(_, o)| o.nullable.iter().map(String::as_str).collect()).unwrap_or_default();
-    let shown = ExamplesShow::of(page);
     // A property the page's own example sets to null (`"recurrence": null` on the event page)
     // is one the page shows may be null: the lenient reading makes it nullable.
     nullable.extend(shown.null.iter().map(String::as_str));
@@ -376,8 +414,15 @@ pub fn derive(page: &Page, overlay: Option<(&str, &Overlay)>, types: &Types) -> 
     }
     props.insert("@odata.type".into(), json!({"const": format!("#{full_type}")}));
     // OData annotations: instance annotations (`@odata.etag`) and property annotations
-    // (`installState@odata.type`, as Graph writes with full metadata).
+    // (`installState@odata.type`, as Graph writes with full metadata). An answer may carry any
+    // key with an `@`; a PATCH body only those OData's grammar allows, a property annotation
+    // naming a property of the table (crate::annotation).
     let annotations = json!({"@": {}});
+    let request_annotations = {
+        let mut m = Map::new();
+        m.insert(crate::annotation::request_pattern(page.properties.iter().map(|p| p.name.as_str())), json!({}));
+        Value::Object(m)
+    };
     let all: Vec<&str> = page.properties.iter().map(|p| p.name.as_str()).collect();
 
     let mut response = json!({
@@ -405,7 +450,7 @@ pub fn derive(page: &Page, overlay: Option<(&str, &Overlay)>, types: &Types) -> 
     for (doc, required) in [(&mut response, true), (&mut patch, false)] {
         doc["type"] = json!("object");
         doc["properties"] = Value::Object(props.clone());
-        doc["patternProperties"] = annotations.clone();
+        doc["patternProperties"] = if required { annotations.clone() } else { request_annotations.clone() };
         // The table lists what a PATCH may set; the answer is the whole object. When the page's
         // own example answer carries properties the table does not list (`id`, `displayName`
         // on the outlookCategory page), the page shows that answers hold more than the table:

@@ -98,6 +98,40 @@ fn instants(schema: &mut Value) {
     }
 }
 
+/// The error answers the contract allows on a GET, by status and response component: each a
+/// Graph error body. 405 is a method the route does not have; 429 and 503 are throttling (the
+/// runner waits out their `Retry-After`).
+const GET_ERRORS: &[(&str, &str)] = &[
+    ("401", "unauthorized"),
+    ("404", "notFound"),
+    ("405", "methodNotAllowed"),
+    ("429", "tooManyRequests"),
+    ("503", "unavailable"),
+];
+
+/// The error answers the contract allows on a PATCH: a GET's, and the body's own (400 not valid
+/// for the type, 413 too large, 415 not JSON).
+const PATCH_ERRORS: &[(&str, &str)] = &[
+    ("400", "badRequest"),
+    ("401", "unauthorized"),
+    ("404", "notFound"),
+    ("405", "methodNotAllowed"),
+    ("413", "tooLarge"),
+    ("415", "unsupportedMediaType"),
+    ("429", "tooManyRequests"),
+    ("503", "unavailable"),
+];
+
+/// The responses of an operation: its success answer and `errors`, in status order.
+fn responses(success: (&str, Value), errors: &[(&str, &str)]) -> Value {
+    let mut out = Map::new();
+    out.insert(success.0.into(), success.1);
+    for (code, what) in errors {
+        out.insert((*code).into(), json!({"$ref": format!("#/components/responses/{what}")}));
+    }
+    Value::Object(out)
+}
+
 fn schema_ref(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
@@ -137,6 +171,10 @@ fn envelope(info: Value, pins: &Pins, paths: Value, schemas: Map<String, Value>)
                 "unauthorized": error("No valid bearer token."),
                 "notFound": error("No object with these ids."),
                 "tooLarge": error("The body is larger than the service accepts (the reference service: --body-limit, 1 MiB by default)."),
+                "methodNotAllowed": error("The method is not one this route has (GET and PATCH are; the reference service answers 405 with an Allow header to any other)."),
+                "unsupportedMediaType": error("The body's Content-Type is missing or not application/json (parameters such as charset aside)."),
+                "tooManyRequests": error("Throttled: try again after the Retry-After header's seconds."),
+                "unavailable": error("The service is unavailable for now: try again after the Retry-After header's seconds."),
             },
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}
         }
@@ -196,7 +234,6 @@ pub fn document_for_pages(apis: &[&crate::page::Api], pins: &Pins) -> Value {
                 })
                 .collect();
             let object = json!({"description": format!("The whole {t}."), "content": {"application/json": {"schema": schema_ref(t)}}});
-            let error = |what: &str| json!({"$ref": format!("#/components/responses/{what}")});
             let (success, description) = match api.success {
                 crate::page::Success::Object => (
                     ("200", object.clone()),
@@ -207,13 +244,7 @@ pub fn document_for_pages(apis: &[&crate::page::Api], pins: &Pins) -> Value {
                     "Properties in the body change; every other property keeps its value.",
                 ),
             };
-            let mut patch_responses = Map::new();
-            patch_responses.insert(success.0.into(), success.1);
-            for (code, what) in
-                [("400", "badRequest"), ("401", "unauthorized"), ("404", "notFound"), ("413", "tooLarge")]
-            {
-                patch_responses.insert(code.into(), error(what));
-            }
+            let patch_responses = responses(success, PATCH_ERRORS);
             let op = camel(&format!("{t} {}", r.name));
             let named = api.export.and_then(|n| n.operations.iter().find(|(route, _, _)| *route == r.name));
             let (get_id, patch_id) = match named {
@@ -228,7 +259,7 @@ pub fn document_for_pages(apis: &[&crate::page::Api], pins: &Pins) -> Value {
                         "operationId": get_id,
                         "summary": format!("Read a {t}"),
                         "parameters": [accept.clone()],
-                        "responses": {"200": object, "401": error("unauthorized"), "404": error("notFound")}
+                        "responses": responses(("200", object), GET_ERRORS)
                     },
                     "patch": {
                         "operationId": patch_id,

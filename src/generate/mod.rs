@@ -10,7 +10,10 @@ use proptest::strategy::BoxedStrategy;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use crate::contract::{Contract, Kind, Property};
+use crate::contract::{Body, Contract, Kind, Property};
+
+mod auth;
+pub use auth::{Auth, TokenChange};
 
 /// A partial update: property name → new value.
 pub type Update = Map<String, Value>;
@@ -63,8 +66,8 @@ pub struct NegativeCase {
     pub method: &'static str,
     /// The raw body (may be invalid JSON on purpose); unused for a GET.
     pub body: String,
-    /// Whether the bearer token is sent.
-    pub auth: bool,
+    /// Which bearer token is sent: the real one, none, or the real one changed.
+    pub auth: Auth,
     pub aim: Aim,
     pub expect: Expect,
     /// What the refusal is for, in words (shown when the status is wrong).
@@ -80,7 +83,7 @@ impl NegativeCase {
             id,
             method: "PATCH",
             body,
-            auth: true,
+            auth: Auth::Token,
             aim: Aim::Object,
             expect: Expect::Status(400),
             why: None,
@@ -264,7 +267,8 @@ fn base64(bytes: &[u8]) -> String {
 /// sample on its own (`property/<path>`), integer bounds (`bound/<path>=min|max`), `null` for
 /// nullable top-level properties (`null/<name>`) and empty, one and several values for
 /// collections (`collection/<path>=empty|one|several`; several is every member of an enum
-/// collection).
+/// collection); last, every [`STRING_CLASSES`] value on every plain String property
+/// (`string-class/<path>=<class>`) whose schema takes it.
 pub fn coverage(contract: &Contract) -> Vec<Case> {
     let mut out = vec![Case { id: "empty".into(), update: Update::new() }];
     let all = every_property(contract);
@@ -310,6 +314,23 @@ pub fn coverage(contract: &Contract) -> Vec<Case> {
                 }
             } else if !matches!(**inner, Kind::Other(_)) {
                 out.push(Case { id: format!("collection/{id}=empty"), update: wrap(path, json!([])) });
+            }
+        }
+    }
+    // Last, so that the cases above keep their numbers: every string class on every plain
+    // String property (a one-item collection of a String collection), where the property's
+    // own schema (maxLength, pattern) takes it.
+    for (path, p) in &all {
+        let collection = match &p.kind {
+            Kind::String => false,
+            Kind::Collection(inner) if **inner == Kind::String => true,
+            _ => continue,
+        };
+        let id = path_id(path);
+        for (class, text) in STRING_CLASSES {
+            let update = wrap(path, if collection { json!([text]) } else { json!(text) });
+            if contract.violations(Body::Request, &Value::Object(update.clone())).is_empty() {
+                out.push(Case { id: format!("string-class/{id}={class}"), update });
             }
         }
     }
@@ -396,7 +417,9 @@ fn long_string() -> BoxedStrategy<String> {
         .boxed()
 }
 
-fn string_strategy(nullable: bool) -> BoxedStrategy<Value> {
+/// Random strings: printable ASCII, non-ASCII (other planes too), long, empty, and the
+/// [`STRING_CLASSES`] in `classes` (those the property's schema takes).
+fn string_strategy(nullable: bool, classes: Vec<&'static str>) -> BoxedStrategy<Value> {
     let non_ascii = proptest::collection::vec(
         prop_oneof![
             proptest::char::range('\u{a0}', '\u{24f}'),
@@ -407,11 +430,17 @@ fn string_strategy(nullable: bool) -> BoxedStrategy<Value> {
         1..24,
     )
     .prop_map(String::from_iter);
+    let lookalike = if classes.is_empty() {
+        Just(String::new()).boxed()
+    } else {
+        proptest::sample::select(classes).prop_map(str::to_string).boxed()
+    };
     let text = prop_oneof![
         4 => chars((' ', '~'), 0..40),
         3 => non_ascii,
         1 => long_string(),
         1 => Just(String::new()),
+        2 => lookalike,
     ]
     .prop_map(Value::String);
     if nullable {
@@ -522,7 +551,7 @@ fn binary_strategy() -> BoxedStrategy<Value> {
 /// Random values of `kind`, never `null` (nullability is the property's, at the top level).
 fn kind_strategy(kind: &Kind) -> Option<BoxedStrategy<Value>> {
     Some(match kind {
-        Kind::String => string_strategy(false),
+        Kind::String => string_strategy(false, STRING_CLASSES.iter().map(|(_, v)| *v).collect()),
         Kind::Boolean => any::<bool>().prop_map(Value::from).boxed(),
         Kind::Integer { min, max } => {
             let (min, max) = (*min, *max);
@@ -566,9 +595,15 @@ fn kind_strategy(kind: &Kind) -> Option<BoxedStrategy<Value>> {
     })
 }
 
-fn value_strategy(p: &Property) -> Option<BoxedStrategy<Value>> {
+/// Random values of the top-level property `p` (`null` among them when it is nullable); a
+/// String property's string classes are those its own schema takes (`contract`, when given).
+fn value_strategy(p: &Property, contract: Option<&Contract>) -> Option<BoxedStrategy<Value>> {
     if p.kind == Kind::String {
-        return Some(string_strategy(p.nullable));
+        let takes = |v: &str| contract.is_none_or(|c| c.is_valid(Body::Request, &json!({ p.name.clone(): v })));
+        return Some(string_strategy(
+            p.nullable,
+            STRING_CLASSES.iter().map(|(_, v)| *v).filter(|v| takes(v)).collect(),
+        ));
     }
     let base = kind_strategy(&p.kind)?;
     Some(if p.nullable { prop_oneof![6 => base, 1 => Just(Value::Null)].boxed() } else { base })
@@ -576,7 +611,7 @@ fn value_strategy(p: &Property) -> Option<BoxedStrategy<Value>> {
 
 /// Whether the generator has random values for `p` (every kind but [`Kind::Other`]).
 pub fn has_strategy(p: &Property) -> bool {
-    value_strategy(p).is_some()
+    value_strategy(p, None).is_some()
 }
 
 /// Random partial updates: any subset of the writable properties with valid values.
@@ -585,7 +620,8 @@ pub fn update_strategy(contract: &Contract) -> BoxedStrategy<Update> {
         .writable()
         .filter_map(|p| {
             let name = p.name.clone();
-            value_strategy(p).map(|s| proptest::option::of(s.prop_map(move |v| (name.clone(), v))).boxed())
+            value_strategy(p, Some(contract))
+                .map(|s| proptest::option::of(s.prop_map(move |v| (name.clone(), v))).boxed())
         })
         .collect();
     parts.prop_map(|kv| kv.into_iter().flatten().collect::<Update>()).boxed()
@@ -658,6 +694,64 @@ pub const MALFORMED_DURATIONS: &[(&str, &str)] =
 pub const MALFORMED_BINARIES: &[(&str, &str)] =
     &[("not-base64", "graph-contract!"), ("non-ascii", "Zäöü"), ("dots", "Z3Jh.cGg")];
 
+/// Names of JavaScript object members (`Object.prototype`'s and `__proto__`): a stack that
+/// tests enum membership with `v in {...}` (or reads `members[v]`) takes them for members.
+/// Each is sent as the value of every enum property (`enum-lookalike/<path>=<name>`) and must
+/// be refused with 400, changing nothing; one that is a real member of the enum is skipped.
+pub const ENUM_LOOKALIKES: &[&str] = &[
+    "constructor",
+    "toString",
+    "valueOf",
+    "hasOwnProperty",
+    "__proto__",
+    "isPrototypeOf",
+    "propertyIsEnumerable",
+    "toLocaleString",
+];
+
+/// Strings that look like a value of another type, which stacks coerce on write (a date-like
+/// string stored as a UTC instant with 3 digits, `007` as `7`, `"true"` as `true`, a trailing
+/// newline or padding trimmed, markup escaped, an empty string stored as null): each is sent to
+/// every plain String property (`string-class/<path>=<class>`, coverage; and among the random
+/// values) and must come back and persist exactly as sent.
+pub const STRING_CLASSES: &[(&str, &str)] = &[
+    ("date-time", "2026-01-02T03:04:05.1234567+05:30"),
+    ("date", "2026-01-02"),
+    ("time", "03:04:05"),
+    ("leading-zeros", "007"),
+    ("exponent", "1e3"),
+    ("decimal", "1.50"),
+    ("big-integer", "12345678901234567890"),
+    ("true", "true"),
+    ("null", "null"),
+    ("guid", "0F8FAD5B-D9CB-469F-A165-70867728950E"),
+    ("trailing-newline", "x\n"),
+    ("padded", " x "),
+    ("crlf", "a\r\nb"),
+    ("markup", "<b>x</b> & 'y'"),
+    ("empty", ""),
+];
+
+/// The enum look-alike faults of a value of `kind` at `path`: for an enum, the look-alike on
+/// its own; for a collection of an enum, a valid member and the look-alike.
+fn enum_lookalikes(path: &[Step], kind: &Kind, out: &mut Vec<NegativeCase>) {
+    let (members, collection) = match kind {
+        Kind::Enum { members, .. } => (members, false),
+        Kind::Collection(inner) => match &**inner {
+            Kind::Enum { members, .. } => (members, true),
+            _ => return,
+        },
+        _ => return,
+    };
+    let Some(first) = members.first() else { return };
+    let id = path_id(path);
+    let group = format!("enum-lookalike/{id}");
+    for name in ENUM_LOOKALIKES.iter().filter(|n| !members.iter().any(|m| m == *n)) {
+        let v = if collection { json!([first, name]) } else { json!(name) };
+        out.push(bad(format!("{group}={name}"), group.clone(), path, v));
+    }
+}
+
 /// The malformed strings of a kind, with the family that names their cases.
 fn malformed(kind: &Kind) -> Option<(&'static str, &'static [(&'static str, &'static str)])> {
     match kind {
@@ -703,7 +797,7 @@ pub fn unknown_ids<'a>(params: impl IntoIterator<Item = &'a str>, key: &str, bod
                 id,
                 method,
                 body: if method == "PATCH" { body.to_string() } else { String::new() },
-                auth: true,
+                auth: Auth::Token,
                 aim: Aim::Unknown(param.clone()),
                 expect: Expect::Status(404),
                 why: Some(format!("an unknown {{{param}}} segment must be 404 Not Found")),
@@ -714,11 +808,47 @@ pub fn unknown_ids<'a>(params: impl IntoIterator<Item = &'a str>, key: &str, bod
     out
 }
 
+/// The real token changed in each way of [`TokenChange`], on a PATCH of `body` and on a GET:
+/// each must be 401 with a Graph error, and the object stays as it was. Ids
+/// `wrong-token/<change>` and `wrong-token/<change>/get`.
+pub fn wrong_tokens(contract: &Contract) -> Vec<NegativeCase> {
+    let mut out = Vec::new();
+    for how in TokenChange::ALL {
+        // Each change its own value: a PATCH accepted after another one still shows a change.
+        let body = body_with(contract, &format!("graph-contract wrong token {}", how.id()));
+        for method in ["PATCH", "GET"] {
+            let base = format!("{WRONG_TOKEN}{}", how.id());
+            out.push(NegativeCase {
+                id: if method == "GET" { format!("{base}/get") } else { base },
+                method,
+                body: if method == "PATCH" { body.clone() } else { String::new() },
+                auth: Auth::Changed(how),
+                aim: Aim::Object,
+                expect: Expect::Status(401),
+                why: Some(format!(
+                    "a request whose bearer token is not the real one ($CONTRACT_TOKEN {}) must be 401 Unauthorized",
+                    how.words()
+                )),
+                fault: None,
+            });
+        }
+    }
+    out
+}
+
+/// The case ids of the wrong-token cases start with this.
+pub const WRONG_TOKEN: &str = "wrong-token/";
+
 /// A valid update of one property: the body of the no-token and unknown-id probes.
 pub fn valid_body(contract: &Contract) -> String {
+    body_with(contract, "graph-contract negative")
+}
+
+/// An update of the first writable string property to `text` (`{}` without one).
+fn body_with(contract: &Contract, text: &str) -> String {
     let mut u = Update::new();
     if let Some(p) = contract.writable().find(|p| p.kind == Kind::String) {
-        u.insert(p.name.clone(), json!("graph-contract negative"));
+        u.insert(p.name.clone(), json!(text));
     }
     Value::Object(u).to_string()
 }
@@ -730,12 +860,13 @@ pub fn negatives<'a>(contract: &Contract, params: impl IntoIterator<Item = &'a s
         id: "no-token".into(),
         method: "PATCH",
         body: valid.clone(),
-        auth: false,
+        auth: Auth::None,
         aim: Aim::Object,
         expect: Expect::Status(401),
         why: Some("a request without a bearer token must be 401 Unauthorized".into()),
         fault: None,
     }];
+    out.extend(wrong_tokens(contract));
     out.extend(unknown_ids(params, key, &valid));
     for p in &contract.properties {
         let n = &p.name;
@@ -746,6 +877,7 @@ pub fn negatives<'a>(contract: &Contract, params: impl IntoIterator<Item = &'a s
         if !p.nullable {
             out.push(bad(format!("null/{n}"), format!("null/{n}"), &path, Value::Null));
         }
+        enum_lookalikes(&path, &p.kind, &mut out);
         match &p.kind {
             Kind::Enum { members, .. } => {
                 if let Some(m) = members.first() {
@@ -795,6 +927,7 @@ pub fn negatives<'a>(contract: &Contract, params: impl IntoIterator<Item = &'a s
         for (label, v) in wrong_types(&p.kind) {
             out.push(bad(format!("wrong-type/{id}/{label}"), format!("wrong-type/{id}"), &path, v));
         }
+        enum_lookalikes(&path, &p.kind, &mut out);
         match &p.kind {
             Kind::Enum { members, .. } => {
                 if let Some(m) = members.first() {
@@ -844,7 +977,7 @@ pub fn negatives<'a>(contract: &Contract, params: impl IntoIterator<Item = &'a s
         id: format!("key-change/{}", contract.key),
         method: "PATCH",
         body: json!({ contract.key.clone(): "graph-contract-other-id" }).to_string(),
-        auth: true,
+        auth: Auth::Token,
         aim: Aim::Object,
         expect: Expect::RejectedOrKept(format!("/{}", contract.key.replace('~', "~0").replace('/', "~1"))),
         why: None,
@@ -922,7 +1055,7 @@ fn read_only(contract: &Contract) -> Vec<NegativeCase> {
                         id: format!("read-only/{id}"),
                         method: "PATCH",
                         body: Value::Object(wrap(path, v)).to_string(),
-                        auth: true,
+                        auth: Auth::Token,
                         aim: Aim::Object,
                         expect: Expect::RejectedOrKept(path_pointer(path)),
                         why: Some(format!("{id} is read-only: refused, or accepted with its value unchanged")),

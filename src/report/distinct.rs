@@ -1,7 +1,8 @@
 //! Distinct failures: failed checks grouped by [`crate::report::signature`], across cases and routes.
 //! [`Distinct`] is an accumulator fed one check at a time, as the checks complete, so that a
 //! reporter that keeps no list of checks can still group them. Each group keeps its count, its
-//! routes, a few case ids, the ids of its checks and its smallest case. No I/O.
+//! routes, a few case ids, the first [`INSTANCES_KEPT`] of its checks (index and id) and its
+//! smallest case: its memory is bounded however many checks share its signature. No I/O.
 
 use std::collections::HashMap;
 
@@ -13,6 +14,9 @@ use crate::report::Check;
 pub const CASE_IDS_KEPT: usize = 5;
 /// Pointers kept per distinct failure.
 pub const POINTERS_KEPT: usize = 16;
+/// Checks kept (index and id) per distinct failure; `count` covers all of them, so a fully
+/// broken service at any number of cases keeps at most this many per root cause.
+pub const INSTANCES_KEPT: usize = 100;
 
 /// Failed checks that share one signature: one root cause.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -28,9 +32,11 @@ pub struct DistinctFailure {
     /// Where it was seen: the JSON pointers of the first differences (a signature such as
     /// `object string values: shortened` covers several properties), in the order seen.
     pub pointers: Vec<String>,
-    /// Every check with this signature, as its index in the order checks completed (the index
-    /// into the report's `checks`).
+    /// The first [`INSTANCES_KEPT`] checks with this signature, as their index in the order
+    /// checks completed (the index into the report's `checks` when it keeps every check).
     pub check_ids: Vec<usize>,
+    /// The same checks by their id (`route · phase · case id · name`, [`Check::id`]).
+    pub instances: Vec<String>,
     /// The smallest case that shows it: the failed check whose PATCH body is shortest (the
     /// first one seen on a tie; a check without a body counts as largest).
     pub minimal: Check,
@@ -66,7 +72,10 @@ impl Distinct {
             Some(&i) => {
                 let f = &mut self.failures[i];
                 f.count += 1;
-                f.check_ids.push(id);
+                if f.check_ids.len() < INSTANCES_KEPT {
+                    f.check_ids.push(id);
+                    f.instances.push(check.id());
+                }
                 if !f.routes.contains(&check.route) {
                     f.routes.push(check.route.clone());
                 }
@@ -91,6 +100,7 @@ impl Distinct {
                     case_ids: vec![check.case_id.clone()],
                     pointers: check.differences.first().map(|d| d.pointer.clone()).into_iter().collect(),
                     check_ids: vec![id],
+                    instances: vec![check.id()],
                     minimal: check.clone(),
                 });
             }
@@ -156,5 +166,19 @@ mod tests {
         assert_eq!(all[0].case_ids, ["random/1", "random/4", "random/5"]);
         assert_eq!(all[0].minimal.case_id, "random/4", "the shortest PATCH body, not the GET without one");
         assert_eq!(all[1].check_ids, [5]);
+        assert_eq!(all[1].instances, ["deviceStatuses · random · enum/x · PATCH answer"]);
+    }
+
+    #[test]
+    fn keeps_a_bounded_number_of_instances_and_counts_them_all() {
+        let mut d = Distinct::default();
+        for i in 0..(3 * INSTANCES_KEPT) {
+            d.observe(&check("r", &format!("random/{i}"), Some("{}"), Some("PATCH answer status: wrong status")));
+        }
+        let all = d.finish();
+        assert_eq!(all[0].count, 3 * INSTANCES_KEPT);
+        assert_eq!(all[0].check_ids.len(), INSTANCES_KEPT);
+        assert_eq!(all[0].instances.len(), INSTANCES_KEPT);
+        assert_eq!(all[0].instances[1], "r · random · random/1 · PATCH answer");
     }
 }

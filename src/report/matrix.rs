@@ -2,8 +2,12 @@
 //! ASCII, non-ASCII, long, null; integers at their bounds, zero, other; date-times, Guids,
 //! dates, times of day, durations, binaries; each enum member, also inside collections;
 //! collections empty, with one or several items; complex values, with a row per nested
-//! property (`location/address/city`); values of the wrong kind) and how many of those cases
-//! failed. Built by an
+//! property (`location/address/city`); values of the wrong kind) and in how many of those
+//! cases a failure implicated the value. A failure implicates what it names, never merely what
+//! its case sent: the properties at its differences' and violations' JSON pointers (and the
+//! kinds of value the case sent there), and, for a valid update refused or an invalid one
+//! accepted, the one property (and value) its update set. A status failure with no pointer
+//! (201 for 200) marks nothing here: the failure itself is the report's. Built by an
 //! accumulator that sees each check once as the runner emits it and keeps only counts, so
 //! it works the same when passed checks are no longer kept. Classified with the contract's
 //! property model ([`Kind`]). No I/O.
@@ -19,14 +23,15 @@ use crate::report::{Check, Phase};
 /// are over 1,000 characters).
 pub const LONG_STRING: usize = 1000;
 
-/// One kind of value sent for a property, and how many cases with it failed.
+/// One kind of value sent for a property, and in how many cases a failure implicated it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Cell {
     /// e.g. `empty`, `non-ascii`, `max`, `date-time`, an enum member, `wrong type: number`.
     pub kind: String,
     /// Cases that sent a value of this kind.
     pub sent: usize,
-    /// Of those, the cases in which a check failed.
+    /// Of those, the cases in which a failed check implicated this value (see the module
+    /// doc): not every case that sent it and failed elsewhere.
     pub failed: usize,
 }
 
@@ -34,6 +39,9 @@ pub struct Cell {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PropertyRow {
     pub property: String,
+    /// Cases in which a failed check implicated this property (sent in the case or not: a
+    /// property the update did not set can still come back changed).
+    pub failed: usize,
     /// The kinds the model expects first (sent or not), then any other kind seen.
     pub cells: Vec<Cell>,
 }
@@ -158,13 +166,16 @@ pub fn classify_all(kind: &Kind, value: &Value) -> Vec<String> {
     out
 }
 
-/// The case a check belongs to, and the cells its body touched (route index, property, kind).
+/// The case a check belongs to: its body, the cells the body touched (route index, property,
+/// kind) and what its failures already marked (once per case).
 #[derive(Debug)]
 struct LastCase {
     route: String,
     case_id: String,
+    body: Option<Value>,
     cells: Vec<(usize, usize, usize)>,
-    failed: bool,
+    marked_cells: Vec<(usize, usize, usize)>,
+    marked_rows: Vec<(usize, usize)>,
 }
 
 /// One row of the matrix: a property, nested ones by their path (`location/address/city`).
@@ -216,6 +227,7 @@ impl MatrixBuilder {
             .iter()
             .map(|row| PropertyRow {
                 property: row.name.clone(),
+                failed: 0,
                 cells: expected_kinds(&row.kind, row.null)
                     .into_iter()
                     .map(|kind| Cell { kind, sent: 0, failed: 0 })
@@ -249,8 +261,85 @@ impl MatrixBuilder {
         }
     }
 
-    /// Sees one check: a PATCH's body counts its values; a failed check marks the values of
-    /// its case (once per case).
+    /// The row of the property at `pointer` (array indices skipped: `/reminders/0/recipients`
+    /// is `reminders/recipients`; a pointer inside a collection's item names the collection),
+    /// and the value the case's `body` sent there, if any.
+    fn at<'v>(&self, pointer: &str, body: Option<&'v Value>) -> Option<(usize, Option<&'v Value>)> {
+        let segments: Vec<String> =
+            pointer.strip_prefix('/')?.split('/').map(|s| s.replace("~1", "/").replace("~0", "~")).collect();
+        for k in (1..=segments.len()).rev() {
+            let prefix = &segments[..k];
+            if prefix.last().is_some_and(|s| s.parse::<usize>().is_ok()) {
+                continue;
+            }
+            let name: Vec<&str> = prefix.iter().map(String::as_str).filter(|s| s.parse::<usize>().is_err()).collect();
+            let name = name.join("/");
+            let Some(row) = self.model.iter().position(|r| r.name == name) else { continue };
+            let mut value = body;
+            for seg in prefix {
+                value = value.and_then(|v| match v {
+                    Value::Object(m) => m.get(seg),
+                    Value::Array(a) => seg.parse::<usize>().ok().and_then(|i| a.get(i)),
+                    _ => None,
+                });
+            }
+            return Some((row, value));
+        }
+        None
+    }
+
+    /// Marks what a failed check of the current case implicates (see the module doc), each
+    /// row and cell once per case.
+    fn implicate(&mut self, check: &Check) {
+        let Some(last) = self.last.take() else { return };
+        let mut last = last;
+        let Some(r) = self.routes.iter().position(|m| m.route == last.route) else {
+            self.last = Some(last);
+            return;
+        };
+        let mut pointers: Vec<String> = check.differences.iter().map(|d| d.pointer.clone()).collect();
+        pointers.extend(crate::report::signature::problem_pointers(check));
+        let mut targets: Vec<(usize, Vec<String>)> = Vec::new();
+        for p in &pointers {
+            if let Some((row, value)) = self.at(p, last.body.as_ref()) {
+                let kinds = value.map(|v| classify_all(&self.model[row].kind, v)).unwrap_or_default();
+                targets.push((row, kinds));
+            }
+        }
+        // A refusal turned (a valid value refused, an invalid one accepted) names the value
+        // only when the update set one property: otherwise it cannot tell which.
+        let one_property = last.body.as_ref().and_then(Value::as_object).is_some_and(|m| m.len() == 1);
+        if pointers.is_empty() && one_property && crate::report::signature::is_refusal_turned(check) {
+            for &(_, p, _) in &last.cells {
+                targets.push((p, Vec::new()));
+            }
+            for &cell in &last.cells {
+                if !last.marked_cells.contains(&cell) {
+                    last.marked_cells.push(cell);
+                    self.routes[r].properties[cell.1].cells[cell.2].failed += 1;
+                }
+            }
+        }
+        for (row, kinds) in targets {
+            if !last.marked_rows.contains(&(r, row)) {
+                last.marked_rows.push((r, row));
+                self.routes[r].properties[row].failed += 1;
+            }
+            for kind in kinds {
+                let Some(c) = self.routes[r].properties[row].cells.iter().position(|c| c.kind == kind) else {
+                    continue;
+                };
+                if !last.marked_cells.contains(&(r, row, c)) {
+                    last.marked_cells.push((r, row, c));
+                    self.routes[r].properties[row].cells[c].failed += 1;
+                }
+            }
+        }
+        self.last = Some(last);
+    }
+
+    /// Sees one check: a PATCH's body counts its values; a failed check (not waived) marks
+    /// what it implicates, once per case.
     pub fn observe(&mut self, check: &Check) {
         if matches!(check.phase, Phase::Baseline | Phase::Restore) {
             return;
@@ -260,9 +349,10 @@ impl MatrixBuilder {
         if let Some(body) = body.filter(|_| !same_case) {
             let r = self.route_index(&check.route);
             let mut cells = Vec::new();
-            if let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(body) {
+            let parsed = serde_json::from_str::<Value>(body).ok();
+            if let Some(Value::Object(fields)) = &parsed {
                 let mut kinds = Vec::new();
-                for (name, value) in &fields {
+                for (name, value) in fields {
                     // Only top-level names: a property named like a nested path is not one.
                     if !name.contains('/') {
                         self.kinds_of(name, value, &mut kinds);
@@ -281,17 +371,18 @@ impl MatrixBuilder {
                     cells.push((r, p, c));
                 }
             }
-            self.last =
-                Some(LastCase { route: check.route.clone(), case_id: check.case_id.clone(), cells, failed: false });
+            self.last = Some(LastCase {
+                route: check.route.clone(),
+                case_id: check.case_id.clone(),
+                body: parsed,
+                cells,
+                marked_cells: Vec::new(),
+                marked_rows: Vec::new(),
+            });
         }
         let same_case = self.last.as_ref().is_some_and(|l| l.route == check.route && l.case_id == check.case_id);
-        if !check.passed && same_case {
-            if let Some(last) = self.last.as_mut().filter(|l| !l.failed) {
-                last.failed = true;
-                for &(r, p, c) in &last.cells {
-                    self.routes[r].properties[p].cells[c].failed += 1;
-                }
-            }
+        if !check.passed && check.waived.is_none() && same_case {
+            self.implicate(check);
         }
     }
 
@@ -319,13 +410,31 @@ mod tests {
         row.cells.iter().find(|c| c.kind == kind).unwrap_or_else(|| panic!("{property}: no {kind} in {row:?}"))
     }
 
+    fn failed(mut c: Check, pointer: Option<&str>, problem: &str) -> Check {
+        c.passed = false;
+        c.problems = vec![problem.to_string()];
+        if let Some(p) = pointer {
+            c.differences = vec![crate::contract::diff::Difference {
+                pointer: p.into(),
+                expected: Some(serde_json::json!("é")),
+                actual: None,
+            }];
+        }
+        c
+    }
+
+    fn row<'a>(m: &'a [RouteMatrix], property: &str) -> &'a PropertyRow {
+        m[0].properties.iter().find(|p| p.property == property).unwrap()
+    }
+
     #[test]
-    fn counts_kinds_and_marks_failed_cases_once() {
+    fn counts_kinds_and_marks_only_what_a_failure_implicates_once_per_case() {
         let mut b = MatrixBuilder::new(Contract::embedded());
+        let differs = "the object differs from the expected one at /deviceName";
         b.observe(&patch("1", r#"{"deviceName":"","errorCode":2147483647,"installState":"failed"}"#, true));
-        b.observe(&patch("2", r#"{"deviceName":"é","errorCode":0}"#, false));
-        // The GET of case 2 fails too: the case is marked once.
-        let mut persisted = patch("2", "", false);
+        b.observe(&failed(patch("2", r#"{"deviceName":"é","errorCode":0}"#, true), Some("/deviceName"), differs));
+        // The GET of case 2 fails at the same place: the case is marked once.
+        let mut persisted = failed(patch("2", "", true), Some("/deviceName"), differs);
         persisted.request = Some(Request::get("http://h/x".into()));
         b.observe(&persisted);
         b.observe(&patch(
@@ -333,18 +442,53 @@ mod tests {
             r#"{"deviceName":null,"lastSyncDateTime":"2020-01-01T00:00:00+15:00","errorCode":"x"}"#,
             true,
         ));
+        // A valid value refused, alone in its update: it is named.
+        b.observe(&failed(patch("4", r#"{"installState":"installed"}"#, true), None, "expected status 200, got 400"));
+        // Refused with two properties: which one is not known.
+        b.observe(&failed(
+            patch("5", r#"{"installState":"failed","errorCode":0}"#, true),
+            None,
+            "expected status 200, got 400",
+        ));
+        // A wrong status that says nothing of the value.
+        b.observe(&failed(patch("6", r#"{"installState":"unknown"}"#, true), None, "expected status 200, got 201"));
+        // A schema violation of the answer names its pointer.
+        b.observe(&failed(
+            patch("7", r#"{"errorCode":1,"deviceName":"a"}"#, true),
+            None,
+            "not valid against the response schema: /errorCode: \"1\" is not of type \"integer\" (type)",
+        ));
         let m = b.finish();
         assert_eq!(cell(&m, "deviceName", "empty"), &Cell { kind: "empty".into(), sent: 1, failed: 0 });
         assert_eq!(cell(&m, "deviceName", "non-ascii"), &Cell { kind: "non-ascii".into(), sent: 1, failed: 1 });
+        assert_eq!(row(&m, "deviceName").failed, 1);
         assert_eq!(cell(&m, "deviceName", "null").sent, 1);
         assert_eq!(cell(&m, "deviceName", "long").sent, 0, "expected kinds show when not sent");
+        assert_eq!(cell(&m, "deviceName", "ascii"), &Cell { kind: "ascii".into(), sent: 1, failed: 0 });
         assert_eq!(cell(&m, "errorCode", "max").sent, 1);
-        assert_eq!(cell(&m, "errorCode", "zero").failed, 1);
+        assert_eq!(cell(&m, "errorCode", "zero"), &Cell { kind: "zero".into(), sent: 2, failed: 0 }, "only sent");
+        assert_eq!(cell(&m, "errorCode", "other"), &Cell { kind: "other".into(), sent: 1, failed: 1 });
+        assert_eq!(row(&m, "errorCode").failed, 1);
         assert_eq!(cell(&m, "errorCode", "wrong type: string").sent, 1);
-        assert_eq!(cell(&m, "installState", "failed").sent, 1);
-        assert_eq!(cell(&m, "installState", "unknown").sent, 0);
+        assert_eq!(cell(&m, "installState", "failed"), &Cell { kind: "failed".into(), sent: 2, failed: 0 });
+        assert_eq!(cell(&m, "installState", "installed"), &Cell { kind: "installed".into(), sent: 1, failed: 1 });
+        assert_eq!(cell(&m, "installState", "unknown"), &Cell { kind: "unknown".into(), sent: 1, failed: 0 });
+        assert_eq!(row(&m, "installState").failed, 1);
         assert_eq!(cell(&m, "lastSyncDateTime", "invalid date-time").sent, 1);
+        let marked: usize = m[0].properties.iter().map(|p| p.failed).sum();
+        assert_eq!(marked, 3, "deviceName, installState, errorCode: {m:?}");
         assert!(m[0].properties.iter().all(|p| p.property != "id"), "the key is not an update's property");
+    }
+
+    #[test]
+    fn a_pointer_inside_a_collection_or_to_an_unsent_property_names_its_row() {
+        let b = MatrixBuilder::new(Contract::embedded());
+        let body = serde_json::json!({"deviceName": "x"});
+        assert_eq!(b.at("/deviceName", Some(&body)).map(|(_, v)| v.cloned()), Some(Some(serde_json::json!("x"))));
+        let (row, value) = b.at("/osVersion", Some(&body)).expect("a row");
+        assert_eq!((b.model[row].name.as_str(), value), ("osVersion", None));
+        assert!(b.at("/echo", Some(&body)).is_none(), "not a property of the model");
+        assert!(b.at("", Some(&body)).is_none());
     }
 
     #[test]

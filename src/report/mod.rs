@@ -93,6 +93,10 @@ pub struct Check {
     /// What failed, where and how, the same for one root cause on every case and route
     /// ([`crate::report::signature`]); `None` when the check passed.
     pub signature: Option<String>,
+    /// Where `expected` and `actual` came from, for masking the token by origin when the check
+    /// is emitted (taken then; never written).
+    #[serde(skip)]
+    pub origin: crate::run::target::Origin,
 }
 
 impl Restore {
@@ -126,6 +130,7 @@ impl Check {
             duration_ms: 0,
             waived: None,
             signature: None,
+            origin: crate::run::target::Origin::Target,
         }
     }
 

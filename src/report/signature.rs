@@ -140,6 +140,52 @@ fn violation(text: &str) -> (String, String) {
     (pointer, keyword_kind(keyword).to_string())
 }
 
+/// The JSON pointers a failed check's problems name beside its differences: the place of each
+/// schema violation of the answer (`/errorCode` of `not valid against the response schema:
+/// /errorCode: …`, `/deviceName` of a missing required property), of an invalid instant or
+/// integer literal, and the property a case file expects. What a failure implicates in the
+/// coverage matrix; a status, header or transport failure names none.
+pub fn problem_pointers(check: &Check) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in &check.problems {
+        let pointer = if let Some(rest) = p
+            .strip_prefix("not valid against the response schema: ")
+            .or_else(|| p.strip_prefix("not a valid instant: "))
+            .or_else(|| p.strip_prefix("not an integer literal: "))
+        {
+            violation(rest).0
+        } else if let Some(rest) = p.strip_prefix("the case file expects ") {
+            format!("/{}", rest.split(" = ").next().unwrap_or_default())
+        } else {
+            continue;
+        };
+        if pointer.starts_with('/') && pointer != "/" && !out.contains(&pointer) {
+            out.push(pointer);
+        }
+    }
+    out
+}
+
+/// Whether a failed check is a status that turns a verdict on the update itself: a success
+/// expected and a 4xx refusal got (a valid value refused), or a refusal expected and a success
+/// got (an invalid value accepted). Other wrong statuses (201 for 200, a 500) say nothing of
+/// which value was sent.
+pub fn is_refusal_turned(check: &Check) -> bool {
+    check.problems.iter().any(|p| {
+        let Some((want, got)) = p.strip_prefix("expected status ").and_then(|r| r.split_once(", got ")) else {
+            return false;
+        };
+        let got: String = got.chars().take_while(char::is_ascii_digit).collect();
+        let class = |s: &str| s.trim().chars().next();
+        matches!((class(want), class(&got)), (Some('2'), Some('4')) | (Some('4'), Some('2')))
+    })
+}
+
+/// The words that open every problem showing a wrong bearer token accepted (the runner's
+/// `wrong-token/*` refusals, and the GET after such a PATCH when the object changed): they
+/// sign alike, `request Authorization: wrong bearer token accepted`.
+pub const WRONG_TOKEN_ACCEPTED: &str = "the service accepted a wrong bearer token";
+
 /// Digits replaced by `#`, so a fallback signature holds no counts or sizes.
 fn without_digits(s: &str) -> String {
     s.chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect()
@@ -147,16 +193,34 @@ fn without_digits(s: &str) -> String {
 
 /// `"{what} {where}: {kind}"` of a failed check; `None` when it passed.
 pub fn of<S: Shape + ?Sized>(check: &Check, date_times: &S) -> Option<String> {
+    of_masked(check, date_times, &|place| place.to_string())
+}
+
+/// [`of`], with the place (a JSON pointer into an answer, which may hold a key the target
+/// sent) written through `place`: the runner masks the token there.
+pub fn of_masked<S: Shape + ?Sized>(check: &Check, date_times: &S, place: &dyn Fn(&str) -> String) -> Option<String> {
+    Some(match parts(check, date_times)? {
+        (what, None, kind) => format!("{what}: {kind}"),
+        (what, Some(at), kind) => format!("{what} {}: {kind}", if at.starts_with('/') { place(&at) } else { at }),
+    })
+}
+
+/// What, where (none when the check has no problem to place) and the kind.
+fn parts<S: Shape + ?Sized>(check: &Check, date_times: &S) -> Option<(String, Option<String>, String)> {
     if check.passed {
         return None;
     }
     let name = check.name.as_str();
     let object = if matches!(name, "PATCH answer" | "persisted" | "baseline") { "object" } else { name };
     let Some(problem) = check.problems.first() else {
-        return Some(format!("{name}: failed"));
+        return Some((name.to_string(), None, "failed".to_string()));
     };
     let (what, place, kind): (&str, String, String) = if check.timed_out {
         (name, "transport".into(), "timed out".into())
+    } else if problem.starts_with(WRONG_TOKEN_ACCEPTED) {
+        // The refusals of every route and method, and the GET that shows what an accepted
+        // PATCH changed: one hole in the service's authentication.
+        ("request", "Authorization".into(), "wrong bearer token accepted".into())
     } else if let Some(rest) = problem.strip_prefix("expected status ") {
         // `expected status 200, got 201 ...`: the two statuses are the failure, not a value of a case.
         let (want, got) = rest.split_once(", got ").unwrap_or((rest, ""));
@@ -212,7 +276,7 @@ pub fn of<S: Shape + ?Sized>(check: &Check, date_times: &S) -> Option<String> {
         let head = problem.split(':').next().unwrap_or(problem);
         (name, "body".into(), without_digits(head))
     };
-    Some(format!("{what} {place}: {kind}"))
+    Some((what.to_string(), Some(place), kind))
 }
 
 #[cfg(test)]

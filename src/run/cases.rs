@@ -233,10 +233,11 @@ pub fn regression(check: &Check, seed: u64) -> Option<(String, Value)> {
     let req = check.request.as_ref()?;
     // Not expressible as one expected status: unknown ids (target-specific), no token, and a
     // key change (400, or 200 with the key kept).
-    // A failing case file is already a file: it never spawns a copy of itself.
-    if check.phase == Phase::Case
+    // A failing case file is already a file: it never spawns a copy of itself. A restore
+    // sends the target's own baseline: no case of the tool's to keep.
+    if matches!(check.phase, Phase::Case | Phase::Restore)
         || req.method != "PATCH"
-        || !req.auth
+        || req.auth != crate::generate::Auth::Token
         || req.url.contains(crate::run::MISSING_PREFIX)
         || check.case_id.starts_with("key-change/")
     {

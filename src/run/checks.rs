@@ -6,11 +6,12 @@ use std::time::Instant;
 use serde_json::{json, Map, Value};
 
 use super::{elapsed_ms, strip_annotations, CaseResult, ReplayCase, Route, Worker};
-use crate::contract::diff;
 use crate::contract::Body;
-use crate::generate::{Aim, Expect, NegativeCase, Update};
+use crate::contract::{diff, Violation};
+use crate::generate::{Aim, Auth, Expect, NegativeCase, Update};
+use crate::report::signature::WRONG_TOKEN_ACCEPTED;
 use crate::report::{Check, Phase};
-use crate::run::target::{Answer, Failure, Request};
+use crate::run::target::{Answer, Failure, Origin, Request};
 
 impl Worker<'_> {
     /// Checks an answer that must be the whole object: 200, JSON, valid, the key, and (when
@@ -29,7 +30,7 @@ impl Worker<'_> {
         if !answer.is_json_content_type() {
             check.problems.push(format!(
                 "expected Content-Type application/json, got {}",
-                answer.content_type.as_deref().unwrap_or("none")
+                answer.content_type.as_deref().map_or_else(|| "none".to_string(), |ct| self.quote(ct))
             ));
         }
         if let Some(p) = &answer.body_problem {
@@ -54,28 +55,35 @@ impl Worker<'_> {
         if answer.status != 200 {
             // An error answer is not the object: comparing it would only bury the status.
             if let Some(code) = value.pointer("/error/code") {
-                check.problems.push(format!("the service answered error code {code}"));
+                check.problems.push(format!("the service answered error code {}", self.quote_json(code)));
             }
             check.actual = Some(value);
             check.passed = false;
             return false;
         }
         for v in self.contract.validate(Body::Response, &value) {
-            check.problems.push(format!("not valid against the response schema: {v}"));
+            check.problems.push(format!("not valid against the response schema: {}", self.violation(&v)));
         }
         for v in self.contract.semantic_violations(&value) {
             let what = if v.keyword == "integer-literal" { "not an integer literal" } else { "not a valid instant" };
-            check.problems.push(format!("{what}: {v}"));
+            check.problems.push(format!("{what}: {}", self.violation(&v)));
         }
         match value.get(&self.contract.key) {
             // A route without a key placeholder, or a type without a key property, names no
             // key to hold.
             _ if key.is_empty() || self.contract.property(&self.contract.key).is_none() => {}
             Some(Value::String(k)) if k == key => {}
+            // Every Graph entity carries its key (`id`, from microsoft.graph.entity) in every
+            // answer, also where the page's table leaves it out: an answer without it is not
+            // the object.
+            None => check.problems.push(format!(
+                "the key {k:?} is missing: expected {k} {key:?}; every entity's answer carries its key (microsoft.graph.entity's {k}, also where the page's table does not list it)",
+                k = self.contract.key
+            )),
             other => check.problems.push(format!(
                 "expected {} {key:?} (the key), got {}",
                 self.contract.key,
-                other.map_or("nothing".to_string(), Value::to_string)
+                other.map_or("nothing".to_string(), |v| self.quote_json(v))
             )),
         }
         if let Some(expected) = expected {
@@ -85,7 +93,7 @@ impl Worker<'_> {
             if !check.differences.is_empty() {
                 check.problems.push(format!(
                     "the object differs from the expected one at {}",
-                    check.differences.iter().map(|d| d.pointer.as_str()).collect::<Vec<_>>().join(", ")
+                    check.differences.iter().map(|d| self.pointer(&d.pointer)).collect::<Vec<_>>().join(", ")
                 ));
             }
         }
@@ -152,6 +160,9 @@ impl Worker<'_> {
         }
         // The one merge rule the reference service also follows (OData 4.01 §11.4.3).
         let expected = self.contract.apply(model, update);
+        // What the tool itself put in the expected object (and sees echoed): its own values.
+        // A restore sends the baseline, which is the target's.
+        let sent = if phase == Phase::Restore { Origin::Target } else { Origin::Sent(body.clone()) };
         let mut req = Request::patch(self.target.url(&route.path), body.to_string());
         if self.options.accept_no_content {
             req.headers.push(("Prefer".into(), "return=minimal".into()));
@@ -170,6 +181,7 @@ impl Worker<'_> {
                 }
                 patch.expected = Some(json!({"status": "200 with the object, or 204 with no body"}));
                 patch.actual = Some(json!({"status": 204}));
+                patch.origin = Origin::Words;
                 patch.passed = patch.problems.is_empty();
             }
             Ok(answer) if page_no_content && !self.options.accept_no_content => {
@@ -180,11 +192,13 @@ impl Worker<'_> {
                     redirect_note(answer.status)
                 ));
                 patch.expected = Some(json!({"status": 204}));
+                patch.origin = if answer.json.is_some() { Origin::Expectation } else { Origin::Words };
                 patch.actual = Some(answer.json.clone().unwrap_or_else(|| json!({"status": answer.status})));
                 patch.passed = false;
             }
             Ok(answer) => {
                 self.object_answer(&mut patch, answer, &route.key, Some(&expected));
+                patch.origin = sent.clone();
             }
             Err(Failure::NotSent(_)) => {
                 return CaseResult { checks: Vec::new(), failed: false, timed_out: false, no_content: false }
@@ -195,7 +209,10 @@ impl Worker<'_> {
         let timed_out = patch.timed_out;
         let mut checks = vec![patch];
         if self.stop.is_none() || phase == Phase::Restore {
-            let (persisted, object) = self.get_check(route, phase, case_id, "persisted", Some(&expected));
+            let (mut persisted, object) = self.get_check(route, phase, case_id, "persisted", Some(&expected));
+            if persisted.origin == Origin::Target {
+                persisted.origin = sent;
+            }
             // What the service holds now (an object only with a 200), else the best guess.
             *model = object.unwrap_or(expected);
             checks.push(persisted);
@@ -225,14 +242,17 @@ impl Worker<'_> {
         } else {
             Request::patch(self.target.url(&path), case.body.clone())
         };
-        if !case.auth {
-            req = req.without_auth();
+        match case.auth {
+            Auth::Token => {}
+            Auth::None => req = req.without_auth(),
+            Auth::Changed(how) => req = req.with_changed_token(how),
         }
         check.request = Some(req.clone());
         let expected_status = match &case.expect {
             Expect::Status(s) => *s,
             Expect::RejectedOrKept(_) => 400,
         };
+        check.origin = Origin::Words;
         check.expected = Some(match &case.expect {
             Expect::Status(s) => json!({"status": s, "body": "a Graph error (odataError.json)"}),
             Expect::RejectedOrKept(at) => {
@@ -254,6 +274,12 @@ impl Worker<'_> {
             Err(f) => Self::transport_failure(&mut check, &f),
             Ok(answer) => {
                 let code = answer.json.as_ref().and_then(|j| j.pointer("/error/code")).cloned();
+                // The tool's summary of the answer: only the code is the target's (masked here;
+                // the verdict reads the answer itself).
+                let mut code = code;
+                if let Some(c) = &mut code {
+                    self.target.redactor().answer(c, None, &|k| self.contract.knows(k));
+                }
                 check.actual = Some(json!({"status": answer.status, "error.code": code}));
                 // Accepted with the value unchanged: the answer shows it, or (204) the GET after it.
                 let no_content_ok = answer.status == 204 && (route.no_content || self.options.accept_no_content);
@@ -265,6 +291,14 @@ impl Worker<'_> {
                 };
                 if key_kept {
                     // Accepted, but the key did not change: allowed.
+                } else if let (Auth::Changed(how), true) = (case.auth, (200..300).contains(&answer.status)) {
+                    // One root cause whichever route, method or change shows it: its own words,
+                    // which sign alike (crate::report::signature).
+                    check.problems.push(format!(
+                        "{WRONG_TOKEN_ACCEPTED} ($CONTRACT_TOKEN {}): expected status 401, got {}",
+                        how.words(),
+                        answer.status
+                    ));
                 } else if answer.status != expected_status {
                     let why = case.why.as_ref().map_or(String::new(), |w| format!(": {w}"));
                     check.problems.push(format!(
@@ -276,12 +310,12 @@ impl Worker<'_> {
                     match &answer.json {
                         Some(body) => {
                             for v in self.contract.validate(Body::Error, body) {
-                                check.problems.push(format!("not a Graph error body: {v}"));
+                                check.problems.push(format!("not a Graph error body: {}", self.violation(&v)));
                             }
                         }
                         None => check.problems.push(format!(
                             "expected a Graph error body (JSON), got {:?}",
-                            answer.body.chars().take(120).collect::<String>()
+                            self.quote(&answer.body.chars().take(120).collect::<String>())
                         )),
                     }
                 }
@@ -293,7 +327,14 @@ impl Worker<'_> {
         // A GET changes nothing by itself; every refused PATCH is followed by a GET of the real
         // object, which must be as it was.
         if self.stop.is_none() && case.method != "GET" {
-            let (unchanged, object) = self.get_check(route, Phase::Negative, &case.id, "unchanged", Some(model));
+            let (mut unchanged, object) = self.get_check(route, Phase::Negative, &case.id, "unchanged", Some(model));
+            if let (Auth::Changed(how), false) = (case.auth, unchanged.differences.is_empty()) {
+                // The change a wrong token made is the same root cause as its acceptance.
+                unchanged.problems.insert(
+                    0,
+                    format!("{WRONG_TOKEN_ACCEPTED} ($CONTRACT_TOKEN {}): the PATCH changed the object", how.words()),
+                );
+            }
             if let Some(o) = object {
                 *model = o;
             }
@@ -330,6 +371,7 @@ impl Worker<'_> {
         if case.expect_status == 200 {
             if let Some(update) = parsed {
                 let mut result = self.update(route, Phase::Case, &case.id, &update, model);
+                let update = Value::Object(update);
                 // The values are looked for in the object answered: the PATCH's, or under the
                 // 204 profile the GET's that follows (a 204 has no body to look in).
                 let shown = usize::from(result.no_content);
@@ -344,7 +386,7 @@ impl Worker<'_> {
                             first.passed = false;
                             first.problems.push(format!(
                                 "the case file expects {k} = {v}, got {}",
-                                got.map_or("nothing".into(), Value::to_string)
+                                got.map_or("nothing".into(), |g| self.quote_sent(g, update.get(k)))
                             ));
                         }
                     }
@@ -359,6 +401,56 @@ impl Worker<'_> {
             c.phase = Phase::Case;
         }
         checks
+    }
+}
+
+impl Worker<'_> {
+    /// Text quoted from an answer (a header, a body), the token masked by its rule: a
+    /// problem is shown text, never judged.
+    fn quote(&self, text: &str) -> String {
+        self.target.redactor().quoted(text)
+    }
+
+    /// A value quoted from an answer, as JSON, its strings and undeclared keys masked.
+    fn quote_json(&self, value: &Value) -> String {
+        self.target.redactor().quoted_json(value, &|k| self.contract.knows(k))
+    }
+
+    /// A value quoted from an answer where the tool sent `sent`: what equals the tool's own
+    /// value is its own, the rest is masked.
+    fn quote_sent(&self, value: &Value, sent: Option<&Value>) -> String {
+        let mut v = value.clone();
+        self.target.redactor().answer(&mut v, sent, &|k| self.contract.knows(k));
+        v.to_string()
+    }
+
+    /// A JSON pointer into an answer, a key the target sent masked where it holds the token.
+    pub(super) fn pointer(&self, pointer: &str) -> String {
+        self.target.redactor().pointer(pointer, &|k| self.contract.knows(k))
+    }
+
+    /// A schema violation of an answer in words (`{pointer}: {message} ({keyword})`), with what
+    /// it quotes of the answer masked: its pointer, the offending value where the message
+    /// shows it, an undeclared property's name; a long token everywhere in it.
+    fn violation(&self, v: &Violation) -> String {
+        let mask = self.target.redactor();
+        let mut message = v.message.clone();
+        let shown = self.quote_json(&v.value);
+        for raw in [Some(v.value.to_string()), v.value.as_str().map(|s| format!("{s:?}"))].into_iter().flatten() {
+            if raw != shown && message.contains(&raw) {
+                message = message.replacen(&raw, &shown, 1);
+                break;
+            }
+        }
+        if v.keyword == "additionalProperties" {
+            let name = v.pointer.rsplit('/').next().unwrap_or_default().replace("~1", "/").replace("~0", "~");
+            let masked = mask.quoted(&name);
+            if masked != name {
+                message = message.replacen(&format!("'{name}'"), &format!("'{masked}'"), 1);
+            }
+        }
+        let at = if v.pointer.is_empty() { "/".to_string() } else { self.pointer(&v.pointer) };
+        mask.sweep(&format!("{at}: {message} ({})", v.keyword))
     }
 }
 

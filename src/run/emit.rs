@@ -1,5 +1,5 @@
 //! The emitter: the one place a run's checks are filed, on the calling thread. It signs off
-//! each check (waivers, coverage matrix, redaction, distinct failures, tallies,
+//! each check (waivers, coverage matrix, masking of the token, distinct failures, tallies,
 //! `--max-failures`), shows it to the observer and keeps what the report keeps.
 //!
 //! With several objects per route the workers' checks arrive at once; [`merge`] files them in
@@ -119,7 +119,8 @@ impl<'a> Emitter<'a> {
     }
 
     /// Files judged (and signed) checks: the waivers mark the failures they name, the coverage
-    /// matrix counts them; then each is redacted (from here on it is only shown and written),
+    /// matrix counts them; then the token is masked in what each took from the target (by its
+    /// [`crate::run::target::Origin`]; from here on it is only shown and written),
     /// filed with the distinct failures unless waived, shown to the observer and kept.
     pub(super) fn emit(&mut self, checks: Vec<Check>) {
         let redactor = self.target.redactor();
@@ -128,7 +129,7 @@ impl<'a> Emitter<'a> {
             if let Some(m) = self.matrices.get_mut(self.page) {
                 m.observe(&c);
             }
-            redactor.check(&mut c);
+            redactor.check(&mut c, &|k| self.contract.knows(k));
             self.distinct.observe(&c);
             if !c.passed && c.waived.is_none() {
                 self.failures += 1;

@@ -394,7 +394,7 @@ impl Worker<'_> {
     fn emit(&mut self, order: Order, mut checks: Vec<Check>) {
         for c in &mut checks {
             // Signed by the kind at each pointer, nested values too.
-            c.signature = crate::report::signature::of(c, self.contract);
+            c.signature = self.signature(c);
             let waived = !c.passed && self.options.waivers.waiving(c, &self.options.today).is_some();
             if !waived {
                 self.lane.distinct.observe(c);
@@ -404,6 +404,13 @@ impl Worker<'_> {
         if let Some(h) = self.shared.halted() {
             self.stop.get_or_insert(h);
         }
+    }
+
+    /// The signature of `check` ([`crate::report::signature`]), its pointer masked where it names a
+    /// key the target sent that holds the token (the signature is shown and written).
+    fn signature(&self, check: &Check) -> Option<String> {
+        let mask = self.target.redactor();
+        crate::report::signature::of_masked(check, self.contract, &|at| mask.pointer(at, &|k| self.contract.knows(k)))
     }
 
     /// Every pass on this worker's object.
@@ -497,22 +504,24 @@ impl Worker<'_> {
         // PATCH oddly (a failed check of its own) but holds the baseline again is restored.
         let persisted = result.checks.get(1).filter(|c| c.name == "persisted");
         let restored = persisted.is_some_and(|c| c.passed);
+        // The problems quote the target masked already; a long token is swept from the
+        // library messages among them too (as the emitter does).
         let redactor = self.target.redactor();
         let message = if restored {
             let odd = result.checks.first().filter(|c| !c.passed).map(|c| c.problems.join("; "));
             match odd {
                 None => "the object holds its baseline again".to_string(),
-                Some(p) => redactor.text(&format!("the object holds its baseline again (the restoring PATCH: {p})")),
+                Some(p) => format!("the object holds its baseline again (the restoring PATCH: {})", redactor.sweep(&p)),
             }
         } else {
             let problems: Vec<String> = result.checks.iter().flat_map(|c| c.problems.iter().cloned()).collect();
-            redactor.text(&format!("the baseline could not be restored: {}", problems.join("; ")))
+            format!("the baseline could not be restored: {}", redactor.sweep(&problems.join("; ")))
         };
         self.emit(Order::restore(self.slot), result.checks);
         let mut message = message;
         let baseline = (!restored).then(|| {
             let mut b = Value::Object(baseline.clone());
-            if redactor.value(&mut b) {
+            if redactor.baseline(&mut b) {
                 message.push_str(
                     "; the saved baseline held the token, which is written as $CONTRACT_TOKEN: put the real value back before you PATCH it",
                 );
@@ -682,11 +691,13 @@ pub fn run_pages(
         _ => None,
     };
     let interrupted = matches!(halt, Some(Stop::Interrupted));
+    // The tool's words around a library's message (the target stopped answering: an I/O or
+    // TLS error) or a masked problem (unreachable): a long token is swept from them.
     let redactor = target.redactor();
     let (unreachable, stopped, throttled) = (
-        unreachable.map(|m| redactor.text(&m)),
-        stopped.map(|m| redactor.text(&m)),
-        throttled.map(|m| redactor.text(&m)),
+        unreachable.map(|m| redactor.sweep(&m)),
+        stopped.map(|m| redactor.sweep(&m)),
+        throttled.map(|m| redactor.sweep(&m)),
     );
     let finished = emitter.finish();
     Report {

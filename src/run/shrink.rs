@@ -12,7 +12,6 @@ use serde_json::{Map, Value};
 
 use super::{CaseResult, Order, Pass, Route, Worker};
 use crate::generate::{self, Update};
-use crate::report::signature;
 use crate::report::Phase;
 use crate::text::thousands;
 
@@ -38,13 +37,13 @@ impl Worker<'_> {
         if !r.failed || r.timed_out || self.stop.is_some() || self.lane.shrink_budget == 0 {
             return None;
         }
-        let sig = r.checks.iter().find(|c| !c.passed).and_then(|c| signature::of(c, self.contract))?;
+        let sig = r.checks.iter().find(|c| !c.passed).and_then(|c| self.signature(c))?;
         (!self.lane.distinct.contains(&sig)).then_some(sig)
     }
 
     /// Whether a candidate's result shows the failure being shrunk.
     fn shows(&self, r: &CaseResult, sig: &str) -> bool {
-        r.failed && r.checks.iter().any(|c| signature::of(c, self.contract).as_deref() == Some(sig))
+        r.failed && r.checks.iter().any(|c| self.signature(c).as_deref() == Some(sig))
     }
 
     pub(super) fn random_pass(&mut self, route: &Route, model: &mut Map<String, Value>) {

@@ -43,7 +43,8 @@ pub enum ServiceError {
 /// How a service is set up.
 #[derive(Debug, Clone)]
 pub struct ServiceConfig {
-    /// The only bearer token accepted; `None` accepts any non-empty token.
+    /// The only bearer token accepted; `None`: the first non-empty token it is sent becomes the
+    /// only one accepted from then on (so a wrong token is refused either way).
     pub token: Option<String>,
     /// The objects of the routes a state file is for (`serve --state`); `None`, and every route
     /// a state is not for: each page's default objects.
@@ -87,6 +88,8 @@ type Key = (usize, Vec<String>);
 struct Shared {
     routes: Vec<Served>,
     token: Option<String>,
+    /// Without a configured token, the first one sent (see [`ServiceConfig::token`]).
+    first_token: std::sync::OnceLock<String>,
     body_limit: usize,
     records: Mutex<HashMap<Key, Map<String, Value>>>,
     requests: AtomicU64,
@@ -173,8 +176,17 @@ fn authorized(shared: &Shared, headers: &HeaderMap) -> bool {
     };
     match &shared.token {
         Some(expected) => token == expected,
-        None => !token.is_empty(),
+        None => !token.is_empty() && shared.first_token.get_or_init(|| token.to_string()) == token,
     }
+}
+
+/// Whether the request's `Content-Type` is JSON: the media type `application/json` in any
+/// letter case, with any parameters (`; charset=utf-8`, `; odata.metadata=minimal`, as OData
+/// clients send).
+fn json_media_type(headers: &HeaderMap) -> bool {
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
+        ct.split(';').next().is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+    })
 }
 
 /// Reads and drops a request body (up to the limit) so that the connection stays usable: a
@@ -196,6 +208,12 @@ async fn handle(shared: Arc<Shared>, key: Key, headers: HeaderMap, body: Option<
             &shared,
             &headers,
         );
+    }
+    if body.is_some() && !json_media_type(&headers) {
+        drain(body, shared.body_limit).await;
+        let given = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("none");
+        let message = format!("The request's Content-Type must be application/json, not {given}.");
+        return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType", &message, &shared, &headers);
     }
     let served = &shared.routes[key.0];
     let contract = served.api.contract;
@@ -347,6 +365,7 @@ pub fn router(config: ServiceConfig) -> Router {
     let shared = Arc::new(Shared {
         routes,
         token: config.token,
+        first_token: std::sync::OnceLock::new(),
         body_limit: config.body_limit,
         records: Mutex::new(records),
         requests: AtomicU64::new(0),

@@ -174,6 +174,8 @@ pub enum Action {
 pub struct Upstream {
     service: RunningService,
     agent: ureq::Agent,
+    /// The first `Authorization` header forwarded (the one the reference then accepts).
+    token: std::sync::OnceLock<String>,
 }
 
 impl Upstream {
@@ -191,7 +193,7 @@ impl Upstream {
             .timeout_global(Some(Duration::from_secs(5)))
             .build()
             .into();
-        Upstream { service, agent }
+        Upstream { service, agent, token: std::sync::OnceLock::new() }
     }
 
     pub fn base_url(&self) -> String {
@@ -204,6 +206,9 @@ impl Upstream {
         let url = format!("http://{}{}", self.service.addr(), req.path);
         let mut b = ureq::http::Request::builder().method(req.method.as_str()).uri(url);
         for (k, v) in &req.headers {
+            if k.eq_ignore_ascii_case("authorization") && !v.trim().is_empty() {
+                self.token.get_or_init(|| v.clone());
+            }
             if ["authorization", "content-type", "accept"].contains(&k.to_ascii_lowercase().as_str()) {
                 b = b.header(k.as_str(), v.as_str());
             }
@@ -226,12 +231,19 @@ impl Upstream {
     }
 
     /// The object at `path` (below `/beta`) as the reference holds it, annotations removed.
+    /// The Authorization header the reference behind the fake holds to (it accepts only the
+    /// first token it is sent): the run's once one was forwarded, else the fake's own.
+    pub fn authorization(&self) -> String {
+        self.token.get().map_or("Bearer upstream-check", String::as_str).to_string()
+    }
+
     pub fn object(&self, path: &str) -> Map<String, Value> {
         let url = format!("{}{path}", self.service.base_url());
         let mut resp = self
             .agent
             .get(&url)
-            .header("Authorization", "Bearer upstream-check")
+            // The reference accepts the first token it is sent: the run's, forwarded before.
+            .header("Authorization", self.token.get().map_or("Bearer upstream-check", String::as_str))
             .call()
             .expect("GET from the reference");
         assert_eq!(resp.status().as_u16(), 200, "GET {url}");
