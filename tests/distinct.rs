@@ -151,7 +151,8 @@ fn one_root_cause(fault: Fault, seeds: (u64, u64), cases: u32, signature: &str, 
     let d = &distinct[0];
     assert_eq!(d["count"], failed.len());
     // The first ones, up to the cap (the count covers all of them).
-    let ids: Vec<usize> = failed.iter().map(|(i, _)| *i).take(graph_contract::report::distinct::INSTANCES_KEPT).collect();
+    let ids: Vec<usize> =
+        failed.iter().map(|(i, _)| *i).take(graph_contract::report::distinct::INSTANCES_KEPT).collect();
     assert_eq!(d["check_ids"], serde_json::json!(ids));
     assert_eq!(d["instances"].as_array().map(Vec::len), Some(ids.len()));
     assert_eq!(d["minimal"]["signature"], signature);

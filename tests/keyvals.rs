@@ -425,7 +425,8 @@ fn the_diff_compares_a_string_property_as_a_string() {
         ("007", "7"),
         ("PT1H", "PT60M"),
     ] {
-        let d = graph_contract::contract::diff::compare(&json!({"deviceName": sent}), &json!({"deviceName": stored}), c);
+        let d =
+            graph_contract::contract::diff::compare(&json!({"deviceName": sent}), &json!({"deviceName": stored}), c);
         assert_eq!(d.len(), 1, "{sent:?} vs {stored:?}");
         assert_eq!(d[0].pointer, "/deviceName");
     }

@@ -238,9 +238,9 @@ fn an_id_list_pins_every_object() {
 /// for its status.
 #[test]
 fn every_listed_status_is_the_one_the_service_gives() {
+    use graph_contract::generate::TokenChange;
     use graph_contract::run::target::{Request, Target};
     use graph_contract::service::{self, ServiceConfig};
-    use graph_contract::generate::TokenChange;
     const LIMIT: usize = 256;
     const TOKEN: &str = "openapi-status-token";
     let config = ServiceConfig { token: Some(TOKEN.into()), body_limit: LIMIT, ..ServiceConfig::default() };

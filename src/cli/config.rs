@@ -161,6 +161,18 @@ fn random_seed() -> u64 {
 }
 
 impl Config {
+    /// The warning a token shorter than [`crate::run::target::SHORT_TOKEN`] gets at the start of
+    /// a run (on stderr only: the reports of a run with any token read the same).
+    pub fn short_token_warning(&self) -> Option<String> {
+        let length = self.token.chars().count();
+        (length > 0 && length < crate::run::target::SHORT_TOKEN).then(|| {
+            format!(
+                "the token is {} long; answers are masked only where a whole value, a whole word or \"Bearer <token>\" equals it",
+                crate::text::count(length, "character")
+            )
+        })
+    }
+
     /// Builds the configuration from flags and a variable lookup (`std::env::var` in the CLI,
     /// a map in tests).
     pub fn from_sources(flags: &Flags, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
@@ -256,17 +268,9 @@ impl Config {
                 TargetSpec::Remote { base_url: url }
             }
         };
-        let token = token.unwrap_or_else(|| LOCAL_TOKEN.to_string());
-        let length = token.chars().count();
-        if length > 0 && length < crate::run::target::SHORT_TOKEN {
-            warnings.push(format!(
-                "the token is {} long; answers are masked only where a whole value, a whole word or \"Bearer <token>\" equals it",
-                crate::text::count(length, "character")
-            ));
-        }
         Ok(Config {
             target,
-            token,
+            token: token.unwrap_or_else(|| LOCAL_TOKEN.to_string()),
             cases,
             seed_given: seed.is_some(),
             seed: seed.unwrap_or_else(random_seed),

@@ -206,7 +206,7 @@ pub(super) fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<
     let apis = load_apis(&config.pages, args.pages.overlay.as_deref())?;
     let case_files = crate::run::cases::load_cases(files, args.case_dir.as_deref(), &apis)?;
     let waivers = load_waivers(&config)?;
-    for w in &config.warnings {
+    for w in config.warnings.iter().cloned().chain(config.short_token_warning()) {
         eprintln!("warning: {w}");
     }
     config.check_objects(&crate::page::key_params(&apis))?;
