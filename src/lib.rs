@@ -20,6 +20,7 @@ pub mod cli;
 pub mod config;
 pub mod contract;
 pub mod datetime;
+pub mod derive;
 pub mod diff;
 pub mod distinct;
 pub mod docs;
