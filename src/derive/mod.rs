@@ -1,6 +1,7 @@
-//! The sources of a contract, turned into its schema files: a docs page's Markdown
-//! ([`markdown`]) and the resource pages it links, and the JSON Schema files derived from them
-//! ([`schema`]). No I/O but what the caller hands in.
+//! The sources of a contract, turned into the data it is built from: a docs page's Markdown
+//! ([`markdown`]) and the resource pages it links, the Graph metadata (CSDL, [`metadata`]), and
+//! the JSON Schema files derived from them ([`schema`]). No I/O but what the caller hands in.
 
 pub mod markdown;
+pub mod metadata;
 pub mod schema;
