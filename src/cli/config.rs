@@ -161,11 +161,11 @@ fn random_seed() -> u64 {
 }
 
 impl Config {
-    /// The warning a token shorter than [`crate::run::target::SHORT_TOKEN`] gets at the start of
+    /// The warning a token shorter than [`crate::report::mask::SHORT_TOKEN`] gets at the start of
     /// a run (on stderr only: the reports of a run with any token read the same).
     pub fn short_token_warning(&self) -> Option<String> {
         let length = self.token.chars().count();
-        (length > 0 && length < crate::run::target::SHORT_TOKEN).then(|| {
+        (length > 0 && length < crate::report::mask::SHORT_TOKEN).then(|| {
             format!(
                 "the token is {} long; answers are masked only where a whole value, a whole word or \"Bearer <token>\" equals it",
                 crate::text::count(length, "character")

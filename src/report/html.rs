@@ -568,7 +568,7 @@ mod tests {
     use super::*;
     use crate::contract::diff::Difference;
     use crate::report::RouteTally;
-    use crate::run::target::Request;
+    use crate::report::request::Request;
     use serde_json::json;
 
     fn failed(route: &str, case_id: &str, name: &str, signature: &str) -> Check {

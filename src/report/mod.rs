@@ -7,6 +7,7 @@ pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod mask;
 pub mod matrix;
 pub mod request;
 pub mod signature;
@@ -96,7 +97,7 @@ pub struct Check {
     /// Where `expected` and `actual` came from, for masking the token by origin when the check
     /// is emitted (taken then; never written).
     #[serde(skip)]
-    pub origin: crate::run::target::Origin,
+    pub origin: crate::report::mask::Origin,
 }
 
 impl Restore {
@@ -130,7 +131,7 @@ impl Check {
             duration_ms: 0,
             waived: None,
             signature: None,
-            origin: crate::run::target::Origin::Target,
+            origin: crate::report::mask::Origin::Target,
         }
     }
 

@@ -11,7 +11,8 @@ use crate::contract::{diff, Violation};
 use crate::generate::{Aim, Auth, Expect, NegativeCase, Update};
 use crate::report::signature::WRONG_TOKEN_ACCEPTED;
 use crate::report::{Check, Phase};
-use crate::run::target::{Answer, Failure, Origin, Request};
+use crate::report::mask::Origin;
+use crate::run::target::{Answer, Failure, Request};
 
 impl Worker<'_> {
     /// Checks an answer that must be the whole object: 200, JSON, valid, the key, and (when

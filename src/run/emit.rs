@@ -120,7 +120,7 @@ impl<'a> Emitter<'a> {
 
     /// Files judged (and signed) checks: the waivers mark the failures they name, the coverage
     /// matrix counts them; then the token is masked in what each took from the target (by its
-    /// [`crate::run::target::Origin`]; from here on it is only shown and written),
+    /// [`crate::report::mask::Origin`]; from here on it is only shown and written),
     /// filed with the distinct failures unless waived, shown to the observer and kept.
     pub(super) fn emit(&mut self, checks: Vec<Check>) {
         let redactor = self.target.redactor();
