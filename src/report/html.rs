@@ -40,7 +40,7 @@ body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 72re
 h1 { font-size: 1.5rem; } h2 { font-size: 1.25rem; margin-top: 2.5rem; border-bottom: 1px solid #999; } h3 { font-size: 1.05rem; }
 a { color: #0645ad; }
 code, pre { font: 13px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
-table { border-collapse: collapse; margin: .5rem 0 1rem; max-width: 100%; }
+table { border-collapse: collapse; margin: .5rem 0 1rem; max-width: 100%; display: block; overflow-x: auto; }
 th, td { border: 1px solid #999; padding: .2rem .5rem; text-align: left; vertical-align: top; overflow-wrap: break-word; }
 table.matrix th { white-space: nowrap; }
 table.diffs td code, p code, li code, h3 code { overflow-wrap: anywhere; }
