@@ -123,7 +123,7 @@ pub struct RunArgs {
     /// Allow a public Graph host as the target (refused by default)
     #[arg(long)]
     pub allow_production: bool,
-    /// Write the JSON report (format version 2, see the README) to PATH
+    /// Write the JSON report (format version 2, see docs/reports.md) to PATH
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
     /// Write a JUnit XML report to PATH
@@ -167,7 +167,7 @@ pub struct RunArgs {
     /// Where to save an object's baseline when it cannot be restored
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub baseline_dir: PathBuf,
-    /// Known deviations to report as waived (JSON, see the README) [env: CONTRACT_WAIVERS;
+    /// Known deviations to report as waived (JSON, see docs/waivers.md) [env: CONTRACT_WAIVERS;
     /// default: cases/waivers.json, if it exists]
     #[arg(long, value_name = "FILE")]
     pub waivers: Option<String>,
