@@ -159,3 +159,55 @@ fn the_readme_stays_a_front_door() {
     }
     assert!(links(&readme).iter().any(|l| l == "docs/README.md"), "README.md links the docs index");
 }
+
+/// The `src/` paths ARCHITECTURE.md's codemap names (in backticks), and the tree's `.rs` files.
+fn codemap_paths(text: &str) -> BTreeSet<String> {
+    let codemap = text.split("## Codemap").nth(1).expect("ARCHITECTURE.md has a ## Codemap");
+    let codemap = codemap.split("\n## ").next().unwrap_or(codemap);
+    codemap
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|s| s.starts_with("src/") && !s.contains(' '))
+        .map(str::to_string)
+        .collect()
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).expect("read src/") {
+        let path = entry.expect("a directory entry").path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let rel = path.strip_prefix(root()).expect("under the root").to_string_lossy().replace('\\', "/");
+            out.push(rel);
+        }
+    }
+}
+
+/// Whether the codemap's `named` paths cover `file`: the file itself or a folder (`src/x/`) holding it.
+fn covered(named: &BTreeSet<String>, file: &str) -> bool {
+    named.iter().any(|n| n == file || (n.ends_with('/') && file.starts_with(n.as_str())))
+}
+
+#[test]
+fn the_codemap_names_every_source_file_and_only_files_that_exist() {
+    let named = codemap_paths(&read(&root().join("ARCHITECTURE.md")));
+    let mut files = Vec::new();
+    rust_files(&root().join("src"), &mut files);
+    let missing: Vec<&String> = files.iter().filter(|f| !covered(&named, f)).collect();
+    assert!(missing.is_empty(), "ARCHITECTURE.md's codemap does not name {missing:?}");
+    let stale: Vec<&String> = named.iter().filter(|n| !root().join(n.trim_end_matches('/')).exists()).collect();
+    assert!(stale.is_empty(), "ARCHITECTURE.md's codemap names paths that do not exist: {stale:?}");
+}
+
+#[test]
+fn a_codemap_that_drifted_is_found() {
+    let text = "# A\n\n## Codemap\n\n| `src/a.rs` | a |\n| `src/gone.rs` | b |\n| `src/d/` | c |\n\n## Invariants\n\n`src/late.rs`\n";
+    let named = codemap_paths(text);
+    assert_eq!(named.iter().map(String::as_str).collect::<Vec<_>>(), ["src/a.rs", "src/d/", "src/gone.rs"]);
+    assert!(covered(&named, "src/a.rs"));
+    assert!(covered(&named, "src/d/x.rs"));
+    assert!(!covered(&named, "src/b.rs"), "a file the codemap leaves out is found");
+    assert!(!covered(&named, "src/late.rs"), "only the codemap section counts");
+}
