@@ -567,8 +567,8 @@ pub fn render(report: &Report, date_times: &[&str]) -> String {
 mod tests {
     use super::*;
     use crate::contract::diff::Difference;
-    use crate::report::RouteTally;
     use crate::report::request::Request;
+    use crate::report::RouteTally;
     use serde_json::json;
 
     fn failed(route: &str, case_id: &str, name: &str, signature: &str) -> Check {

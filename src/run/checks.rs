@@ -9,9 +9,9 @@ use super::{elapsed_ms, strip_annotations, CaseResult, ReplayCase, Route, Worker
 use crate::contract::Body;
 use crate::contract::{diff, Violation};
 use crate::generate::{Aim, Auth, Expect, NegativeCase, Update};
+use crate::report::mask::Origin;
 use crate::report::signature::WRONG_TOKEN_ACCEPTED;
 use crate::report::{Check, Phase};
-use crate::report::mask::Origin;
 use crate::run::target::{Answer, Failure, Request};
 
 impl Worker<'_> {

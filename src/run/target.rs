@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::generate::Auth;
-pub use crate::report::request::Request;
 use crate::report::mask::{Redactor, Rule};
+pub use crate::report::request::Request;
 use serde_json::Value;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::NextTimeout;

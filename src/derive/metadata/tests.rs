@@ -252,9 +252,12 @@ fn a_base_or_property_naming_no_type_and_a_base_cycle_are_errors() {
     assert_eq!(m.dangling().len(), 2);
 }
 
+/// Whether an error is the one a case expects.
+type Expected = Box<dyn Fn(&MetadataError) -> bool>;
+
 #[test]
 fn documents_that_are_not_csdl_or_not_well_formed_are_errors_with_lines() {
-    let cases: Vec<(&str, Box<dyn Fn(&MetadataError) -> bool>)> = vec![
+    let cases: Vec<(&str, Expected)> = vec![
         ("", Box::new(|e| matches!(e, MetadataError::NotCsdl { .. }))),
         ("{\"error\": {\"code\": \"NotFound\"}}", Box::new(|e| matches!(e, MetadataError::Xml { line: 1, .. }))),
         (

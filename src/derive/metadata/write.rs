@@ -123,7 +123,7 @@ fn write_structured(s: &mut String, t: &StructuredType, wanted: &dyn Fn(&str) ->
         s.push_str("        </Key>\n");
     }
     for p in &t.properties {
-        let _ = write!(s, "        <Property Name=\"{}\" Type=\"{}\"", escape(&p.name), escape(&p.ty.canonical()));
+        let _ = write!(s, "        <Property Name=\"{}\" Type=\"{}\"", escape(&p.name), escape(p.ty.canonical()));
         if !p.nullable {
             s.push_str(" Nullable=\"false\"");
         }
@@ -154,7 +154,7 @@ fn write_structured(s: &mut String, t: &StructuredType, wanted: &dyn Fn(&str) ->
             let _ = writeln!(
                 inner,
                 "          <Annotation Term=\"{CORE}.Permissions\" EnumMember=\"{}\" />",
-                escape(&members.join(" "))
+                escape(members.join(" "))
             );
         }
         if let Some(d) = &p.description {
@@ -167,12 +167,8 @@ fn write_structured(s: &mut String, t: &StructuredType, wanted: &dyn Fn(&str) ->
         }
     }
     for n in t.navigation.iter().filter(|n| wanted(&n.ty.name)) {
-        let _ = write!(
-            s,
-            "        <NavigationProperty Name=\"{}\" Type=\"{}\"",
-            escape(&n.name),
-            escape(&n.ty.canonical())
-        );
+        let _ =
+            write!(s, "        <NavigationProperty Name=\"{}\" Type=\"{}\"", escape(&n.name), escape(n.ty.canonical()));
         if !n.nullable {
             s.push_str(" Nullable=\"false\"");
         }
