@@ -89,33 +89,6 @@ fn interrupt_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
     flag
 }
 
-/// A progress bar on stderr when it is a terminal; hidden otherwise.
-fn progress_bar(options: &crate::run::Options, routes: &[crate::run::Route]) -> indicatif::ProgressBar {
-    use std::io::IsTerminal;
-    if !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let contract = Contract::embedded();
-    let replays = options.replay.len() / routes.len().max(1);
-    let per_route = if options.replay_only {
-        3 + 2 * replays
-    } else {
-        let route = crate::run::page_routes(&[Api::embedded()], crate::run::IdSource::Defaults).routes.swap_remove(1);
-        let negatives = crate::generate::negatives(contract, route.params(), &route.key_param);
-        let generated = crate::generate::coverage(contract).len() + 2 * negatives.len();
-        3 + 2 * (generated + options.cases as usize + replays)
-    };
-    // A shard sends about 1/N of the cases (baseline and restore in full).
-    let per_route = options.shard.map_or(per_route, |s| 3 + (per_route - 3).div_ceil(s.total.max(1) as usize));
-    // Each further object of a route has its own baseline and restore (3 checks).
-    let extra: usize = routes.iter().map(|r| 3 * r.objects.len().saturating_sub(1)).sum();
-    let bar = indicatif::ProgressBar::new((per_route * routes.len() + extra) as u64);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} checks · {msg} · {elapsed}") {
-        bar.set_style(style);
-    }
-    bar
-}
-
 /// What a run wrote besides its output, and what went wrong writing it.
 #[derive(Default)]
 struct Written {
@@ -245,8 +218,6 @@ pub(super) fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<
             writeln!(out, "graph-contract: checking {}{shown} · seed {} · {what}{shard}", under.base_url, config.seed);
         let _ = out.flush();
     }
-    let progress = progress_bar(&options, &under.routes);
-    let mut failed = 0usize;
     let contracts: Vec<&Contract> = apis.iter().map(|a| a.contract).collect();
     // Passed checks are not kept: the JSON report takes each check as it completes, the other
     // reports read the failures and the tallies (flat memory at any --cases).
@@ -262,15 +233,16 @@ pub(super) fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<
         Some(path) => Some(open_json(path, &head)?),
         None => None,
     };
-    let report = crate::run::run_pages(&contracts, &target, &under.routes, &options, embedded, &mut |check| {
-        failed += usize::from(!check.passed);
-        progress.inc(1);
-        progress.set_message(format!("{} · {failed} failed", check.route));
+    let mut progress = crate::report::progress::Progress::new(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    let report = {
+        let mut reporters: Vec<&mut dyn crate::report::events::Reporter> = vec![&mut progress];
         if let Some(json) = &mut json {
-            json.check(check);
+            reporters.push(json);
         }
-    });
-    progress.finish_and_clear();
+        let mut fan = crate::report::events::Fan(reporters);
+        crate::run::run_reporting(&contracts, &target, &under.routes, &options, embedded, &mut fan)
+    };
+    progress.finish();
     drop(under);
 
     let mut written = write_outputs(&report, args, files.is_some(), &apis);

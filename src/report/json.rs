@@ -148,3 +148,11 @@ impl<W: Write> JsonStream<W> {
         Ok(self.out)
     }
 }
+
+impl<W: Write> super::events::Reporter for JsonStream<W> {
+    fn event(&mut self, event: super::events::Event<'_>) {
+        if let super::events::Event::Check(c) = event {
+            self.check(c);
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //! only read it. The exit code is computed from it here, with the codes of [`crate::exit`].
 
 pub mod distinct;
+pub mod events;
 pub mod explain;
 pub mod html;
 pub mod human;
@@ -9,6 +10,7 @@ pub mod json;
 pub mod junit;
 pub mod mask;
 pub mod matrix;
+pub mod progress;
 pub mod request;
 pub mod signature;
 pub mod waiver;

@@ -20,6 +20,7 @@ use std::sync::mpsc::Receiver;
 use super::{Options, Shared, Stop};
 use crate::contract::Contract;
 use crate::report::distinct::{Distinct, DistinctFailure};
+use crate::report::events::{Event, Reporter};
 use crate::report::matrix::{MatrixBuilder, RouteMatrix};
 use crate::report::waiver::{Tracker, WaiverOutcome};
 use crate::report::{Check, Phase, RouteTally};
@@ -64,7 +65,7 @@ pub(super) struct Emitter<'a> {
     target: &'a Target,
     options: &'a Options,
     shared: &'a Shared,
-    observe: &'a mut dyn FnMut(&Check),
+    reporter: &'a mut dyn Reporter,
     waivers: Tracker,
     /// Failed checks no waiver waived, for `--max-failures`.
     failures: u64,
@@ -98,7 +99,7 @@ impl<'a> Emitter<'a> {
         target: &'a Target,
         options: &'a Options,
         shared: &'a Shared,
-        observe: &'a mut dyn FnMut(&Check),
+        reporter: &'a mut dyn Reporter,
     ) -> Emitter<'a> {
         Emitter {
             contract: first,
@@ -106,7 +107,7 @@ impl<'a> Emitter<'a> {
             target,
             options,
             shared,
-            observe,
+            reporter,
             waivers: Tracker::new(options.waivers.clone(), &options.today),
             failures: 0,
             emitted: 0,
@@ -116,6 +117,11 @@ impl<'a> Emitter<'a> {
             distinct: Distinct::default(),
             checks: Vec::new(),
         }
+    }
+
+    /// Tells the reporters the run's planned total changed.
+    pub(super) fn announce(&mut self, total: u64) {
+        self.reporter.event(Event::Planned { total });
     }
 
     /// Files judged (and signed) checks: the waivers mark the failures they name, the coverage
@@ -143,7 +149,7 @@ impl<'a> Emitter<'a> {
             if c.phase == Phase::Baseline {
                 self.baseline_problem = c.problems.first().cloned();
             }
-            (self.observe)(&c);
+            self.reporter.event(Event::Check(&c));
             if self.options.keep_passed || !c.passed {
                 self.checks.push(c);
             }

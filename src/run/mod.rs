@@ -13,6 +13,7 @@
 //! shrinking of its failures.
 
 pub mod cases;
+pub mod plan;
 pub mod start;
 pub mod target;
 pub mod tls;
@@ -39,6 +40,7 @@ use serde_json::{Map, Value};
 use crate::contract::Contract;
 use crate::generate::{self, Update};
 use crate::report::distinct::Distinct;
+use crate::report::events::{EachCheck, Event, Reporter};
 use crate::report::waiver::Waivers;
 use crate::report::{Check, Coverage, Phase, Report, Restore, REPORT_VERSION};
 use crate::run::target::Target;
@@ -372,10 +374,7 @@ impl Worker<'_> {
     /// Whether case `i` of a pass is this worker's to send: in this run's shard (always,
     /// unsharded), and dealt to this object by its rank in the shard.
     fn mine(&self, i: usize) -> bool {
-        match self.options.shard {
-            None => i % self.objects == self.slot,
-            Some(s) => s.contains(i) && s.rank(i) % self.objects == self.slot,
-        }
+        plan::mine(self.options, self.slot, self.objects, i)
     }
 
     /// A passing check with nothing filled in yet; it names its object when the route drives
@@ -609,7 +608,7 @@ fn drive_route(
 }
 
 /// Runs every pass on every route of several pages (each route names its page, an index into
-/// `contracts`) against `target`: one run, one report.
+/// `contracts`) against `target`: one run, one report; `observe` sees each check as it completes.
 pub fn run_pages(
     contracts: &[&Contract],
     target: &Target,
@@ -618,13 +617,30 @@ pub fn run_pages(
     embedded: bool,
     observe: &mut dyn FnMut(&Check),
 ) -> Report {
+    run_reporting(contracts, target, routes, options, embedded, &mut EachCheck(observe))
+}
+
+/// [`run_pages`], telling `reporter` every event of the run: the planned checks (announced
+/// first, corrected where a route ends otherwise, equal to the checks reported at the end) and
+/// each check as it completes.
+pub fn run_reporting(
+    contracts: &[&Contract],
+    target: &Target,
+    routes: &[Route],
+    options: &Options,
+    embedded: bool,
+    reporter: &mut dyn Reporter,
+) -> Report {
     let started = Instant::now();
     let started_at = crate::contract::datetime::now_utc();
     let Some(&first) = contracts.first() else {
         panic!("run::run_pages needs at least one contract");
     };
     let shared = Shared::new();
-    let mut emitter = Emitter::new(contracts, first, target, options, &shared, observe);
+    let planned_of = |route: &Route| contracts.get(route.page).map_or(0, |c| plan::planned_route(c, route, options));
+    let mut planned: u64 = routes.iter().map(planned_of).sum();
+    reporter.event(Event::Planned { total: planned });
+    let mut emitter = Emitter::new(contracts, first, target, options, &shared, reporter);
     // The lanes of the object slots, kept across routes; their shrink budget is dealt anew
     // when a route drives another number of objects.
     let mut lanes: Vec<Lane> = vec![Lane { distinct: Distinct::default(), shrink_budget: SHRINK_BUDGET }];
@@ -656,6 +672,13 @@ pub fn run_pages(
         let before = emitter.emitted;
         let outcomes =
             drive_route(&mut emitter, contract, target, options, &shared, &objects, std::mem::take(&mut lanes));
+        // The route made what it made: the plan takes its real count.
+        let made = (emitter.emitted - before) as u64;
+        let expected = planned_of(route);
+        if made != expected {
+            planned = planned - expected + made;
+            emitter.announce(planned);
+        }
         if first && emitter.emitted == before + objects.len() {
             if let Some(f) = emitter.baseline_problem.take().filter(|p| p.starts_with("the target is unreachable")) {
                 unreachable = Some(f);
@@ -681,6 +704,10 @@ pub fn run_pages(
             }
             lanes.push(o.lane);
         }
+    }
+    // Routes a stop left out make nothing.
+    if planned != emitter.emitted as u64 {
+        emitter.announce(emitter.emitted as u64);
     }
     let halt = shared.halted().filter(Stop::halts_run);
     if let Some(s) = &halt {
