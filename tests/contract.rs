@@ -54,7 +54,7 @@ fn contract_holds() {
         panic!(
             "the contract does not hold at {base_url} (exit {code}, rerun with CONTRACT_SEED={})\n\n{}{}",
             report.seed,
-            human::failures(&report, &contract.date_time_properties(), style),
+            human::failures(&report, style),
             human::summary(&report, style)
         );
     }

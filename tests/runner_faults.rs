@@ -344,8 +344,7 @@ fn run(base_url: &str) -> Report {
 /// The failure blocks and the summary, as `graph-contract run` prints them when piped.
 fn rendered(report: &Report) -> String {
     let style = human::Style { color: false, max_failures: usize::MAX };
-    let date_times = Contract::embedded().date_time_properties();
-    format!("{}{}", human::failures(report, &date_times, style), human::summary(report, style))
+    format!("{}{}", human::failures(report, style), human::summary(report, style))
 }
 
 fn find<'a>(report: &'a Report, route: &str, case_id: &str, name: &str) -> &'a Check {

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use crate::contract::Contract;
 use crate::error::IoError;
 use crate::exit;
-use crate::page::Api;
 
 use super::args::RunArgs;
 use super::{load_apis, use_color, write_file, Failure};
@@ -24,29 +23,6 @@ fn load_waivers(config: &crate::cli::config::Config) -> Result<crate::report::wa
         (Path::new(&source.path), fix)
     });
     Ok(crate::run::waivers::load_waivers(named, Path::new(DEFAULT_WAIVERS))?)
-}
-
-/// The page of a route of the run, and the route's name on its page.
-fn page_of(apis: &[&'static Api], route: &str) -> Option<(&'static Api, String)> {
-    apis.iter().find_map(|a| {
-        a.routes.iter().find_map(|r| {
-            let name = if apis.len() > 1 { format!("{}: {}", a.type_name, r.name) } else { r.name.clone() };
-            (name == route).then(|| (*a, r.name.clone()))
-        })
-    })
-}
-
-/// The date-time properties of every page of the run (rendering compares them as instants).
-fn date_times(apis: &[&'static Api]) -> Vec<&'static str> {
-    let mut out: Vec<&'static str> = Vec::new();
-    for a in apis {
-        for n in a.contract.date_time_properties() {
-            if !out.contains(&n) {
-                out.push(n);
-            }
-        }
-    }
-    out
 }
 
 /// Creates the JSON report's file (and its directory) and writes its head: the checks follow
@@ -101,20 +77,19 @@ struct Written {
 
 /// Writes the JSON and JUnit reports, the regression case files and unrestored baselines.
 /// (The JSON report is written as the run goes: see [`open_json`].)
-fn write_outputs(report: &crate::report::Report, args: &RunArgs, replaying: bool, apis: &[&'static Api]) -> Written {
+fn write_outputs(report: &crate::report::Report, args: &RunArgs, replaying: bool) -> Written {
     let mut w = Written::default();
-    let date_times = date_times(apis);
     let put = |path: &Path, text: Result<String, String>, what: &'static str| match text {
         Ok(text) => write_file(path, &text, what).map_err(|e| e.to_string()),
         Err(e) => Err(e),
     };
     if let Some(path) = &args.junit {
-        if let Err(e) = put(path, crate::report::junit::render(report, &date_times), "check --junit") {
+        if let Err(e) = put(path, crate::report::junit::render(report), "check --junit") {
             w.problems.push(e);
         }
     }
     if let Some(path) = &args.html {
-        if let Err(e) = put(path, Ok(crate::report::html::render(report, &date_times)), "check --html") {
+        if let Err(e) = put(path, Ok(crate::report::html::render(report)), "check --html") {
             w.problems.push(e);
         }
     }
@@ -124,11 +99,8 @@ fn write_outputs(report: &crate::report::Report, args: &RunArgs, replaying: bool
         let held = crate::run::cases::held_signatures(&args.regressions);
         for d in &report.distinct_failures {
             // The page a case file names (none: the built-in page), and the route as it names it.
-            let (page, bare) = match page_of(apis, &d.minimal.route) {
-                Some((api, bare)) if !api.is_default() => (Some(api.type_name.clone()), bare),
-                Some((_, bare)) => (None, bare),
-                None => (None, d.minimal.route.clone()),
-            };
+            let page = d.minimal.page.clone();
+            let bare = d.minimal.page_route.clone().unwrap_or_else(|| d.minimal.route.clone());
             if let Some((_, _, path)) = held.iter().find(|(p, s, _)| *s == d.signature && *p == page) {
                 w.held.push((d.signature.clone(), path.clone()));
                 continue;
@@ -245,7 +217,7 @@ pub(super) fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<
     progress.finish();
     drop(under);
 
-    let mut written = write_outputs(&report, args, files.is_some(), &apis);
+    let mut written = write_outputs(&report, args, files.is_some());
     if let (Some(json), Some(path)) = (json, &args.json) {
         if let Err(e) = json.finish(&report) {
             written.problems.push(IoError::new("write", path, "check --json", e).to_string());
@@ -268,7 +240,7 @@ pub(super) fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<
             let _ = writeln!(out, "::error title={title}::{}", github_escape(&w.problem().unwrap_or_default()));
         }
     }
-    let _ = write!(out, "{}", crate::report::human::failures(&report, &date_times(&apis), style));
+    let _ = write!(out, "{}", crate::report::human::failures(&report, style));
     for p in &written.regressions {
         let p = p.display();
         let _ = writeln!(out, "wrote regression case {p} (replay it: graph-contract replay {p})");

@@ -56,6 +56,52 @@ impl Shape for Contract {
     }
 }
 
+/// The JSON pointers that hold date-times in some values, by the shape they were made with:
+/// what a check carries so that rendering it needs no contract (a check made with the full
+/// contract, nested values and collections too).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DateTimePointers(pub Vec<String>);
+
+impl DateTimePointers {
+    /// The pointers of `values` (walked whole: every key and item) where `shape` has a date-time.
+    pub fn of<S: Shape + ?Sized>(values: &[&Value], shape: &S) -> DateTimePointers {
+        fn walk<S: Shape + ?Sized>(at: &str, v: &Value, shape: &S, out: &mut Vec<String>) {
+            match v {
+                Value::Object(m) => {
+                    for (k, x) in m {
+                        let p = format!("{at}/{}", escape(k));
+                        if matches!(shape.kind_at(&p), Some(Kind::DateTime)) && !out.contains(&p) {
+                            out.push(p.clone());
+                        }
+                        walk(&p, x, shape, out);
+                    }
+                }
+                Value::Array(a) => {
+                    for (i, x) in a.iter().enumerate() {
+                        let p = format!("{at}/{i}");
+                        if matches!(shape.kind_at(&p), Some(Kind::DateTime)) && !out.contains(&p) {
+                            out.push(p.clone());
+                        }
+                        walk(&p, x, shape, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        for v in values {
+            walk("", v, shape, &mut out);
+        }
+        DateTimePointers(out)
+    }
+}
+
+impl Shape for DateTimePointers {
+    fn kind_at(&self, pointer: &str) -> Option<&Kind> {
+        self.0.iter().any(|p| p == pointer).then_some(&DATE_TIME)
+    }
+}
+
 impl<T: Shape + ?Sized> Shape for &T {
     fn kind_at(&self, pointer: &str) -> Option<&Kind> {
         (**self).kind_at(pointer)

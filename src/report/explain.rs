@@ -118,7 +118,7 @@ fn date_time_detail(e: &str, a: &str, kind: Kind) -> Option<String> {
 /// One difference as lines for a failure block (no indentation). Short values stay on one
 /// line, `pointer: expected E, actual A (kind)`; long strings get their lengths, the first
 /// index where they differ and a window on each side.
-pub fn difference(d: &Difference, date_times: &[&str]) -> Vec<String> {
+pub fn difference<S: crate::contract::diff::Shape + ?Sized>(d: &Difference, date_times: &S) -> Vec<String> {
     let kind = signature::kind_of(d, date_times);
     let head = format!("{}: expected {}, actual {}", d.pointer, shown(&d.expected), shown(&d.actual));
     let (Some(Value::String(e)), Some(Value::String(a))) = (&d.expected, &d.actual) else {

@@ -234,7 +234,8 @@ fn shown_body(body: &str) -> (String, bool) {
 
 /// The smallest case of a distinct failure: its check, request, problems, differences, diff
 /// and reproducer.
-fn minimal_case(out: &mut String, c: &Check, seed: u64, date_times: &[&str]) {
+fn minimal_case(out: &mut String, c: &Check, seed: u64) {
+    let date_times = &c.date_times;
     let _ = writeln!(out, "<p class=\"case\">smallest case: <code>{}</code></p>", escape(&c.id()));
     if let Some(object) = &c.object {
         let _ = writeln!(out, "<p>object: <code>{}</code></p>", escape(object));
@@ -367,7 +368,7 @@ fn instances(out: &mut String, count: usize, ids: &[String], minimal: &str) {
 }
 
 /// One distinct failure: its signature, where it was seen, its smallest case, its instances.
-fn distinct_section(out: &mut String, n: usize, d: &DistinctFailure, seed: u64, date_times: &[&str]) {
+fn distinct_section(out: &mut String, n: usize, d: &DistinctFailure, seed: u64) {
     let _ = writeln!(out, "<section class=\"failure\" id=\"failure-{n}\">");
     let _ = writeln!(out, "<h3><span class=\"tag\">FAIL</span> {n}. <code>{}</code></h3>", escape(&d.signature));
     let at = if d.pointers.len() > 1 {
@@ -384,7 +385,7 @@ fn distinct_section(out: &mut String, n: usize, d: &DistinctFailure, seed: u64, 
         plural(d.count, "failed check"),
         d.routes.iter().map(|r| escape(r)).collect::<Vec<_>>().join(", ")
     );
-    minimal_case(out, &d.minimal, seed, date_times);
+    minimal_case(out, &d.minimal, seed);
     instances(out, d.count, &d.instances, &d.minimal.id());
     let _ = writeln!(out, "<p class=\"top\"><a href=\"#failures\">↑ all failures</a></p>\n</section>");
 }
@@ -410,14 +411,7 @@ fn distinct_of(report: &Report) -> std::borrow::Cow<'_, [DistinctFailure]> {
 
 /// The index of the distinct failures (anchors to each section), then the sections, then the
 /// rest by signature.
-fn failures(
-    out: &mut String,
-    distinct: &[DistinctFailure],
-    failed: usize,
-    seed: u64,
-    date_times: &[&str],
-    embedded: bool,
-) {
+fn failures(out: &mut String, distinct: &[DistinctFailure], failed: usize, seed: u64, embedded: bool) {
     let _ = writeln!(
         out,
         "<h2 id=\"failures\">Failures: {} in {}</h2>",
@@ -450,7 +444,7 @@ fn failures(
         );
     }
     for (i, d) in distinct.iter().take(SECTIONS_SHOWN).enumerate() {
-        distinct_section(out, i + 1, d, seed, date_times);
+        distinct_section(out, i + 1, d, seed);
     }
     if distinct.len() > SECTIONS_SHOWN {
         let rest = &distinct[SECTIONS_SHOWN..];
@@ -547,7 +541,7 @@ fn waivers(out: &mut String, report: &Report) {
 /// (at most [`SECTIONS_SHOWN`] in full, [`LISTED`] more by signature), the coverage matrix and
 /// the waivers. Its size is bounded whatever the number of checks: each distinct failure shows
 /// one case (long values elided) and at most [`crate::report::distinct::INSTANCES_KEPT`] ids.
-pub fn render(report: &Report, date_times: &[&str]) -> String {
+pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\" />");
     let _ = writeln!(out, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\" />");
@@ -556,7 +550,7 @@ pub fn render(report: &Report, date_times: &[&str]) -> String {
     let _ = writeln!(out, "<h1>graph-contract report</h1>");
     let distinct = distinct_of(report);
     summary(&mut out, report, distinct.len());
-    failures(&mut out, &distinct, failed_checks(report), report.seed, date_times, report.embedded);
+    failures(&mut out, &distinct, failed_checks(report), report.seed, report.embedded);
     matrix(&mut out, report);
     waivers(&mut out, report);
     let _ = writeln!(out, "</body>\n</html>");
@@ -641,7 +635,7 @@ mod tests {
 
     #[test]
     fn one_section_per_distinct_failure_with_its_instances_capped() {
-        let html = render(&report(2, 1_000_000), &[]);
+        let html = render(&report(2, 1_000_000));
         assert!(html.contains("FAIL: the contract is violated (2 distinct failures in 2000000 failed checks)"));
         assert_eq!(html.matches("<section class=\"failure\"").count(), 2);
         let first = html.find("id=\"failure-1\"").expect("section 1");
@@ -657,7 +651,7 @@ mod tests {
 
     #[test]
     fn the_target_text_is_escaped_everywhere() {
-        let html = render(&report(1, 3), &[]);
+        let html = render(&report(1, 3));
         for raw in ["<script>", "<i>a", "<x>", "/p0<&>"] {
             assert!(!html.contains(raw), "{raw} unescaped");
         }
@@ -669,30 +663,30 @@ mod tests {
     #[test]
     fn the_page_is_bounded_at_any_count_and_number_of_root_causes() {
         // One root cause in a million failed checks.
-        let one = render(&report(1, 1_000_000), &[]).len();
+        let one = render(&report(1, 1_000_000)).len();
         assert!(one < 300_000, "{one} bytes");
-        let twice = render(&report(1, 2_000_000_000), &[]).len();
+        let twice = render(&report(1, 2_000_000_000)).len();
         assert!(twice < one + 30, "only the counts' digits grow: {one} → {twice}");
         // Many root causes: SECTIONS_SHOWN in full, LISTED by signature, the rest counted.
-        let many = render(&report(SECTIONS_SHOWN + LISTED + 100, 3), &[]);
+        let many = render(&report(SECTIONS_SHOWN + LISTED + 100, 3));
         assert_eq!(many.matches("<section class=\"failure\"").count(), SECTIONS_SHOWN);
         assert!(many.contains(&format!("<h3 id=\"more-failures\">{} more distinct failures</h3>", LISTED + 100)));
         assert!(many.contains("… and 100 more (the JSON report has them all)."));
-        let more = render(&report(SECTIONS_SHOWN + LISTED + 1000, 3), &[]);
+        let more = render(&report(SECTIONS_SHOWN + LISTED + 1000, 3));
         assert!(more.len() < many.len() + 100, "{} vs {}", more.len(), many.len());
     }
 
     #[test]
     fn a_report_without_grouping_groups_its_failed_checks() {
         let mut r = report(0, 0);
-        assert!(render(&r, &[]).contains("<p>None.</p>"), "no failure, none shown");
+        assert!(render(&r).contains("<p>None.</p>"), "no failure, none shown");
         let mut a = failed("deviceStatuses", "random/1", "persisted", "s");
         a.signature = None;
         let b = failed("deviceStatuses", "random/2", "persisted", "object /x: changed");
         let c = failed("deviceStatuses", "random/3", "persisted", "object /x: changed");
         r.checks = vec![a, b, c];
         r.tallies.clear();
-        let html = render(&r, &[]);
+        let html = render(&r);
         assert!(html.contains("2 distinct failures in 3 failed checks"), "{html}");
         assert!(html.contains("<code>deviceStatuses · random · random/1 · persisted</code></h3>"), "unsigned: its id");
     }

@@ -36,7 +36,8 @@ fn indent(text: &str, by: &str) -> String {
 }
 
 /// The block that shows one failed check.
-pub fn failure(check: &Check, seed: u64, date_times: &[&str], style: Style) -> String {
+pub fn failure(check: &Check, seed: u64, style: Style) -> String {
+    let date_times = &check.date_times;
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -134,20 +135,20 @@ fn seen_in(d: &crate::report::distinct::DistinctFailure) -> String {
 }
 
 /// Every failure block (up to `style.max_failures`), then a count of the rest.
-pub fn failures(report: &Report, date_times: &[&str], style: Style) -> String {
+pub fn failures(report: &Report, style: Style) -> String {
     let mut out = String::new();
     let all: Vec<&Check> = report.failures().collect();
     let distinct = &report.distinct_failures;
     if distinct.is_empty() {
         // A report made without grouping (e.g. by hand): one block per failed check.
         for c in all.iter().take(style.max_failures) {
-            out.push_str(&failure(c, report.seed, date_times, style));
+            out.push_str(&failure(c, report.seed, style));
             out.push('\n');
         }
     } else {
         // One block per root cause: its smallest case, then where else it was seen.
         for d in distinct.iter().take(style.max_failures) {
-            out.push_str(&failure(&d.minimal, report.seed, date_times, style));
+            out.push_str(&failure(&d.minimal, report.seed, style));
             out.push_str(&seen_in(d));
             out.push('\n');
         }

@@ -12,7 +12,7 @@ use crate::report::human::{self, Style};
 use crate::report::{Check, Report};
 
 /// Renders `report` as JUnit XML.
-pub fn render(report: &Report, date_times: &[&str]) -> Result<String, String> {
+pub fn render(report: &Report) -> Result<String, String> {
     let mut junit = Junit::new("graph-contract");
     junit.set_time(Duration::from_millis(report.duration_ms));
     let tallies = report.all_tallies();
@@ -42,7 +42,7 @@ pub fn render(report: &Report, date_times: &[&str]) -> Result<String, String> {
                     s.set_message(check.problems.join("; "));
                     s.set_type(check.phase.name());
                     let plain = Style { color: false, ..Style::default() };
-                    s.set_description(human::failure(check, report.seed, date_times, plain));
+                    s.set_description(human::failure(check, report.seed, plain));
                     s
                 };
                 let mut case = TestCase::new(

@@ -100,6 +100,18 @@ pub struct Check {
     /// is emitted (taken then; never written).
     #[serde(skip)]
     pub origin: crate::report::mask::Origin,
+    /// The page the check was made on, by its type, when it is not the built-in page (a
+    /// regression case file names it); not in the JSON report, whose `route` says it.
+    #[serde(skip)]
+    pub page: Option<String>,
+    /// The route's name on its page (`route` without the page's type a run of several pages
+    /// puts before it); `None` for a check made outside a run's routes.
+    #[serde(skip)]
+    pub page_route: Option<String>,
+    /// The pointers of its values that hold date-times by the contract it was made with
+    /// (filled for failed checks, which are rendered): rendering reads them, not a contract.
+    #[serde(skip)]
+    pub date_times: crate::contract::diff::DateTimePointers,
 }
 
 impl Restore {
@@ -134,7 +146,25 @@ impl Check {
             waived: None,
             signature: None,
             origin: crate::report::mask::Origin::Target,
+            page: None,
+            page_route: None,
+            date_times: crate::contract::diff::DateTimePointers::default(),
         }
+    }
+
+    /// Records which of its values' pointers hold date-times by `shape` (the contract it was
+    /// made with), for rendering.
+    pub fn note_date_times<S: crate::contract::diff::Shape + ?Sized>(&mut self, shape: &S) {
+        let values: Vec<&Value> = self.expected.iter().chain(self.actual.iter()).collect();
+        let mut found = crate::contract::diff::DateTimePointers::of(&values, shape);
+        for d in &self.differences {
+            if matches!(shape.kind_at(&d.pointer), Some(crate::contract::Kind::DateTime))
+                && !found.0.contains(&d.pointer)
+            {
+                found.0.push(d.pointer.clone());
+            }
+        }
+        self.date_times = found;
     }
 
     /// The check's id, stable across versions and seeds (random cases aside, whose case id

@@ -65,6 +65,11 @@ pub struct Route {
     pub key: String,
     /// Which of the run's pages (contracts) the route belongs to.
     pub page: usize,
+    /// That page's type, when it is not the built-in page (as a case file names its page).
+    pub page_type: Option<String>,
+    /// The route's name on its page (`deviceStatuses`): [`Route::name`] without the page's
+    /// type that a run of several pages puts before it.
+    pub page_route: String,
     /// The page's success answer is `204 No Content`: a PATCH must answer 204 and the GET that
     /// follows shows the update.
     pub no_content: bool,
@@ -92,6 +97,8 @@ impl Route {
             path: String::new(),
             key,
             page: 0,
+            page_type: None,
+            page_route: name.to_string(),
             no_content: false,
             success_exceptions: Vec::new(),
             objects: Vec::new(),
@@ -381,6 +388,8 @@ impl Worker<'_> {
     /// several.
     fn check(&self, route: &Route, phase: Phase, case_id: &str, name: &str) -> Check {
         let mut c = Check::new(&route.name, phase, case_id, name);
+        c.page = route.page_type.clone();
+        c.page_route = Some(route.page_route.clone());
         if self.objects > 1 {
             c.object = Some(route.key.clone());
         }
@@ -392,8 +401,12 @@ impl Worker<'_> {
     /// its own cases). A stop the emitter decided (`--max-failures`) is seen here, at once.
     fn emit(&mut self, order: Order, mut checks: Vec<Check>) {
         for c in &mut checks {
-            // Signed by the kind at each pointer, nested values too.
+            // Signed by the kind at each pointer, nested values too; a failure keeps where its
+            // date-times are, for rendering.
             c.signature = self.signature(c);
+            if !c.passed {
+                c.note_date_times(self.contract);
+            }
             let waived = !c.passed && self.options.waivers.waiving(c, &self.options.today).is_some();
             if !waived {
                 self.lane.distinct.observe(c);

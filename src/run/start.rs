@@ -58,6 +58,8 @@ pub fn page_routes(apis: &[&Api], ids: IdSource<'_>) -> PageRoutes {
             }
             let mut route = Route::new(&name, &r.template, ids, r.key_param.as_deref().unwrap_or(""));
             route.page = i;
+            route.page_type = (!api.is_default()).then(|| api.type_name.clone());
+            route.page_route = r.name.clone();
             route.no_content = api.success == Success::NoContent;
             route.success_exceptions = api.success_exceptions.clone();
             routes.push(route);
