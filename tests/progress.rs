@@ -55,6 +55,7 @@ fn assert_total_is_the_count(tape: &Tape, progress: &Progress, report: &Report) 
     assert_eq!(tape.planned.last().copied(), Some(count), "the last plan is the count: {:?}", tape.planned);
     assert_eq!(progress.length(), count, "the bar's total");
     assert_eq!(progress.position(), count, "the bar's position");
+    assert_eq!(tape.finished, 1, "the run says once that it finished");
 }
 
 #[test]

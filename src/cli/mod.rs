@@ -71,14 +71,6 @@ pub(super) fn use_color() -> bool {
     std::io::stdout().is_terminal()
 }
 
-/// Writes `text` to `path`, creating its directory.
-pub(super) fn write_file(path: &Path, text: &str, what: &'static str) -> Result<(), IoError> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| IoError::new("create", dir, what, e))?;
-    }
-    std::fs::write(path, text).map_err(|e| IoError::new("write", path, what, e))
-}
-
 /// The pages of the run: the built-in one, or each `--page` / `CONTRACT_PAGES` file read and
 /// derived with the same code as `derive` (kept for the life of the process); prints their
 /// warnings.

@@ -8,7 +8,7 @@ use crate::error::IoError;
 use crate::exit;
 
 use super::args::RunArgs;
-use super::{load_apis, use_color, write_file, Failure};
+use super::{load_apis, use_color, Failure};
 
 /// The waivers of the run: the named file (which must exist), else the default file when it
 /// exists, else none.
@@ -38,11 +38,6 @@ fn open_json(
     Ok(crate::report::json::JsonStream::start(std::io::BufWriter::new(file), head))
 }
 
-/// `::error` workflow commands escape `%`, CR and LF.
-fn github_escape(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
-}
-
 /// Sets the returned flag on SIGINT or SIGTERM (the runner then restores and stops). The
 /// handlers are in place when this returns.
 fn interrupt_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
@@ -63,82 +58,6 @@ fn interrupt_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
     });
     let _ = installed.recv_timeout(std::time::Duration::from_secs(2));
     flag
-}
-
-/// What a run wrote besides its output, and what went wrong writing it.
-#[derive(Default)]
-struct Written {
-    regressions: Vec<PathBuf>,
-    /// Distinct failures already held by a regression case: signature and file.
-    held: Vec<(String, PathBuf)>,
-    baselines: Vec<(String, PathBuf)>,
-    problems: Vec<String>,
-}
-
-/// Writes the JSON and JUnit reports, the regression case files and unrestored baselines.
-/// (The JSON report is written as the run goes: see [`open_json`].)
-fn write_outputs(report: &crate::report::Report, args: &RunArgs, replaying: bool) -> Written {
-    let mut w = Written::default();
-    let put = |path: &Path, text: Result<String, String>, what: &'static str| match text {
-        Ok(text) => write_file(path, &text, what).map_err(|e| e.to_string()),
-        Err(e) => Err(e),
-    };
-    if let Some(path) = &args.junit {
-        if let Err(e) = put(path, crate::report::junit::render(report), "check --junit") {
-            w.problems.push(e);
-        }
-    }
-    if let Some(path) = &args.html {
-        if let Err(e) = put(path, Ok(crate::report::html::render(report)), "check --html") {
-            w.problems.push(e);
-        }
-    }
-    if !replaying {
-        // One regression case per distinct failure (its smallest case), unless a file in the
-        // regressions folder already holds that signature.
-        let held = crate::run::cases::held_signatures(&args.regressions);
-        for d in &report.distinct_failures {
-            // The page a case file names (none: the built-in page), and the route as it names it.
-            let page = d.minimal.page.clone();
-            let bare = d.minimal.page_route.clone().unwrap_or_else(|| d.minimal.route.clone());
-            if let Some((_, _, path)) = held.iter().find(|(p, s, _)| *s == d.signature && *p == page) {
-                w.held.push((d.signature.clone(), path.clone()));
-                continue;
-            }
-            let Some((name, mut case)) = crate::run::cases::regression(&d.minimal, report.seed) else { continue };
-            if let Some(m) = case.as_object_mut() {
-                m.insert("route".into(), serde_json::json!(bare));
-                if let Some(p) = &page {
-                    m.insert("page".into(), serde_json::json!(p));
-                }
-            }
-            let path = args.regressions.join(&name);
-            if w.regressions.contains(&path) {
-                continue;
-            }
-            let text = serde_json::to_string_pretty(&case).map(|t| t + "\n").map_err(|e| e.to_string());
-            match put(&path, text, "check --regressions") {
-                Ok(()) => w.regressions.push(path),
-                Err(e) => w.problems.push(e),
-            }
-        }
-    }
-    for r in report.restore.iter().filter(|r| !r.restored) {
-        let Some(b) = &r.baseline else { continue };
-        // One file per object: the route, and the object when the route drives several.
-        let place = match &r.object {
-            Some(o) => format!("{}-{o}", r.route),
-            None => r.route.clone(),
-        };
-        let slug: String = place.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
-        let path = args.baseline_dir.join(format!("graph-contract-baseline-{slug}-{}.json", report.seed));
-        let text = serde_json::to_string_pretty(b).map(|t| t + "\n").map_err(|e| e.to_string());
-        match put(&path, text, "the baseline could not be saved either; copy it from the JSON report") {
-            Ok(()) => w.baselines.push((r.place(), path)),
-            Err(e) => w.problems.push(e),
-        }
-    }
-    w
 }
 
 pub(super) fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<i32, Failure> {
@@ -206,18 +125,28 @@ pub(super) fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<
         None => None,
     };
     let mut progress = crate::report::progress::Progress::new(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    // The files written when the run ends (no regression cases when replaying: a case file
+    // is already a file).
+    let mut outputs = crate::run::outputs::Outputs {
+        paths: crate::run::outputs::OutputPaths {
+            junit: args.junit.clone(),
+            html: args.html.clone(),
+            regressions: files.is_none().then(|| args.regressions.clone()),
+            baseline_dir: args.baseline_dir.clone(),
+        },
+        ..Default::default()
+    };
     let report = {
-        let mut reporters: Vec<&mut dyn crate::report::events::Reporter> = vec![&mut progress];
+        let mut reporters: Vec<&mut dyn crate::report::events::Reporter> = vec![&mut progress, &mut outputs];
         if let Some(json) = &mut json {
             reporters.push(json);
         }
         let mut fan = crate::report::events::Fan(reporters);
         crate::run::run_reporting(&contracts, &target, &under.routes, &options, embedded, &mut fan)
     };
-    progress.finish();
     drop(under);
 
-    let mut written = write_outputs(&report, args, files.is_some());
+    let mut written = outputs.written;
     if let (Some(json), Some(path)) = (json, &args.json) {
         if let Err(e) = json.finish(&report) {
             written.problems.push(IoError::new("write", path, "check --json", e).to_string());
@@ -227,17 +156,8 @@ pub(super) fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<
         crate::report::human::Style { color: config.color && use_color(), ..crate::report::human::Style::default() };
     let mut out = std::io::stdout().lock();
     if config.github_actions {
-        for c in report.failures() {
-            let route = match &c.object {
-                Some(o) => format!("{} ({o})", c.route),
-                None => c.route.clone(),
-            };
-            let title = github_escape(&format!("graph-contract {route} {} {}", c.case_id, c.name));
-            let _ = writeln!(out, "::error title={title}::{}", github_escape(&c.problems.join("; ")));
-        }
-        for w in report.waiver_problems() {
-            let title = github_escape(&format!("graph-contract waiver #{} in {}", w.entry, w.file));
-            let _ = writeln!(out, "::error title={title}::{}", github_escape(&w.problem().unwrap_or_default()));
+        for line in crate::report::github::annotations(&report) {
+            let _ = writeln!(out, "{line}");
         }
     }
     let _ = write!(out, "{}", crate::report::human::failures(&report, style));

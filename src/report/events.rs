@@ -1,5 +1,5 @@
-//! What a run tells its reporters as it goes: the checks it plans, and each check as it
-//! completes (signed, masked). A reporter keeps only what it needs of them (the progress bar a
+//! What a run tells its reporters as it goes: the checks it plans, each check as it completes
+//! (signed, masked), and the finished report. A reporter keeps only what it needs of them (the progress bar a
 //! position and a length, the JSON report nothing but its file).
 
 use super::Check;
@@ -14,6 +14,9 @@ pub enum Event<'a> {
     Planned { total: u64 },
     /// One check, as it completes.
     Check(&'a Check),
+    /// The run ended: its report (tallies, distinct failures, coverage, restores, waivers,
+    /// stops). Reporters that write at the end (JUnit, HTML, regression cases) take it here.
+    Finished(&'a super::Report),
 }
 
 /// Something that takes a run's events.
@@ -50,6 +53,8 @@ pub struct Tape {
     pub planned: Vec<u64>,
     pub checks: u64,
     pub failed: u64,
+    /// How many times the run said it finished (once).
+    pub finished: u64,
 }
 
 impl Reporter for Tape {
@@ -60,6 +65,7 @@ impl Reporter for Tape {
                 self.checks += 1;
                 self.failed += u64::from(!c.passed);
             }
+            Event::Finished(_) => self.finished += 1,
         }
     }
 }

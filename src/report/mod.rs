@@ -4,6 +4,7 @@
 pub mod distinct;
 pub mod events;
 pub mod explain;
+pub mod github;
 pub mod html;
 pub mod human;
 pub mod json;

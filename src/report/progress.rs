@@ -61,6 +61,7 @@ impl Reporter for Progress {
                     bar.set_message(format!("{} · {} failed", c.route, self.failed));
                 }
             }
+            Event::Finished(_) => self.finish(),
         }
     }
 }

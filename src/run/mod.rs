@@ -13,6 +13,7 @@
 //! shrinking of its failures.
 
 pub mod cases;
+pub mod outputs;
 pub mod plan;
 pub mod start;
 pub mod target;
@@ -740,7 +741,7 @@ pub fn run_reporting(
         throttled.map(|m| redactor.sweep(&m)),
     );
     let finished = emitter.finish();
-    Report {
+    let report = Report {
         version: REPORT_VERSION,
         tool: format!("graph-contract {}", env!("CARGO_PKG_VERSION")),
         target: target.base_url().to_string(),
@@ -766,7 +767,9 @@ pub fn run_reporting(
         finished_at: crate::contract::datetime::now_utc(),
         duration_ms: elapsed_ms(started),
         matrix: finished.matrix,
-    }
+    };
+    reporter.event(Event::Finished(&report));
+    report
 }
 
 #[cfg(test)]
