@@ -3,15 +3,15 @@
 //! under 40 lines whose difference line names the kind of difference, and writes one
 //! regression case holding that signature; a second run with another seed writes nothing new.
 //!
-//! Each faulty service is the reference service behind a loopback fake (`tests/fakes`) that
+//! Each faulty service is the reference service behind a loopback fake (`tests/common/fakes.rs`) that
 //! bends valid PATCH bodies or answers in one way: a string property cut to 255 characters, a
 //! string property trimmed, one property ignored, 201 instead of 200, date-times losing digits.
 
-mod fakes;
+mod common;
 
 use std::path::Path;
 
-use fakes::{run_bin, target_vars, Action, Fake, Req, TempDir};
+use common::{run_bin, target_vars, Action, Fake, Req, TempDir};
 use graph_contract::contract::{Body, Contract};
 use graph_contract::exit;
 use graph_contract::run::cases::{self, CaseFile};

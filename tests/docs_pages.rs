@@ -6,11 +6,11 @@
 //! — each make the run exit 1 naming that property. Also: no writable property of a defined
 //! type goes without values.
 
-mod fakes;
+mod common;
 
 use std::path::{Path, PathBuf};
 
-use fakes::{run_bin, Action, Fake, Resp, TempDir};
+use common::{run_bin, Action, Fake, Resp, TempDir};
 use graph_contract::contract::{Body, Contract, Kind, Property};
 use graph_contract::exit;
 use graph_contract::generate;

@@ -7,16 +7,18 @@
 //! Every service runs on loopback; every run of the binary has a deadline, a clean environment
 //! and a scratch working directory (so the repository's `cases/` is never read or written).
 
-mod gate_support;
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use gate_support::{binary, reference, scratch, target_vars, Faulty, Outcome, IGNORED, ROUTES, TOKEN};
-use graph_contract::contract::Contract;
+use common::{
+    bin, finish, reference, run_bin, run_embedded, target_vars, Faulty, Outcome, TempDir, DEFAULT_IDS, IGNORED, ROUTES,
+    TOKEN,
+};
 use graph_contract::report::Report;
 use graph_contract::run::cases::{self, CaseFile};
-use graph_contract::{exit, run, run::target::Target};
+use graph_contract::{exit, run};
 use rstest::rstest;
 use serde_json::{Map, Value};
 
@@ -85,10 +87,7 @@ fn assert_same_apart_from_timing(first: &Value, second: &Value) {
 }
 
 fn library_run(base_url: &str, seed: u64) -> Report {
-    let target = Target::new(base_url, TOKEN.into(), Duration::from_secs(5));
-    let routes = embedded_routes("app-1", "status-1", "user-1");
-    let options = run::Options::new(CASES, seed);
-    run::run(Contract::embedded(), &target, &routes, &options, false, &mut |_| {})
+    run_embedded(base_url, TOKEN, DEFAULT_IDS, &run::Options::new(CASES, seed), Duration::from_secs(5))
 }
 
 fn to_json(report: &Report) -> Value {
@@ -170,23 +169,27 @@ fn the_comparison_catches_any_other_varying_field() {
 #[test]
 fn one_seed_gives_one_report_through_the_binary() {
     let svc = reference();
-    let dir = scratch("repro-binary");
-    let empty = dir.join("empty");
+    let dir = TempDir::new("repro-binary");
+    let empty = dir.path().join("empty");
     std::fs::create_dir_all(&empty).expect("empty case dir");
-    let vars = target_vars(&svc.base_url());
+    let base_url = svc.base_url();
+    let vars = target_vars(&base_url, TOKEN);
     let seed = SEED.to_string();
     let cases = CASES.to_string();
     let mut reports = Vec::new();
     for name in ["first.json", "second.json"] {
-        let out =
-            binary(&dir, &["run", "--seed", &seed, "--cases", &cases, "--case-dir", "empty", "--json", name], &vars);
+        let out = Outcome::from(run_bin(
+            &["run", "--seed", &seed, "--cases", &cases, "--case-dir", "empty", "--json", name],
+            &vars,
+            dir.path(),
+        ));
         assert_eq!(out.code, Some(exit::OK), "{}", out.shown());
         let first_line = out.stdout.lines().next().unwrap_or_default();
         assert!(first_line.contains(&format!("seed {SEED}")), "{first_line}");
-        reports.push(read_json(&dir.join(name)));
+        reports.push(read_json(&dir.path().join(name)));
     }
     assert_same_apart_from_timing(&reports[0], &reports[1]);
-    assert!(!dir.join("cases").exists(), "a passing run writes no regressions");
+    assert!(!dir.path().join("cases").exists(), "a passing run writes no regressions");
 }
 
 #[test]
@@ -327,11 +330,10 @@ fn files_in(dir: &Path) -> Vec<PathBuf> {
 #[test]
 fn a_failing_run_leaves_reports_and_replayable_regressions() {
     let faulty = Faulty::start();
-    let dir = scratch("gate-flow");
-    std::fs::create_dir_all(dir.join("empty")).expect("empty case dir");
+    let dir = TempDir::new("gate-flow");
+    std::fs::create_dir_all(dir.path().join("empty")).expect("empty case dir");
     let seed = SEED.to_string();
-    let out = binary(
-        &dir,
+    let out = Outcome::from(run_bin(
         &[
             "run",
             "--seed",
@@ -347,12 +349,13 @@ fn a_failing_run_leaves_reports_and_replayable_regressions() {
             "--case-dir",
             "empty",
         ],
-        &target_vars(&faulty.base_url()),
-    );
+        &target_vars(&faulty.base_url(), TOKEN),
+        dir.path(),
+    ));
     assert_eq!(out.code, Some(exit::VIOLATED), "{}", out.shown());
 
     // The JSON report: version 1, every failure with what a person needs to act on it.
-    let report = read_json(&dir.join("out/report.json"));
+    let report = read_json(&dir.path().join("out/report.json"));
     assert_eq!(report["version"], 2);
     assert_eq!(report["seed"], SEED);
     let checks = report["checks"].as_array().expect("checks");
@@ -383,7 +386,7 @@ fn a_failing_run_leaves_reports_and_replayable_regressions() {
     // The JUnit file: well formed, one suite per route, one case per failed check and one per
     // phase for the checks that passed there (report format 2), the failures carrying the
     // problems as message and the failure block (with the diff) as text.
-    let xml = std::fs::read_to_string(dir.join("out/junit.xml")).expect("the JUnit file");
+    let xml = std::fs::read_to_string(dir.path().join("out/junit.xml")).expect("the JUnit file");
     assert_eq!(xml.matches("<testsuite ").count(), 2, "{xml}");
     assert!(xml.contains("<failure"));
     let root = parse_xml(&xml).unwrap_or_else(|e| panic!("not well-formed XML: {e}"));
@@ -446,7 +449,7 @@ fn a_failing_run_leaves_reports_and_replayable_regressions() {
 
     // The regression cases: case files `CaseFile::load` accepts, one per distinct failure (one
     // broken property, one root cause: one file).
-    let written = files_in(&dir.join("regressions"));
+    let written = files_in(&dir.path().join("regressions"));
     assert_eq!(written.len(), 1, "{written:?}");
     assert_eq!(report["distinct_failures"].as_array().map(Vec::len), Some(1), "{}", out.stdout);
     for path in &written {
@@ -460,26 +463,28 @@ fn a_failing_run_leaves_reports_and_replayable_regressions() {
             path.file_name().expect("name").to_string_lossy()
         )));
     }
-    assert_eq!(cases::find(&dir.join("regressions")).expect("find"), written);
+    assert_eq!(cases::find(&dir.path().join("regressions")).expect("find"), written);
 
     // Replay: each regression reproduces the failure (exit 1) and passes the reference (exit 0).
     let svc = reference();
     for path in &written {
         let file = path.to_string_lossy();
-        let against_faulty = binary(&dir, &["replay", &file], &target_vars(&faulty.base_url()));
+        let against_faulty =
+            Outcome::from(run_bin(&["replay", &file], &target_vars(&faulty.base_url(), TOKEN), dir.path()));
         assert_eq!(against_faulty.code, Some(exit::VIOLATED), "{}", against_faulty.shown());
         assert!(against_faulty.stdout.contains(&format!("/{IGNORED}: expected")), "{}", against_faulty.shown());
-        let against_reference = binary(&dir, &["replay", &file], &target_vars(&svc.base_url()));
+        let against_reference =
+            Outcome::from(run_bin(&["replay", &file], &target_vars(&svc.base_url(), TOKEN), dir.path()));
         assert_eq!(against_reference.code, Some(exit::OK), "{}", against_reference.shown());
     }
     let names: Vec<String> = written.iter().map(|p| p.to_string_lossy().into_owned()).collect();
     let mut args = vec!["replay"];
     args.extend(names.iter().map(String::as_str));
-    let all = binary(&dir, &args, &target_vars(&svc.base_url()));
+    let all = Outcome::from(run_bin(&args, &target_vars(&svc.base_url(), TOKEN), dir.path()));
     assert_eq!(all.code, Some(exit::OK), "{}", all.shown());
     assert!(all.stdout.contains("replaying 1 case file"), "{}", all.stdout);
     // Replay writes no regressions of its own.
-    assert_eq!(files_in(&dir.join("regressions")), written);
+    assert_eq!(files_in(&dir.path().join("regressions")), written);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -509,18 +514,18 @@ fn assert_usage_error(out: &Outcome, mentions: &[&str]) {
 #[case::unknown(r#"{"route": "both", "body": {}, "status": 200, "stauts": 200}"#, "stauts")]
 #[case::version(r#"{"version": 7, "route": "both", "body": {}, "status": 200}"#, "version")]
 fn a_malformed_case_file_is_a_usage_error(#[case] text: &str, #[case] field: &str) {
-    let dir = scratch("malformed");
+    let dir = TempDir::new("malformed");
     // A valid case sorts first: the bad one is found wherever it is, and named.
-    write(&dir.join("cases/a-good.case.json"), r#"{"route": "both", "body": {}, "status": 200}"#);
-    write(&dir.join("cases/nested/b-bad.case.json"), text);
-    let bad = dir.join("cases/nested/b-bad.case.json");
+    write(&dir.path().join("cases/a-good.case.json"), r#"{"route": "both", "body": {}, "status": 200}"#);
+    write(&dir.path().join("cases/nested/b-bad.case.json"), text);
+    let bad = dir.path().join("cases/nested/b-bad.case.json");
     let bad = bad.to_string_lossy();
     let field_named = format!("{bad}: {field}: ");
 
-    let run = binary(&dir, &["run", "--cases", "1", "--case-dir", "cases"], &[]);
+    let run = Outcome::from(run_bin(&["run", "--cases", "1", "--case-dir", "cases"], &[], dir.path()));
     assert_usage_error(&run, &["cases/nested/b-bad.case.json", &format!(": {field}: ")]);
 
-    let replay = binary(&dir, &["replay", &bad], &[]);
+    let replay = Outcome::from(run_bin(&["replay", &bad], &[], dir.path()));
     assert_usage_error(&replay, &[&field_named]);
 }
 
@@ -544,13 +549,13 @@ fn a_malformed_case_file_is_a_usage_error(#[case] text: &str, #[case] field: &st
     "rawBody/errorCode"
 )]
 fn a_case_expecting_200_for_a_refused_body_is_a_usage_error(#[case] text: &str, #[case] field: &str) {
-    let dir = scratch("contradiction");
-    write(&dir.join("cases/contradiction.case.json"), text);
+    let dir = TempDir::new("contradiction");
+    write(&dir.path().join("cases/contradiction.case.json"), text);
     let parsed = CaseFile::parse("contradiction.case.json", text);
     assert!(matches!(&parsed, Err(cases::CaseError::Field { field: f, .. }) if f == field), "{parsed:?}");
-    let replay = binary(&dir, &["replay", "cases/contradiction.case.json"], &[]);
+    let replay = Outcome::from(run_bin(&["replay", "cases/contradiction.case.json"], &[], dir.path()));
     assert_usage_error(&replay, &["cases/contradiction.case.json", &format!(": {field}: ")]);
-    let run = binary(&dir, &["run", "--case-dir", "cases"], &[]);
+    let run = Outcome::from(run_bin(&["run", "--case-dir", "cases"], &[], dir.path()));
     assert_usage_error(&run, &["cases/contradiction.case.json", &format!(": {field}: ")]);
     // The same bodies expecting 400 are good negative cases.
     let negative = text.replace("\"status\": 200", "\"status\": 400");
@@ -570,23 +575,23 @@ fn the_committed_case_files_are_valid() {
 
 #[test]
 fn a_case_file_that_is_not_json_is_a_usage_error() {
-    let dir = scratch("not-json");
-    write(&dir.join("cases/broken.case.json"), "{\"route\": \"both\",\n \"body\": ");
-    let run = binary(&dir, &["run", "--case-dir", "cases"], &[]);
+    let dir = TempDir::new("not-json");
+    write(&dir.path().join("cases/broken.case.json"), "{\"route\": \"both\",\n \"body\": ");
+    let run = Outcome::from(run_bin(&["run", "--case-dir", "cases"], &[], dir.path()));
     assert_usage_error(&run, &["cases/broken.case.json", "not valid JSON at line 2"]);
-    let replay = binary(&dir, &["replay", "cases/broken.case.json"], &[]);
+    let replay = Outcome::from(run_bin(&["replay", "cases/broken.case.json"], &[], dir.path()));
     assert_usage_error(&replay, &["cases/broken.case.json", "not valid JSON"]);
-    let missing = binary(&dir, &["replay", "cases/absent.case.json"], &[]);
+    let missing = Outcome::from(run_bin(&["replay", "cases/absent.case.json"], &[], dir.path()));
     assert_usage_error(&missing, &["cases/absent.case.json", "cannot be read"]);
 }
 
 #[test]
 fn an_unreadable_case_dir_is_a_usage_error() {
-    let dir = scratch("unreadable");
-    let missing = binary(&dir, &["run", "--case-dir", "no-such-dir"], &[]);
+    let dir = TempDir::new("unreadable");
+    let missing = Outcome::from(run_bin(&["run", "--case-dir", "no-such-dir"], &[], dir.path()));
     assert_usage_error(&missing, &["no-such-dir", "--case-dir"]);
-    write(&dir.join("a-file"), "not a directory");
-    let file = binary(&dir, &["run", "--case-dir", "a-file"], &[]);
+    write(&dir.path().join("a-file"), "not a directory");
+    let file = Outcome::from(run_bin(&["run", "--case-dir", "a-file"], &[], dir.path()));
     assert_usage_error(&file, &["a-file", "--case-dir"]);
 }
 
@@ -594,14 +599,15 @@ fn an_unreadable_case_dir_is_a_usage_error() {
 // GitHub Actions annotations and color.
 
 /// Runs the faulty service's gate with the extra variables, returning the run and its report.
-fn faulty_run(name: &str, extra: &[(&str, String)]) -> (Outcome, Value) {
+fn faulty_run(name: &str, extra: &[(&str, &str)]) -> (Outcome, Value) {
     let faulty = Faulty::start();
-    let dir = scratch(name);
-    std::fs::create_dir_all(dir.join("empty")).expect("empty case dir");
-    let mut vars = target_vars(&faulty.base_url());
-    vars.extend(extra.iter().cloned());
-    let out = binary(
-        &dir,
+    let dir = TempDir::new(name);
+    std::fs::create_dir_all(dir.path().join("empty")).expect("empty case dir");
+    let base_url = faulty.base_url();
+    let mut vars = target_vars(&base_url, TOKEN);
+    vars.extend_from_slice(extra);
+    // NO_COLOR is removed too: only the pipe may decide against color.
+    let mut cmd = bin(
         &[
             "run",
             "--seed",
@@ -616,15 +622,18 @@ fn faulty_run(name: &str, extra: &[(&str, String)]) -> (Outcome, Value) {
             "report.json",
         ],
         &vars,
+        dir.path(),
     );
+    cmd.env_remove("NO_COLOR");
+    let out = Outcome::from(finish(cmd));
     assert_eq!(out.code, Some(exit::VIOLATED), "{}", out.shown());
-    let report = read_json(&dir.join("report.json"));
+    let report = read_json(&dir.path().join("report.json"));
     (out, report)
 }
 
 #[test]
 fn github_actions_gets_one_error_command_per_failure() {
-    let (out, report) = faulty_run("github", &[("GITHUB_ACTIONS", "true".into())]);
+    let (out, report) = faulty_run("github", &[("GITHUB_ACTIONS", "true")]);
     let lines: Vec<&str> = out.stdout.lines().filter(|l| l.starts_with("::error ")).collect();
     let failed: Vec<&Value> =
         report["checks"].as_array().expect("checks").iter().filter(|c| c["passed"] == false).collect();
@@ -647,7 +656,7 @@ fn github_actions_gets_one_error_command_per_failure() {
 #[case::unset(None)]
 #[case::false_(Some("false"))]
 fn without_github_actions_there_are_no_error_commands(#[case] value: Option<&str>) {
-    let extra: Vec<(&str, String)> = value.map(|v| ("GITHUB_ACTIONS", v.to_string())).into_iter().collect();
+    let extra: Vec<(&str, &str)> = value.map(|v| ("GITHUB_ACTIONS", v)).into_iter().collect();
     let (out, _) = faulty_run("no-github", &extra);
     assert!(!out.stdout.contains("::error") && !out.stderr.contains("::error"), "{}", out.shown());
     assert!(out.stdout.contains("FAIL "), "{}", out.stdout);
@@ -655,16 +664,8 @@ fn without_github_actions_there_are_no_error_commands(#[case] value: Option<&str
 
 #[test]
 fn piped_output_has_no_color_even_without_no_color() {
-    // NO_COLOR is unset (the environment is cleared): only the pipe decides.
+    // NO_COLOR is unset (`faulty_run` removes it): only the pipe decides.
     let (out, _) = faulty_run("no-color", &[]);
     assert!(out.stdout.contains("diff (- expected, + actual):"), "{}", out.stdout);
     assert!(!out.stdout.contains('\x1b') && !out.stderr.contains('\x1b'), "{:?}", out.stdout);
-}
-
-/// The embedded page's routes on these ids (app, status, user), built as the CLI builds them.
-fn embedded_routes(app: &str, status: &str, user: &str) -> Vec<graph_contract::run::Route> {
-    let ids = [("mobileAppId", app), ("mobileAppInstallStatusId", status), ("userAppInstallStatusId", user)]
-        .map(|(p, v)| (p.to_string(), v.to_string()));
-    let apis = [graph_contract::page::Api::embedded()];
-    graph_contract::run::page_routes(&apis, graph_contract::run::IdSource::Given(&ids)).routes
 }

@@ -5,14 +5,14 @@
 //! per-request deadline). And the loaders of case files and state files answer Ok or Err to
 //! anything, never a panic.
 
-mod fakes;
+mod common;
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fakes::{baseline, Action, Fake, Resp, APP, STATUS, USER};
+use common::{baseline, embedded_routes, Action, Fake, Resp, APP, STATUS, USER};
 use graph_contract::contract::Contract;
 use graph_contract::report::{Check, Phase, Report};
 use graph_contract::run::cases::{CaseError, CaseFile};
@@ -512,12 +512,4 @@ proptest! {
     fn state_parse_never_panics_on_state_like_json(value in state_like()) {
         state_file(&value.to_string());
     }
-}
-
-/// The embedded page's routes on these ids (app, status, user), built as the CLI builds them.
-fn embedded_routes(app: &str, status: &str, user: &str) -> Vec<graph_contract::run::Route> {
-    let ids = [("mobileAppId", app), ("mobileAppInstallStatusId", status), ("userAppInstallStatusId", user)]
-        .map(|(p, v)| (p.to_string(), v.to_string()));
-    let apis = [graph_contract::page::Api::embedded()];
-    graph_contract::run::page_routes(&apis, graph_contract::run::IdSource::Given(&ids)).routes
 }

@@ -4,13 +4,13 @@
 //! 300 kB however many checks fail; against a service that breaks everything the sections
 //! follow the report's distinct failures in order and the page stays bounded.
 //!
-//! Each faulty service is the reference behind a loopback fake (`tests/fakes`).
+//! Each faulty service is the reference behind a loopback fake (`tests/common/fakes.rs`).
 
-mod fakes;
+mod common;
 
 use std::path::Path;
 
-use fakes::{target_vars, Action, Fake, Req, TempDir};
+use common::{target_vars, Action, Fake, Req, TempDir};
 use graph_contract::contract::{Body, Contract};
 use graph_contract::exit;
 use serde_json::{Map, Value};
@@ -87,16 +87,16 @@ fn run(fake: &Fake, dir: &Path, cases: u32) -> (Option<i32>, String, Value) {
     let base = fake.base_url();
     let vars = target_vars(&base, TOKEN);
     let mut cmd = match std::env::var("GC_BIN") {
-        // Only the variables the run needs (as `fakes::bin` gives).
+        // Only the variables the run needs (as `common::bin` gives).
         Ok(bin) => {
             let mut c = std::process::Command::new(bin);
             c.env_clear().args(args).current_dir(dir).env("NO_COLOR", "1").envs(vars.iter().copied());
             c
         }
-        Err(_) => fakes::bin(&args, &vars, dir),
+        Err(_) => common::bin(&args, &vars, dir),
     };
     let out = cmd.output().expect("the binary runs");
-    let (stdout, stderr) = fakes::texts(&out);
+    let (stdout, stderr) = common::texts(&out);
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap_or_else(|e| panic!("{e}\n{stdout}\n{stderr}"));
     let report = std::fs::read_to_string(dir.join("report.json"))
         .ok()

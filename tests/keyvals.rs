@@ -6,11 +6,11 @@
 //! like another type must come back exactly as sent. Faulty services that coerce such strings
 //! or accept `constructor` for an enum are caught; the embedded reference passes.
 
-mod fakes;
+mod common;
 
 use std::path::{Path, PathBuf};
 
-use fakes::{run_bin, target_vars, Action, Fake, Req, Resp, TempDir};
+use common::{run_bin, target_vars, Action, Fake, Req, Resp, TempDir};
 use graph_contract::contract::{Body, Contract, Kind};
 use graph_contract::exit;
 use graph_contract::generate::{self, Expect, ENUM_LOOKALIKES, STRING_CLASSES};
@@ -267,7 +267,7 @@ fn a_look_alike_that_is_a_real_member_is_skipped_and_collections_get_them_too() 
 fn the_reference_refuses_every_look_alike_and_changes_nothing() {
     let fake = Fake::forwarding();
     let up = fake.upstream();
-    let path = fakes::device_path();
+    let path = common::device_path();
     let before = up.object(&path);
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     for name in ENUM_LOOKALIKES {

@@ -6,12 +6,12 @@
 //! `broken`: a linked page with a malformed row); the real pages under `tests/fixtures/docs/`
 //! must all load.
 
-mod fakes;
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use fakes::{run_bin, Action, Fake, Resp, TempDir};
+use common::{run_bin, Action, Fake, Resp, TempDir};
 use graph_contract::contract::{Body, EMBEDDED_SCHEMAS};
 use graph_contract::contract::{Kind, Property};
 use graph_contract::derive::markdown::{self, Linked, Page, PropType, Types};
@@ -525,7 +525,7 @@ fn a_service_answering_the_other_success_is_caught(#[case] fault: &'static str, 
         match (fault, resp.status) {
             ("always 204", 200) => Action::Reply(Resp::empty(204)),
             ("always 200", 204) => {
-                let get = fakes::Req { method: "GET".into(), body: Vec::new(), ..req.clone() };
+                let get = common::Req { method: "GET".into(), body: Vec::new(), ..req.clone() };
                 Action::Reply(up.forward(&get))
             }
             _ => Action::Reply(resp),

@@ -4,12 +4,12 @@
 //! a service that echoes the token (a body value, an error code and message, a header, the
 //! baseline) gets it masked wherever it shows; a long token shows nowhere.
 
-mod fakes;
+mod common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use fakes::{run_bin, target_vars, Action, Fake, Resp, TempDir};
+use common::{run_bin, target_vars, Action, Fake, Resp, TempDir};
 use graph_contract::exit;
 use rstest::rstest;
 use serde_json::{json, Value};
@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 const LONG: &str = "tok-mask-LONG-5e0c9d2a";
 
 /// The token the fake was sent (`Bearer X` → `X`).
-fn token_of(req: &fakes::Req) -> String {
+fn token_of(req: &common::Req) -> String {
     req.header("authorization").and_then(|a| a.strip_prefix("Bearer ")).unwrap_or_default().to_string()
 }
 
@@ -34,8 +34,8 @@ fn echoing() -> Fake {
     Fake::start(move |req, up| {
         let token = token_of(req);
         if !seeded.swap(true, Ordering::SeqCst) {
-            for path in [fakes::device_path(), fakes::user_path()] {
-                let seed = fakes::Req {
+            for path in [common::device_path(), common::user_path()] {
+                let seed = common::Req {
                     method: "PATCH".into(),
                     path: format!("/beta{path}"),
                     headers: vec![

@@ -3,13 +3,13 @@
 //! object, a failure names its object, and every object is restored after a failure, after
 //! `--max-failures` and after SIGINT. Config errors for lists exit 2. Loopback only.
 
-mod fakes;
+mod common;
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use fakes::{bin, object_paths, run_bin, wait_with_limit, Action, Fake, Resp, TempDir, APP, USER};
+use common::{bin, embedded_routes, object_paths, run_bin, wait_with_limit, Action, Fake, Resp, TempDir, APP, USER};
 use graph_contract::contract::Contract;
 use graph_contract::report::{Check, Phase, Report};
 use graph_contract::run::target::Target;
@@ -187,7 +187,7 @@ fn vars<'a>(base: &'a str, statuses: &'a str) -> Vec<(&'static str, &'a str)> {
 /// A service broken on object s2 only: a PATCH of one property there answers 500 (the restore,
 /// a PATCH of the whole object, goes through).
 fn broken_on_s2() -> Fake {
-    Fake::start_over(fakes::objects_config(&OBJECTS), |req, up| {
+    Fake::start_over(common::objects_config(&OBJECTS), |req, up| {
         if req.is_patch() && req.path.ends_with("/deviceStatuses/s2") && req.object().is_some_and(|o| o.len() == 1) {
             return Action::Reply(Resp::error(500, "InternalServerError"));
         }
@@ -255,7 +255,7 @@ fn max_failures_stops_every_object_and_restores_each() {
 #[test]
 fn sigint_with_several_objects_restores_every_object() {
     let statuses = ["s1", "s2", "s3", "s4"];
-    let fake = Fake::start_over(fakes::objects_config(&statuses), |req, up| {
+    let fake = Fake::start_over(common::objects_config(&statuses), |req, up| {
         // A slow service: the run is well under way when the signal comes.
         std::thread::sleep(Duration::from_millis(2));
         Action::Reply(up.forward(req))
@@ -391,7 +391,7 @@ fn four_objects_at_once_cost_a_quarter_of_the_latency() {
     let statuses = ["s1", "s2", "s3", "s4"];
     let config = graph_contract::service::ServiceConfig {
         latency: Duration::from_millis(20),
-        ..fakes::objects_config(&statuses)
+        ..common::objects_config(&statuses)
     };
     let svc = graph_contract::service::start(config).expect("the service starts");
     let started = Instant::now();
@@ -422,12 +422,4 @@ fn a_page_given_at_run_time_drives_its_key_ids_at_once() {
         run_bin(&["run", "--page", page, "--cases", "5"], &[("CONTRACT_IDS", "ownerId=o1,o2,gadgetId=g1")], dir.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr.contains("{ownerId} is a parent placeholder") && stderr.contains("--id gadgetId=a,b"), "{stderr}");
-}
-
-/// The embedded page's routes on these ids (app, status, user), built as the CLI builds them.
-fn embedded_routes(app: &str, status: &str, user: &str) -> Vec<graph_contract::run::Route> {
-    let ids = [("mobileAppId", app), ("mobileAppInstallStatusId", status), ("userAppInstallStatusId", user)]
-        .map(|(p, v)| (p.to_string(), v.to_string()));
-    let apis = [graph_contract::page::Api::embedded()];
-    graph_contract::run::page_routes(&apis, graph_contract::run::IdSource::Given(&ids)).routes
 }

@@ -4,13 +4,13 @@
 //! PATCH routes, 200 with the object) and `gizmo` (a bare `{id}`, 204 No Content, no key
 //! property).
 
-mod fakes;
+mod common;
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use fakes::{run_bin, Action, Fake, Resp, TempDir};
+use common::{run_bin, Action, Fake, Resp, TempDir};
 use graph_contract::exit;
 use graph_contract::page::{self, Api, Success};
 use graph_contract::service::ServiceConfig;
@@ -109,7 +109,7 @@ fn a_204_page_answered_with_200_is_a_violation() {
     let fake = Fake::start_over(config, |req, up| {
         let resp = up.forward(req);
         if req.is_patch() && resp.status == 204 {
-            let get = fakes::Req { method: "GET".into(), body: Vec::new(), ..req.clone() };
+            let get = common::Req { method: "GET".into(), body: Vec::new(), ..req.clone() };
             return Action::Reply(up.forward(&get));
         }
         Action::Reply(resp)
@@ -222,7 +222,7 @@ fn several_pages_in_one_run_one_report() {
 fn serve_a_page_and_run_against_it() {
     let dir = TempDir::new("page-serve");
     let page = gadget();
-    let mut serve = fakes::bin(&["serve", "--addr", "127.0.0.1:0", "--page", &page], &[], dir.path())
+    let mut serve = common::bin(&["serve", "--addr", "127.0.0.1:0", "--page", &page], &[], dir.path())
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("serve starts");
@@ -257,13 +257,13 @@ fn case_files_name_their_page() {
     let dir = TempDir::new("page-cases");
     let cases = dir.path().join("cases");
     std::fs::create_dir_all(&cases).expect("mkdir");
-    fakes::case_file(
+    common::case_file(
         &cases,
         "gadget-name",
         &json!({"page": "gadget", "route": "all", "body": {"displayName": "from a case"}, "status": 200, "expect": {"displayName": "from a case"}}),
     );
     // A case of the built-in page in the same folder: not this run's, so not replayed.
-    fakes::case_file(&cases, "builtin", &json!({"route": "both", "body": {"installState": "failed"}, "status": 200}));
+    common::case_file(&cases, "builtin", &json!({"route": "both", "body": {"installState": "failed"}, "status": 200}));
     let page = gadget();
     let (out, stdout, stderr) = run_bin(&["run", "--page", &page, "--cases", "2", "--json", "r.json"], &[], dir.path());
     assert_eq!(out.status.code(), Some(exit::OK), "{stdout}\n{stderr}");
@@ -283,7 +283,7 @@ fn case_files_name_their_page() {
     assert_eq!(out.status.code(), Some(exit::USAGE), "{stderr}");
     assert!(stderr.contains("names a page this run does not check"), "{stderr}");
     // A bad route names the page's routes.
-    fakes::case_file(&cases, "bad", &json!({"page": "gadget", "route": "widgets", "body": {}, "status": 200}));
+    common::case_file(&cases, "bad", &json!({"page": "gadget", "route": "widgets", "body": {}, "status": 200}));
     let (out, _, stderr) = run_bin(&["run", "--page", &page, "--cases", "2"], &[], dir.path());
     assert_eq!(out.status.code(), Some(exit::USAGE), "{stderr}");
     assert!(stderr.contains("\"widgets\" is not a route (gadgets, owners/gadgets or both)"), "{stderr}");

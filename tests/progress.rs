@@ -3,11 +3,11 @@
 //! a GET, shrinking, `--max-failures`): the plan is announced before the first check and
 //! corrected where it changes, and its last value equals the checks reported.
 
-mod fakes;
+mod common;
 
 use std::time::Duration;
 
-use fakes::{Action, Fake};
+use common::{Action, Fake};
 use graph_contract::page::{self, Api};
 use graph_contract::report::events::{Reporter, Tape};
 use graph_contract::report::progress::Progress;
@@ -96,7 +96,7 @@ fn two_pages_in_one_run() {
 #[test]
 fn several_objects_per_route() {
     let apis = [Api::embedded()];
-    let config = fakes::objects_config(&["s1", "s2", "s3"]);
+    let config = common::objects_config(&["s1", "s2", "s3"]);
     let svc = service::start(config).expect("the service starts");
     let ids: Vec<(String, String)> = Api::embedded()
         .default_ids
@@ -129,7 +129,7 @@ fn a_shard_plans_its_own_slice() {
 fn fails_every_patch() -> Fake {
     Fake::start(|req, up| {
         if req.is_patch() {
-            Action::Reply(fakes::Resp::error(500, "InternalServerError"))
+            Action::Reply(common::Resp::error(500, "InternalServerError"))
         } else {
             Action::Reply(up.forward(req))
         }

@@ -11,15 +11,18 @@
 //!
 //! A refused connection and a silent listener use plain loopback sockets.
 
+mod common;
+
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::run_embedded;
 use graph_contract::contract::{Body, Contract};
 use graph_contract::report::{Check, Phase, Report};
-use graph_contract::{exit, report::human, run, run::target::Target};
+use graph_contract::{exit, report::human, run};
 use httpmock::{HttpMockRequest, HttpMockResponse, MockServer};
 use rstest::rstest;
 use serde_json::{json, Map, Value};
@@ -332,9 +335,7 @@ fn utc7(s: &str) -> String {
 }
 
 fn run_with(base_url: &str, timeout: Duration, options: &run::Options) -> Report {
-    let target = Target::new(base_url, TOKEN.to_string(), timeout);
-    let routes = embedded_routes(APP, STATUS, USER);
-    run::run(Contract::embedded(), &target, &routes, options, false, &mut |_| {})
+    run_embedded(base_url, TOKEN, [APP, STATUS, USER], options, timeout)
 }
 
 fn run(base_url: &str) -> Report {
@@ -800,12 +801,4 @@ fn a_random_failure_is_shrunk_when_its_signature_is_new() {
     assert!(text.contains(&format!("rerun:     CONTRACT_SEED={SEED} graph-contract run")), "{text}");
     assert!(text.contains("actual is expected cut to 255 characters: 256 → 255"), "{text}");
     assert_eq!(text.matches("FAIL ").count(), 1, "one block for one root cause:\n{text}");
-}
-
-/// The embedded page's routes on these ids (app, status, user), built as the CLI builds them.
-fn embedded_routes(app: &str, status: &str, user: &str) -> Vec<graph_contract::run::Route> {
-    let ids = [("mobileAppId", app), ("mobileAppInstallStatusId", status), ("userAppInstallStatusId", user)]
-        .map(|(p, v)| (p.to_string(), v.to_string()));
-    let apis = [graph_contract::page::Api::embedded()];
-    graph_contract::run::page_routes(&apis, graph_contract::run::IdSource::Given(&ids)).routes
 }

@@ -1,11 +1,11 @@
 //! Safe against real services (issue 6): the production guard, the restore guarantee (after a
 //! failure, a timeout, an interrupt, and when the restore itself is refused), the request
 //! budget and pacing, Retry-After waits, the token that never shows, redirects that are not
-//! followed, and the 204 profile. Each test runs against a loopback fake (tests/fakes) in
+//! followed, and the 204 profile. Each test runs against a loopback fake (tests/common/fakes.rs) in
 //! front of the reference service, so what reached the target can be counted and what the
 //! target holds afterwards can be read directly.
 
-mod fakes;
+mod common;
 
 use std::io::Read;
 use std::process::Stdio;
@@ -13,24 +13,20 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fakes::{
-    baseline, bin, case_file, run_bin, target_vars, texts, wait_with_limit, Action, Fake, Resp, Sink, TempDir, APP,
-    STATUS, USER,
+use common::{
+    baseline, bin, case_file, run_bin, run_embedded, target_vars, texts, wait_with_limit, Action, Fake, Resp, Sink,
+    TempDir, DEFAULT_IDS,
 };
 use graph_contract::cli::config::{Config, ConfigError, Flags};
-use graph_contract::contract::Contract;
 use graph_contract::report::{Phase, Report};
-use graph_contract::run::target::Target;
-use graph_contract::run::{self, Options, MAX_WAITS_PER_REQUEST};
+use graph_contract::run::{Options, MAX_WAITS_PER_REQUEST};
 use serde_json::{json, Map, Value};
 
 /// The token every run sends; distinctive, so a leak cannot hide in other text.
 const TOKEN: &str = "tok-SECRET-4f9a1c7e";
 
 fn run_library(base_url: &str, options: &Options, timeout: Duration) -> Report {
-    let target = Target::new(base_url, TOKEN.into(), timeout);
-    let routes = embedded_routes(APP, STATUS, USER);
-    run::run(Contract::embedded(), &target, &routes, options, false, &mut |_| {})
+    run_embedded(base_url, TOKEN, DEFAULT_IDS, options, timeout)
 }
 
 fn json_report(dir: &TempDir, name: &str) -> Value {
@@ -700,12 +696,4 @@ fn a_replay_touches_only_the_routes_of_its_cases() {
     );
     assert_eq!(report.routes(), ["deviceStatuses"]);
     fake.upstream().assert_at_baseline();
-}
-
-/// The embedded page's routes on these ids (app, status, user), built as the CLI builds them.
-fn embedded_routes(app: &str, status: &str, user: &str) -> Vec<graph_contract::run::Route> {
-    let ids = [("mobileAppId", app), ("mobileAppInstallStatusId", status), ("userAppInstallStatusId", user)]
-        .map(|(p, v)| (p.to_string(), v.to_string()));
-    let apis = [graph_contract::page::Api::embedded()];
-    graph_contract::run::page_routes(&apis, graph_contract::run::IdSource::Given(&ids)).routes
 }

@@ -1,25 +1,22 @@
 //! Scale (issue 12): `--max-failures`, `serve --latency-ms`, no delayed-ACK stall against a
 //! service that writes headers and body apart without `TCP_NODELAY`, and shards.
 
-mod fakes;
+mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use fakes::{run_bin, target_vars, Action, Fake, Resp, TempDir, APP, STATUS, USER};
-use graph_contract::contract::Contract;
+use common::{run_bin, run_embedded, target_vars, Action, Fake, Resp, TempDir, DEFAULT_IDS};
 use graph_contract::report::{Phase, Report};
 use graph_contract::run::target::{Request, Target};
-use graph_contract::run::{self, Options};
+use graph_contract::run::Options;
 use serde_json::{json, Value};
 
 const TOKEN: &str = "tok-SCALE-77d1";
 
 fn run_library(base_url: &str, options: &Options) -> Report {
-    let target = Target::new(base_url, TOKEN.into(), Duration::from_secs(5));
-    let routes = embedded_routes(APP, STATUS, USER);
-    run::run(Contract::embedded(), &target, &routes, options, false, &mut |_| {})
+    run_embedded(base_url, TOKEN, DEFAULT_IDS, options, Duration::from_secs(5))
 }
 
 /// A fake whose PATCH answers lose `deviceName`: every update's `PATCH answer` fails, the GET
@@ -164,7 +161,7 @@ fn latency_delays_every_answer() {
     let latency = Duration::from_millis(150);
     let svc = service::start(ServiceConfig { latency, ..ServiceConfig::default() }).expect("the service starts");
     let target = Target::new(&svc.base_url(), TOKEN.into(), Duration::from_secs(5));
-    let url = target.url(&fakes::device_path());
+    let url = target.url(&common::device_path());
     for req in
         [Request::get(url.clone()), Request::get(url.clone()).without_auth(), Request::get(target.url("/nowhere"))]
     {
@@ -176,7 +173,7 @@ fn latency_delays_every_answer() {
     let target = Target::new(&plain.base_url(), TOKEN.into(), Duration::from_secs(5));
     let started = Instant::now();
     for _ in 0..5 {
-        assert_eq!(target.send(&Request::get(target.url(&fakes::device_path()))).map(|a| a.status).ok(), Some(200));
+        assert_eq!(target.send(&Request::get(target.url(&common::device_path()))).map(|a| a.status).ok(), Some(200));
     }
     assert!(started.elapsed() < latency, "5 answers without latency took {:?}", started.elapsed());
 }
@@ -329,12 +326,4 @@ fn the_streamed_json_report_is_one_document_with_lean_passed_checks() {
     assert_eq!(xml.matches("<failure").count(), failed.len());
     assert!(xml.contains("random · ") && xml.contains(" checks passed"), "{xml}");
     assert!(xml.matches("<testcase").count() < checks.len() / 2, "passed checks are grouped");
-}
-
-/// The embedded page's routes on these ids (app, status, user), built as the CLI builds them.
-fn embedded_routes(app: &str, status: &str, user: &str) -> Vec<graph_contract::run::Route> {
-    let ids = [("mobileAppId", app), ("mobileAppInstallStatusId", status), ("userAppInstallStatusId", user)]
-        .map(|(p, v)| (p.to_string(), v.to_string()));
-    let apis = [graph_contract::page::Api::embedded()];
-    graph_contract::run::page_routes(&apis, graph_contract::run::IdSource::Given(&ids)).routes
 }

@@ -1,12 +1,12 @@
 //! Snapshots of what a person reads (issue 5): a failure block, the summary, the output of a
 //! real failing run, and `--help`. Volatile parts (loopback ports, seeds, timings) are redacted
-//! by `gate_support::redact`. Every `.snap` file is committed: CI (`CI=true`) never writes one.
+//! by `common::redact`. Every `.snap` file is committed: CI (`CI=true`) never writes one.
 //!
 //! Also here: color is a property of the rendering style only.
 
-mod gate_support;
+mod common;
 
-use gate_support::{binary, redact, scratch, target_vars, Faulty};
+use common::{redact, run_bin, target_vars, Faulty, Outcome, TempDir, TOKEN};
 use graph_contract::contract::diff::Difference;
 use graph_contract::contract::Contract;
 use graph_contract::exit;
@@ -159,15 +159,15 @@ fn summary_of_a_passing_report() {
 #[test]
 fn a_failing_run_as_printed() {
     let faulty = Faulty::start();
-    let dir = scratch("snapshot-run");
-    std::fs::create_dir_all(dir.join("empty")).expect("empty case dir");
+    let dir = TempDir::new("snapshot-run");
+    std::fs::create_dir_all(dir.path().join("empty")).expect("empty case dir");
     // Seed 3: the ignored osVersion fails in the coverage and random passes on both routes, one
     // root cause printed once (its case shrunk to an empty osVersion), and no long string.
-    let out = binary(
-        &dir,
+    let out = Outcome::from(run_bin(
         &["run", "--seed", "3", "--cases", "2", "--case-dir", "empty", "--regressions", "regressions"],
-        &target_vars(&faulty.base_url()),
-    );
+        &target_vars(&faulty.base_url(), TOKEN),
+        dir.path(),
+    ));
     assert_eq!(out.code, Some(exit::VIOLATED), "{}", out.shown());
     let text = redact(&out.stdout);
     let unredacted =
@@ -248,10 +248,9 @@ fn the_well_formed_check_catches_broken_html() {
 #[test]
 fn a_failing_run_as_html() {
     let faulty = Faulty::start();
-    let dir = scratch("snapshot-html");
-    std::fs::create_dir_all(dir.join("empty")).expect("empty case dir");
-    let out = binary(
-        &dir,
+    let dir = TempDir::new("snapshot-html");
+    std::fs::create_dir_all(dir.path().join("empty")).expect("empty case dir");
+    let out = Outcome::from(run_bin(
         &[
             "run",
             "--seed",
@@ -265,12 +264,13 @@ fn a_failing_run_as_html() {
             "--html",
             "report.html",
         ],
-        &target_vars(&faulty.base_url()),
-    );
+        &target_vars(&faulty.base_url(), TOKEN),
+        dir.path(),
+    ));
     assert_eq!(out.code, Some(exit::VIOLATED), "{}", out.shown());
-    let html = std::fs::read_to_string(dir.join("report.html")).expect("the HTML report is written");
+    let html = std::fs::read_to_string(dir.path().join("report.html")).expect("the HTML report is written");
     well_formed(&html).unwrap_or_else(|e| panic!("{e}"));
-    for absent in ["<script", "src=", "url(", "@import", gate_support::TOKEN] {
+    for absent in ["<script", "src=", "url(", "@import", common::TOKEN] {
         assert!(!html.contains(absent), "the page holds {absent:?}");
     }
     // Links stay in the page: the index to each distinct failure, each back to the index.
@@ -296,30 +296,30 @@ fn a_failing_run_as_html() {
 fn a_passing_run_as_printed() {
     // What a run against a correct service prints, pinned: distinct failures (issue 14) add
     // nothing to it (checked against the binary before that change: the same text).
-    let svc = gate_support::reference();
-    let dir = scratch("snapshot-passing-run");
-    std::fs::create_dir_all(dir.join("empty")).expect("empty case dir");
-    let out = binary(
-        &dir,
+    let svc = common::reference();
+    let dir = TempDir::new("snapshot-passing-run");
+    std::fs::create_dir_all(dir.path().join("empty")).expect("empty case dir");
+    let out = Outcome::from(run_bin(
         &["run", "--seed", "11", "--cases", "5", "--case-dir", "empty", "--regressions", "regressions"],
-        &target_vars(&svc.base_url()),
-    );
+        &target_vars(&svc.base_url(), TOKEN),
+        dir.path(),
+    ));
     assert_eq!(out.code, Some(exit::OK), "{}", out.shown());
     insta::assert_snapshot!("passing_run_stdout", redact(&out.stdout));
     assert_eq!(out.stderr, "", "a passing run prints nothing to stderr");
-    assert!(!dir.join("regressions").exists(), "a passing run writes no regression case");
+    assert!(!dir.path().join("regressions").exists(), "a passing run writes no regression case");
 }
 
 #[test]
 fn help() {
-    let out = binary(&scratch("help"), &["--help"], &[]);
+    let out = Outcome::from(run_bin(&["--help"], &[], TempDir::new("help").path()));
     assert_eq!(out.code, Some(exit::OK), "{}", out.shown());
     insta::assert_snapshot!("help", out.stdout);
 }
 
 #[test]
 fn run_help() {
-    let out = binary(&scratch("run-help"), &["run", "--help"], &[]);
+    let out = Outcome::from(run_bin(&["run", "--help"], &[], TempDir::new("run-help").path()));
     assert_eq!(out.code, Some(exit::OK), "{}", out.shown());
     insta::assert_snapshot!("run_help", out.stdout);
 }

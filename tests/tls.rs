@@ -6,13 +6,13 @@
 //! (the one-step self-signed recipe, CA:TRUE), and every TLS failure says in words what is wrong
 //! and how to fix it: a wrong host, an untrusted issuer, an expired certificate.
 
-mod fakes;
+mod common;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use fakes::{run_bin, target_vars, Action, Fake, TempDir, APP, STATUS, USER};
+use common::{embedded_routes, run_bin, target_vars, Action, Fake, TempDir, APP, STATUS, USER};
 use graph_contract::contract::Contract;
 use graph_contract::run::target::Target;
 use graph_contract::run::{self, Options};
@@ -199,12 +199,4 @@ fn tls_failures_say_what_is_wrong_and_how_to_fix_it() {
         assert!(!out.contains("Other(") && !out.contains("InvalidCertificate"), "no debug dump: {out}");
         assert!(fake.seen().is_empty(), "{server}: no request may pass a failed handshake");
     }
-}
-
-/// The embedded page's routes on these ids (app, status, user), built as the CLI builds them.
-fn embedded_routes(app: &str, status: &str, user: &str) -> Vec<graph_contract::run::Route> {
-    let ids = [("mobileAppId", app), ("mobileAppInstallStatusId", status), ("userAppInstallStatusId", user)]
-        .map(|(p, v)| (p.to_string(), v.to_string()));
-    let apis = [graph_contract::page::Api::embedded()];
-    graph_contract::run::page_routes(&apis, graph_contract::run::IdSource::Given(&ids)).routes
 }

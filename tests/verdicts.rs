@@ -3,19 +3,18 @@
 //! profile), the violations that used to pass (applied before refusal, ignored parent segments,
 //! integers answered as fractions), waivers, and the reference service's own messages.
 //!
-//! Each faulty service is the reference behind a loopback fake (`tests/fakes`) that bends one
+//! Each faulty service is the reference behind a loopback fake (`tests/common/fakes.rs`) that bends one
 //! thing; each correct variant passes, so every failure below is the fault's.
 
-mod fakes;
+mod common;
 
 use std::path::Path;
 use std::time::Duration;
 
-use fakes::{run_bin, target_vars, Action, Fake, Req, Resp, TempDir, Upstream};
+use common::{run_bin, run_embedded, target_vars, Action, Fake, Req, Resp, TempDir, Upstream, DEFAULT_IDS};
 use graph_contract::contract::{Body, Contract};
 use graph_contract::exit;
 use graph_contract::report::Report;
-use graph_contract::run::target::Target;
 use graph_contract::run::{self, Options};
 use rstest::rstest;
 use serde_json::{json, Map, Value};
@@ -28,9 +27,7 @@ fn run(base: &str, cases: u32, seed: u64) -> Report {
 }
 
 fn run_with(base: &str, options: &Options) -> Report {
-    let target = Target::new(base, TOKEN.into(), Duration::from_secs(5));
-    let routes = embedded_routes(fakes::APP, fakes::STATUS, fakes::USER);
-    run::run(Contract::embedded(), &target, &routes, options, false, &mut |_| {})
+    run_embedded(base, TOKEN, DEFAULT_IDS, options, Duration::from_secs(5))
 }
 
 /// The ids of the failures that count.
@@ -112,7 +109,7 @@ fn a_token_that_occurs_in_the_data_raises_no_false_alarm(#[case] token: &str) {
 fn serve_with_a_short_token_and_a_run_with_it_agree() {
     // The issue's reproduction, through the two commands a user types.
     let dir = TempDir::new("serve-dev");
-    let mut serve = fakes::bin(&["serve", "--addr", "127.0.0.1:0", "--token", "dev"], &[], dir.path())
+    let mut serve = common::bin(&["serve", "--addr", "127.0.0.1:0", "--token", "dev"], &[], dir.path())
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("serve starts");
@@ -169,8 +166,8 @@ fn applied_before_refusal_is_a_violation() {
 fn ignores(param: &'static str) -> impl Fn(&Req, &Upstream) -> Action + Send + Sync {
     move |req, up| {
         let real = match param {
-            "mobileAppId" => fakes::APP,
-            _ => fakes::USER,
+            "mobileAppId" => common::APP,
+            _ => common::USER,
         };
         let missing = format!("{}{real}/", run::MISSING_PREFIX);
         let path = req.path.replace(&missing, &format!("{real}/"));
@@ -299,7 +296,7 @@ fn the_reference_refuses_integers_that_are_not_integer_literals() {
     for body in [r#"{"errorCode":9.0}"#, r#"{"errorCode":9e0}"#, r#"{"errorCode":-1.0E2}"#] {
         let req = Req {
             method: "PATCH".into(),
-            path: format!("/beta{}", fakes::device_path()),
+            path: format!("/beta{}", common::device_path()),
             headers: vec![
                 ("Authorization".into(), "Bearer x".into()),
                 ("Content-Type".into(), "application/json".into()),
@@ -314,7 +311,7 @@ fn the_reference_refuses_integers_that_are_not_integer_literals() {
     }
     up.assert_at_baseline();
     // What it answers is an integer literal.
-    let text = serde_json::to_string(&up.object(&fakes::device_path())).expect("json");
+    let text = serde_json::to_string(&up.object(&common::device_path())).expect("json");
     assert!(text.contains("\"errorCode\":0") || !text.contains("\"errorCode\":0."), "{text}");
 }
 
@@ -322,7 +319,7 @@ fn the_reference_refuses_integers_that_are_not_integer_literals() {
 /// applying it.
 #[test]
 fn restore_is_judged_by_the_get_that_follows() {
-    let baseline: Map<String, Value> = fakes::baseline().into_iter().filter(|(k, _)| k != "id").collect();
+    let baseline: Map<String, Value> = common::baseline().into_iter().filter(|(k, _)| k != "id").collect();
     let fake = Fake::start(move |req, up| {
         let resp = up.forward(req);
         if req.is_patch() && req.object().as_ref() == Some(&baseline) {
@@ -364,7 +361,7 @@ fn case_files_under_the_204_profile_are_checked_against_the_get() {
 
     // And a case file whose expectation the GET does not hold still fails, under 204 too.
     let own = TempDir::new("cases-204-own");
-    fakes::case_file(
+    common::case_file(
         own.path(),
         "held",
         &json!({"route": "deviceStatuses", "body": {"userName": "kept"}, "status": 200, "expect": {"userName": "kept"}}),
@@ -642,17 +639,17 @@ fn message_of(up: &Upstream, method: &str, path: &str, body: &str) -> (u16, Stri
 #[test]
 fn the_reference_names_what_is_wrong() {
     let up = Upstream::start();
-    let (status, m) = message_of(&up, "PATCH", &fakes::device_path(), r#"{"deviceName": "x", "colour": "red"}"#);
+    let (status, m) = message_of(&up, "PATCH", &common::device_path(), r#"{"deviceName": "x", "colour": "red"}"#);
     assert_eq!(status, 400);
     assert!(
         m.contains("'/colour'") && m.contains("does not exist on type 'microsoft.graph.mobileAppInstallStatus'"),
         "{m}"
     );
-    let (status, m) = message_of(&up, "PATCH", &fakes::device_path(), r#"{"installState": "Installed"}"#);
+    let (status, m) = message_of(&up, "PATCH", &common::device_path(), r#"{"installState": "Installed"}"#);
     assert_eq!(status, 400);
     assert!(m.contains("'/installState'"), "{m}");
     for method in ["GET", "PATCH"] {
-        let path = format!("/deviceAppManagement/mobileApps/app-9/deviceStatuses/{}", fakes::STATUS);
+        let path = format!("/deviceAppManagement/mobileApps/app-9/deviceStatuses/{}", common::STATUS);
         let (status, m) = message_of(&up, method, &path, "{}");
         assert_eq!(status, 404);
         assert!(
@@ -663,24 +660,16 @@ fn the_reference_names_what_is_wrong() {
         );
         let path = format!(
             "/deviceAppManagement/mobileApps/{}/userStatuses/user-9/deviceStatuses/{}",
-            fakes::APP,
-            fakes::STATUS
+            common::APP,
+            common::STATUS
         );
         let (status, m) = message_of(&up, method, &path, "{}");
         assert_eq!(status, 404);
         assert!(m.contains("segment 'userStatuses'") && m.contains("'user-9'"), "{m}");
-        let path = format!("/deviceAppManagement/mobileApps/{}/deviceStatuses/status-9", fakes::APP);
+        let path = format!("/deviceAppManagement/mobileApps/{}/deviceStatuses/status-9", common::APP);
         let (status, m) = message_of(&up, method, &path, "{}");
         assert_eq!(status, 404);
         assert!(m.contains("segment 'deviceStatuses'") && m.contains("'status-9'"), "{m}");
     }
     up.assert_at_baseline();
-}
-
-/// The embedded page's routes on these ids (app, status, user), built as the CLI builds them.
-fn embedded_routes(app: &str, status: &str, user: &str) -> Vec<graph_contract::run::Route> {
-    let ids = [("mobileAppId", app), ("mobileAppInstallStatusId", status), ("userAppInstallStatusId", user)]
-        .map(|(p, v)| (p.to_string(), v.to_string()));
-    let apis = [graph_contract::page::Api::embedded()];
-    graph_contract::run::page_routes(&apis, graph_contract::run::IdSource::Given(&ids)).routes
 }

@@ -2,18 +2,21 @@
 //! `TcpListener` (plain or rustls) whose handler decides, per request, to forward it to the
 //! reference service, to answer it, or to misbehave in ways a real server library would not
 //! allow (trickle, reset, lie about Content-Length, send garbage). Every request it reads is
-//! recorded, so a test can count what reached the target and what it carried.
-
-#![allow(dead_code)]
+//! recorded, so a test can count what reached the target and what it carried. Also [`Faulty`],
+//! an in-process faulty service built on the reference router.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::body::Body as HttpBody;
+use axum::extract::Request;
+use axum::http::{header, Method};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use graph_contract::contract::{Body, Contract};
 use graph_contract::service::{self, RunningService, ServiceConfig};
 use serde_json::{Map, Value};
 
@@ -520,125 +523,95 @@ impl Sink {
     }
 }
 
-/// A directory under the system's temp dir, removed on drop.
-pub struct TempDir(PathBuf);
+// ---------------------------------------------------------------------------------------------
+// The faulty service of the gate and the snapshots: the reference router behind one layer that
+// drops `osVersion` from every valid PATCH before the reference sees it, so a run finds exactly
+// one broken property and nothing else (an invalid body passes through and is refused).
 
-impl TempDir {
-    pub fn new(name: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let dir = std::env::temp_dir().join(format!(
-            "graph-contract-{name}-{}-{nanos}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&dir).expect("create a temp dir");
-        TempDir(dir)
+/// The only token [`Faulty`] and [`reference`] accept.
+pub const TOKEN: &str = "gate-test-token-3b1c";
+/// The property [`Faulty`] ignores.
+pub const IGNORED: &str = "osVersion";
+pub const ROUTES: [&str; 2] = ["deviceStatuses", "userStatuses/deviceStatuses"];
+
+/// Drops [`IGNORED`] from a PATCH body the contract accepts; anything else passes untouched.
+async fn ignore_os_version(req: Request, next: Next) -> Response {
+    if req.method() != Method::PATCH {
+        return next.run(req).await;
     }
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-    /// Every file below the directory with its text (lossy).
-    pub fn files(&self) -> Vec<(PathBuf, String)> {
-        let mut out = Vec::new();
-        let mut stack = vec![self.0.clone()];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else {
-                    let text = String::from_utf8_lossy(&std::fs::read(&p).unwrap_or_default()).into_owned();
-                    out.push((p, text));
-                }
-            }
+    let (mut parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, service::DEFAULT_BODY_LIMIT).await {
+        Ok(b) => b.to_vec(),
+        Err(_) => Vec::new(),
+    };
+    let contract = Contract::embedded();
+    let bytes = match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(mut update))
+            if contract.validate(Body::Request, &Value::Object(update.clone())).is_empty()
+                && contract.semantic_violations(&Value::Object(update.clone())).is_empty() =>
+        {
+            update.remove(IGNORED);
+            Value::Object(update).to_string().into_bytes()
         }
-        out
+        _ => bytes,
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    next.run(Request::from_parts(parts, HttpBody::from(bytes))).await
+}
+
+/// The faulty service on an ephemeral loopback port; dropping it stops it.
+pub struct Faulty {
+    addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Faulty {
+    pub fn start() -> Faulty {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        listener.set_nonblocking(true).expect("non-blocking listener");
+        let addr = listener.local_addr().expect("local address");
+        let app = service::router(ServiceConfig { token: Some(TOKEN.into()), ..ServiceConfig::default() })
+            .layer(middleware::from_fn(ignore_os_version));
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_io()
+            .enable_time()
+            .build()
+            .expect("a tokio runtime");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(async move {
+                        let _ = rx.await;
+                    })
+                    .await;
+            });
+        });
+        Faulty { addr, shutdown: Some(tx), thread: Some(thread) }
+    }
+
+    /// `http://127.0.0.1:PORT/beta`
+    pub fn base_url(&self) -> String {
+        format!("http://{}{}", self.addr, service::BASE)
     }
 }
 
-impl Drop for TempDir {
+impl Drop for Faulty {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Variables that would steer the binary elsewhere: removed for every run.
-const SCRUB: [&str; 17] = [
-    "CONTRACT_BASE_URL",
-    "CONTRACT_TOKEN",
-    "CONTRACT_MOBILE_APP_ID",
-    "CONTRACT_STATUS_ID",
-    "CONTRACT_USER_STATUS_ID",
-    "CONTRACT_CASES",
-    "CONTRACT_SEED",
-    "CONTRACT_TIMEOUT_MS",
-    "ALL_PROXY",
-    "all_proxy",
-    "HTTPS_PROXY",
-    "https_proxy",
-    "HTTP_PROXY",
-    "http_proxy",
-    "NO_PROXY",
-    "no_proxy",
-    "GITHUB_ACTIONS",
-];
-
-/// The binary with `args`, run in `cwd`, with exactly the variables in `vars` (of those it reads).
-pub fn bin(args: &[&str], vars: &[(&str, &str)], cwd: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_graph-contract"));
-    cmd.args(args).current_dir(cwd).env("NO_COLOR", "1");
-    for v in SCRUB {
-        cmd.env_remove(v);
-    }
-    for (k, v) in vars {
-        cmd.env(k, v);
-    }
-    cmd
-}
-
-/// The variables that point the binary at `base_url` with the default ids.
-pub fn target_vars<'a>(base_url: &'a str, token: &'a str) -> Vec<(&'static str, &'a str)> {
-    vec![
-        ("CONTRACT_BASE_URL", base_url),
-        ("CONTRACT_TOKEN", token),
-        ("CONTRACT_MOBILE_APP_ID", APP),
-        ("CONTRACT_STATUS_ID", STATUS),
-        ("CONTRACT_USER_STATUS_ID", USER),
-    ]
-}
-
-/// stdout and stderr as text.
-/// Runs the binary to the end: its output, stdout and stderr.
-pub fn run_bin(args: &[&str], vars: &[(&str, &str)], cwd: &Path) -> (std::process::Output, String, String) {
-    let out = bin(args, vars, cwd).output().expect("the binary runs");
-    let (stdout, stderr) = texts(&out);
-    (out, stdout, stderr)
-}
-
-pub fn texts(out: &std::process::Output) -> (String, String) {
-    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
-}
-
-/// Writes a case file into `dir` and returns its path.
-pub fn case_file(dir: &Path, name: &str, case: &Value) -> PathBuf {
-    let path = dir.join(format!("{name}.case.json"));
-    std::fs::write(&path, serde_json::to_string_pretty(case).expect("json")).expect("write the case file");
-    path
-}
-
-/// Polls `child` until it exits or `limit` passes (then kills it and panics).
-pub fn wait_with_limit(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            return status;
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
         }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the run did not end within {limit:?}");
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
         }
-        std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// The reference service with [`TOKEN`].
+pub fn reference() -> RunningService {
+    service::start(ServiceConfig { token: Some(TOKEN.into()), ..ServiceConfig::default() })
+        .expect("the reference service starts")
 }
