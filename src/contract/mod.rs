@@ -70,6 +70,9 @@ pub enum Kind {
     Complex {
         type_name: String,
         properties: Vec<Property>,
+        /// Its schema takes properties it does not declare (an open type, or one others
+        /// derive from, as the metadata says): nothing undeclared is claimed to be refused.
+        open: bool,
     },
     /// Anything else (an unresolved complex type, an unknown format): kept as its schema.
     Other(Value),
@@ -137,6 +140,9 @@ pub struct Contract {
     pub odata_type: String,
     /// The key property (`id`).
     pub key: String,
+    /// The PATCH body takes properties the type does not declare (an open type): the
+    /// negative pass does not claim that such a property must be refused.
+    pub open: bool,
     /// Every property, in the schema's order.
     pub properties: Vec<Property>,
     /// The schema documents by file name.
@@ -199,7 +205,11 @@ fn kind_of(schema: &Value, docs: &HashMap<String, Value>, seen: &mut Vec<String>
     if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
         if let Some(target) = docs.get(&format!("{ID_BASE}{r}")) {
             let type_name = target.get("title").and_then(Value::as_str).unwrap_or(r).to_string();
-            if let Some(members) = target.get("enum").and_then(Value::as_array) {
+            // A flags enum (`x-graph-flags`) lists its members beside the pattern of their
+            // combinations.
+            if let Some(members) =
+                target.get("enum").or_else(|| target.get("x-graph-members")).and_then(Value::as_array)
+            {
                 let members = members.iter().filter_map(|m| m.as_str().map(str::to_string)).collect();
                 return (Kind::Enum { type_name, members }, nullable);
             }
@@ -208,7 +218,8 @@ fn kind_of(schema: &Value, docs: &HashMap<String, Value>, seen: &mut Vec<String>
                     seen.push(type_name.clone());
                     let properties = properties_of(props, docs, seen);
                     seen.pop();
-                    return (Kind::Complex { type_name, properties }, nullable);
+                    let open = target.get("additionalProperties") != Some(&Value::Bool(false));
+                    return (Kind::Complex { type_name, properties, open }, nullable);
                 }
             }
         }
@@ -312,10 +323,14 @@ impl Contract {
             .and_then(Value::as_object)
             .map(|props| properties_of(props, &by_id, &mut seen))
             .unwrap_or_default();
+        let open = by_id
+            .get(&format!("{ID_BASE}{}", patch_file(type_name)))
+            .is_some_and(|d| d.get("additionalProperties") == Some(&Value::Bool(true)));
         Ok(Contract {
             type_name: type_name.to_string(),
             odata_type: format!("#{full_type}"),
             key,
+            open,
             properties,
             request: compile(&by_id, &patch_file(type_name))?,
             response: compile(&by_id, &response_name)?,

@@ -63,10 +63,19 @@ pub enum Primitive {
     TimeOfDay,
     Duration,
     Binary,
+    /// Edm.Int16, Edm.Byte and Edm.SByte: integers with narrower bounds (the metadata names them;
+    /// pages rarely do).
+    Int16,
+    Byte,
+    SByte,
+    /// Edm.Single and Edm.Decimal: numbers.
+    Single,
+    Decimal,
 }
 
 impl Primitive {
-    fn from_name(name: &str) -> Option<Primitive> {
+    /// The primitive a page's type cell or an `Edm.` name (without the `Edm.`) names.
+    pub fn from_name(name: &str) -> Option<Primitive> {
         Some(match name.to_ascii_lowercase().as_str() {
             "string" => Primitive::String,
             "boolean" => Primitive::Boolean,
@@ -79,6 +88,11 @@ impl Primitive {
             "timeofday" => Primitive::TimeOfDay,
             "duration" => Primitive::Duration,
             "binary" => Primitive::Binary,
+            "int16" => Primitive::Int16,
+            "byte" => Primitive::Byte,
+            "sbyte" => Primitive::SByte,
+            "single" => Primitive::Single,
+            "decimal" => Primitive::Decimal,
             _ => return None,
         })
     }

@@ -3,5 +3,6 @@
 //! the JSON Schema files derived from them ([`schema`]). No I/O but what the caller hands in.
 
 pub mod markdown;
+pub mod join;
 pub mod metadata;
 pub mod schema;

@@ -72,6 +72,41 @@ impl Overlay {
     }
 }
 
+/// What the metadata says that no row of a property table can carry (see `derive::join`): the
+/// deriver reads them in place of its guesses (the entity key added, nullability from the
+/// examples, an answer opened by an example's unlisted properties).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Facts {
+    /// Where they come from: `FILE: EntityType microsoft.graph.group (line 12)`.
+    pub source: String,
+    /// The type's qualified name.
+    pub qualified: String,
+    /// The key property (the nearest type of the base chain with a `Key`).
+    pub key: String,
+    /// Top-level properties that may be `null` (`Nullable` true, not a collection).
+    pub nullable: Vec<String>,
+    /// Top-level properties a PATCH may not change (Core.Computed, Immutable, read Permissions).
+    pub read_only: Vec<String>,
+    /// `OpenType="true"` on the type or a base: a body may carry properties it does not declare.
+    pub open: bool,
+    /// The navigation properties: never in a PATCH body; an answer may carry them (expanded).
+    pub navigation: Vec<String>,
+    /// Enum types with `IsFlags="true"`: a value is one member or several, comma-separated.
+    pub flags: Vec<String>,
+    /// What the complex types' rows cannot carry, by type name.
+    pub complex: std::collections::BTreeMap<String, ComplexFacts>,
+}
+
+/// What the metadata says of one complex type beyond its rows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ComplexFacts {
+    /// Properties that may not be `null` (CSDL's default is nullable).
+    pub not_nullable: Vec<String>,
+    pub read_only: Vec<String>,
+    /// Open, or a type others derive from (a value may be a derived type with more properties).
+    pub open: bool,
+}
+
 /// The derived schema files and what the deriver had to guess.
 #[derive(Debug, Clone)]
 pub struct Derived {
@@ -135,6 +170,11 @@ fn primitive(p: Primitive) -> Value {
             "format": "edm-duration",
             "pattern": DURATION_PATTERN
         }),
+        Primitive::Int16 => json!({"type": "integer", "format": "int16", "minimum": i16::MIN, "maximum": i16::MAX}),
+        Primitive::Byte => json!({"type": "integer", "format": "uint8", "minimum": 0, "maximum": u8::MAX}),
+        Primitive::SByte => json!({"type": "integer", "format": "int8", "minimum": i8::MIN, "maximum": i8::MAX}),
+        Primitive::Single => json!({"type": "number", "format": "float"}),
+        Primitive::Decimal => json!({"type": "number", "format": "decimal"}),
         Primitive::Binary => json!({
             "type": "string",
             "format": "base64url",
@@ -166,6 +206,7 @@ pub fn says_read_only(description: &str) -> bool {
 /// resolved complex types, in the order they are met.
 struct Builder<'a> {
     types: &'a Types,
+    facts: Option<&'a Facts>,
     warnings: Vec<String>,
     enums: Vec<(String, Vec<String>)>,
     complex: Vec<String>,
@@ -246,6 +287,7 @@ impl Builder<'_> {
     fn complex_file(&mut self, name: &str) -> Option<Value> {
         let types = self.types;
         let Some(Linked::Complex { namespace, description, properties }) = types.get(name) else { return None };
+        let facts = self.facts.and_then(|f| f.complex.get(name));
         let mut props = Map::new();
         for row in properties {
             let mut s = self.value_schema(&row.ty, &format!("{name}.{}", row.name));
@@ -253,18 +295,20 @@ impl Builder<'_> {
                 if !row.description.is_empty() {
                     obj.insert("description".into(), json!(row.description));
                 }
-                if says_read_only(&row.description) {
+                if says_read_only(&row.description) || facts.is_some_and(|f| f.read_only.contains(&row.name)) {
                     obj.insert("readOnly".into(), json!(true));
                 }
             }
-            props.insert(row.name.clone(), or_null(s));
+            let not_nullable = facts.is_some_and(|f| f.not_nullable.contains(&row.name));
+            props.insert(row.name.clone(), if not_nullable { s } else { or_null(s) });
         }
         // A value of a derived complex type names itself (`"@odata.type": "#microsoft.graph.x"`):
         // a qualified type name, with or without the `#` (Intune's docs examples leave it out;
         // refusing that would make the reference stricter than the services it stands in for).
         props.insert("@odata.type".into(), json!({"type": "string", "pattern": COMPLEX_ODATA_TYPE}));
         let description = if description.is_empty() {
-            format!("{namespace}.{name}, as its docs page defines it.")
+            let by = if facts.is_some() { "the metadata" } else { "its docs page" };
+            format!("{namespace}.{name}, as {by} defines it.")
         } else {
             description.clone()
         };
@@ -277,7 +321,7 @@ impl Builder<'_> {
             "type": "object",
             "properties": props,
             "patternProperties": {"@": {}},
-            "additionalProperties": false,
+            "additionalProperties": facts.is_some_and(|f| f.open),
         }))
     }
 }
@@ -363,11 +407,24 @@ fn with_entity_key(page: &Page, overlay_key: Option<&str>) -> Option<Page> {
 /// "Possible values" take their page's members; a type not in `types`, or unresolved, stays an
 /// object with any properties, marked `x-graph-unresolved`.
 pub fn derive(page: &Page, overlay: Option<(&str, &Overlay)>, types: &Types) -> Result<Derived, OverlayError> {
+    derive_with(page, overlay, types, None)
+}
+
+/// [`derive`] with what the metadata says ([`Facts`], from `derive::join`, whose page and types
+/// are then the metadata's): the key, nullability, read-only properties, open types, navigation
+/// properties and flags enums come from the facts, not from guesses; the overlay still wins.
+pub fn derive_with(
+    page: &Page,
+    overlay: Option<(&str, &Overlay)>,
+    types: &Types,
+    facts: Option<&Facts>,
+) -> Result<Derived, OverlayError> {
     // What the page's examples show is read off the page as written (before the key is added):
     // an example answer carrying `id` where the table has no such row still opens the answer.
     let shown = ExamplesShow::of(page);
     let keyed;
-    let page = match with_entity_key(page, overlay.and_then(|(_, o)| o.key.as_deref())) {
+    let added_key = if facts.is_some() { None } else { with_entity_key(page, overlay.and_then(|(_, o)| o.key.as_deref())) };
+    let page = match added_key {
         Some(p) => {
             keyed = p;
             &keyed
@@ -381,16 +438,21 @@ pub fn derive(page: &Page, overlay: Option<(&str, &Overlay)>, types: &Types) -> 
     let full_type = format!("{}.{}", page.namespace, t);
     let mut nullable: Vec<&str> =
         overlay.map(|(_, o)| o.nullable.iter().map(String::as_str).collect()).unwrap_or_default();
-    // A property the page's own example sets to null (`"recurrence": null` on the event page)
-    // is one the page shows may be null: the lenient reading makes it nullable.
-    nullable.extend(shown.null.iter().map(String::as_str));
-    let read_only: Vec<&str> =
+    match facts {
+        // The metadata says which may be null, exactly.
+        Some(f) => nullable.extend(f.nullable.iter().map(String::as_str)),
+        // A property the page's own example sets to null (`"recurrence": null` on the event
+        // page) is one the page shows may be null: the lenient reading makes it nullable.
+        None => nullable.extend(shown.null.iter().map(String::as_str)),
+    }
+    let mut read_only: Vec<&str> =
         overlay.map(|(_, o)| o.read_only.iter().map(String::as_str).collect()).unwrap_or_default();
-    let key = overlay
-        .and_then(|(_, o)| o.key.clone())
-        .or_else(|| page.properties.iter().any(|p| p.name == "id").then(|| "id".to_string()));
+    read_only.extend(facts.iter().flat_map(|f| f.read_only.iter().map(String::as_str)));
+    let key = overlay.and_then(|(_, o)| o.key.clone()).or_else(|| facts.map(|f| f.key.clone())).or_else(|| {
+        page.properties.iter().any(|p| p.name == "id").then(|| "id".to_string())
+    });
 
-    let mut builder = Builder { types, warnings: Vec::new(), enums: Vec::new(), complex: Vec::new() };
+    let mut builder = Builder { types, facts, warnings: Vec::new(), enums: Vec::new(), complex: Vec::new() };
     for (name, line) in &page.streams {
         builder.warnings.push(format!(
             "property '{name}' (line {line}) is a Stream: its value is not part of a JSON body (it is written with a PUT to its own URL); left out"
@@ -417,20 +479,33 @@ pub fn derive(page: &Page, overlay: Option<(&str, &Overlay)>, types: &Types) -> 
     // (`installState@odata.type`, as Graph writes with full metadata). An answer may carry any
     // key with an `@`; a PATCH body only those OData's grammar allows, a property annotation
     // naming a property of the table (crate::annotation).
-    let annotations = json!({"@": {}});
+    // An answer may carry a navigation property (expanded); a PATCH body never does.
+    let annotations = match facts.map(|f| &f.navigation).filter(|n| !n.is_empty()) {
+        Some(names) => {
+            let mut m = Map::new();
+            m.insert("@".into(), json!({}));
+            m.insert(format!("^({})$", names.join("|")), json!({"description": "a navigation property (expanded)"}));
+            Value::Object(m)
+        }
+        None => json!({"@": {}}),
+    };
     let request_annotations = {
         let mut m = Map::new();
         m.insert(crate::annotation::request_pattern(page.properties.iter().map(|p| p.name.as_str())), json!({}));
         Value::Object(m)
     };
     let all: Vec<&str> = page.properties.iter().map(|p| p.name.as_str()).collect();
+    let from = match facts {
+        Some(f) => format!("Derived from the docs page and the metadata ({}); do not edit.", f.source),
+        None => "Derived from the docs page; do not edit.".to_string(),
+    };
 
     let mut response = json!({
         "$schema": DRAFT,
         "$id": format!("{ID_BASE}{}", response_file(t)),
         "title": t,
         "description": format!(
-            "{full_type} as the service returns it: every property present, OData annotations allowed. Derived from the docs page; do not edit."
+            "{full_type} as the service returns it: every property present, OData annotations allowed. {from}"
         ),
         "x-graph-type": full_type,
     });
@@ -439,13 +514,22 @@ pub fn derive(page: &Page, overlay: Option<(&str, &Overlay)>, types: &Types) -> 
         "$id": format!("{ID_BASE}{}", patch_file(t)),
         "title": format!("{t} (PATCH body)"),
         "description": format!(
-            "A PATCH body for {full_type}: any subset of the properties, no undeclared property. Derived from the docs page; do not edit."
+            "A PATCH body for {full_type}: any subset of the properties, no undeclared property. {from}"
         ),
         "x-graph-type": full_type,
     });
     if let Some(k) = &key {
         response["x-graph-key"] = json!(k);
         patch["x-graph-key"] = json!(k);
+    }
+    let open_type = facts.is_some_and(|f| f.open);
+    if open_type {
+        // An open type (OpenType="true"): a body may carry properties the type does not declare.
+        response["x-graph-open"] = json!(true);
+        patch["x-graph-open"] = json!(true);
+        patch["description"] = json!(format!(
+            "A PATCH body for {full_type}, an open type: any subset of the properties, and properties it does not declare. {from}"
+        ));
     }
     for (doc, required) in [(&mut response, true), (&mut patch, false)] {
         doc["type"] = json!("object");
@@ -456,7 +540,7 @@ pub fn derive(page: &Page, overlay: Option<(&str, &Overlay)>, types: &Types) -> 
         // on the outlookCategory page), the page shows that answers hold more than the table:
         // the answer may then carry any other property (a truncated example cannot list them
         // all). Otherwise, and always for the PATCH body, no undeclared property.
-        let open = required && !shown.unlisted_in_response.is_empty();
+        let open = open_type || (required && facts.is_none() && !shown.unlisted_in_response.is_empty());
         doc["additionalProperties"] = json!(open);
         if required {
             doc["required"] = json!(all);
@@ -472,17 +556,33 @@ pub fn derive(page: &Page, overlay: Option<(&str, &Overlay)>, types: &Types) -> 
     }
     let mut files = vec![(response_file(t), response), (patch_file(t), patch)];
     for (name, members) in &builder.enums {
-        files.push((
-            format!("{name}.json"),
+        let flags = facts.is_some_and(|f| f.flags.contains(name));
+        let by = if facts.is_some() { "the metadata" } else { "the docs page" };
+        let doc = if flags {
+            // IsFlags: one member or several, comma-separated (`"a,b"`; a space after the comma
+            // is taken, as some serializers write it).
+            let one = format!("({})", members.join("|"));
             json!({
                 "$schema": DRAFT,
                 "$id": format!("{ID_BASE}{name}.json"),
                 "title": name,
-                "description": format!("{}.{name}: the members the docs page lists (names are case-sensitive).", page.namespace),
+                "description": format!("{}.{name}, a flags enum: one or more of the members {by} lists, comma-separated (names are case-sensitive).", page.namespace),
+                "type": "string",
+                "pattern": format!("^{one}( ?, ?{one})*$"),
+                "x-graph-flags": true,
+                "x-graph-members": members,
+            })
+        } else {
+            json!({
+                "$schema": DRAFT,
+                "$id": format!("{ID_BASE}{name}.json"),
+                "title": name,
+                "description": format!("{}.{name}: the members {by} lists (names are case-sensitive).", page.namespace),
                 "type": "string",
                 "enum": members,
-            }),
-        ));
+            })
+        };
+        files.push((format!("{name}.json"), doc));
     }
     files.extend(complex_files);
     files.push((ERROR_FILE.to_string(), error_schema()));

@@ -957,12 +957,15 @@ pub fn negatives<'a>(contract: &Contract, params: impl IntoIterator<Item = &'a s
             }
         }
     }
-    out.push(bad(
-        "undeclared-property".into(),
-        "undeclared-property".into(),
-        &[Step::Property("graphContractUndeclared".into())],
-        json!("x"),
-    ));
+    // An open type takes properties it does not declare: nothing to refuse.
+    if !contract.open {
+        out.push(bad(
+            "undeclared-property".into(),
+            "undeclared-property".into(),
+            &[Step::Property("graphContractUndeclared".into())],
+            json!("x"),
+        ));
+    }
     out.push(bad(
         "odata-type/other".into(),
         "odata-type/other".into(),
@@ -1019,7 +1022,7 @@ fn structural_faults(path: &[Step], kind: &Kind, out: &mut Vec<NegativeCase>) {
                     members.push((format!("{family}-{label}"), json!(s)));
                 }
             }
-            if let Kind::Complex { .. } = &**inner {
+            if let Kind::Complex { open: false, .. } = &**inner {
                 members.push(("undeclared".into(), json!({"graphContractUndeclared": "x"})));
             }
             // No `null` item: CSDL's Nullable facet of a collection is about its items, and the
@@ -1031,7 +1034,7 @@ fn structural_faults(path: &[Step], kind: &Kind, out: &mut Vec<NegativeCase>) {
                 out.push(bad(format!("collection-member/{id}/{label}"), group.clone(), path, json!(items)));
             }
         }
-        Kind::Complex { .. } => {
+        Kind::Complex { open: false, .. } => {
             let group = format!("undeclared-property/{id}");
             out.push(bad(group.clone(), group, path, json!({"graphContractUndeclared": "x"})));
         }
