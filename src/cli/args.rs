@@ -22,6 +22,10 @@ pub enum Command {
         /// What the page does not carry: the key and the nullable properties (JSON).
         #[arg(long, value_name = "FILE")]
         overlay: Option<PathBuf>,
+        /// The Graph metadata (CSDL XML): types, nullability, key, inherited properties, enum
+        /// members from it [env: CONTRACT_METADATA]
+        #[arg(long, value_name = "FILE")]
+        metadata: Option<PathBuf>,
         /// Where to write the schema files.
         #[arg(long, value_name = "DIR", default_value = "schemas")]
         out: PathBuf,
@@ -33,6 +37,10 @@ pub enum Command {
         /// The overlay for the page (JSON), as for `derive`.
         #[arg(long, value_name = "FILE")]
         overlay: Option<PathBuf>,
+        /// The Graph metadata (CSDL XML): the page is also checked against it, side by side
+        /// [env: CONTRACT_METADATA]
+        #[arg(long, value_name = "FILE")]
+        metadata: Option<PathBuf>,
     },
     /// Check that a service holds the contract (default: the embedded reference service).
     Run(RunArgs),
@@ -88,6 +96,11 @@ pub struct PageArgs {
     /// page, if it exists]
     #[arg(long, value_name = "FILE")]
     pub overlay: Option<PathBuf>,
+    /// The Graph metadata (CSDL XML) the contract takes its types, nullability, key, inherited
+    /// properties and enum members from [env: CONTRACT_METADATA; default: the page alone (the
+    /// built-in page: its compiled-in beta metadata)]
+    #[arg(long, value_name = "FILE")]
+    pub metadata: Option<PathBuf>,
 }
 
 /// Flags of `run`. Each has a `CONTRACT_*` variable; the flag wins.

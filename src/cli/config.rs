@@ -399,6 +399,12 @@ pub fn pages_from_env(flags: &[String]) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The metadata document given: `--metadata`, else `CONTRACT_METADATA` (empty: none), read here.
+pub fn metadata_from_env(flag: Option<&std::path::Path>) -> Option<std::path::PathBuf> {
+    flag.map(std::path::Path::to_path_buf)
+        .or_else(|| std::env::var_os("CONTRACT_METADATA").filter(|v| !v.is_empty()).map(std::path::PathBuf::from))
+}
+
 /// The ids by placeholder: `--id NAME=VALUE` first, then `CONTRACT_IDS` (`name=value,…`), then
 /// the aliases; the first source to name a placeholder wins. A value may be a list
 /// (`NAME=a,b,c`); in `CONTRACT_IDS` a part without `=` continues the previous name's list

@@ -50,8 +50,14 @@ pub fn main() -> i32 {
 
 fn run(cli: Cli) -> Result<i32, Failure> {
     match cli.command {
-        Command::Derive { page, overlay, out } => derive::derive(&page, overlay.as_deref(), &out),
-        Command::CheckDocs { page, overlay } => check_docs::check_docs(&page, overlay.as_deref()),
+        Command::Derive { page, overlay, metadata, out } => {
+            let metadata = config::metadata_from_env(metadata.as_deref());
+            derive::derive(&page, overlay.as_deref(), metadata.as_deref(), &out)
+        }
+        Command::CheckDocs { page, overlay, metadata } => {
+            let metadata = config::metadata_from_env(metadata.as_deref());
+            check_docs::check_docs(&page, overlay.as_deref(), metadata.as_deref())
+        }
         Command::Run(args) => run::run_contract(&args, None),
         Command::Openapi(args) => openapi::command(args),
         Command::Replay { files, args } => run::run_contract(&args, Some(&files)),
@@ -72,10 +78,14 @@ pub(super) fn use_color() -> bool {
 }
 
 /// The pages of the run: the built-in one, or each `--page` / `CONTRACT_PAGES` file read and
-/// derived with the same code as `derive` (kept for the life of the process); prints their
-/// warnings.
-pub(super) fn load_apis(pages: &[String], overlay: Option<&Path>) -> Result<Vec<&'static Api>, Failure> {
-    let (apis, warnings) = crate::page::load_pages(pages, overlay)?;
+/// derived with the same code as `derive` (kept for the life of the process), with the
+/// metadata document `--metadata` / `CONTRACT_METADATA` names; prints their warnings.
+pub(super) fn load_apis(pages: &[String], args: &PageArgs) -> Result<Vec<&'static Api>, Failure> {
+    let metadata = match config::metadata_from_env(args.metadata.as_deref()) {
+        Some(path) => Some(crate::page::read_metadata(&path)?),
+        None => None,
+    };
+    let (apis, warnings) = crate::page::load_pages(pages, args.overlay.as_deref(), metadata)?;
     for w in &warnings {
         eprintln!("warning: {w}");
     }

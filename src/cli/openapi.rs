@@ -18,7 +18,7 @@ pub(super) fn command(args: OpenapiArgs) -> Result<i32, Failure> {
     let flags = crate::cli::config::Flags { ids: args.ids, ..flags };
     let pins = crate::cli::config::export_pins_from_env(&flags)?;
     let given: Vec<String> = args.pages.page.iter().map(|p| p.display().to_string()).collect();
-    let apis = load_apis(&crate::cli::config::pages_from_env(&given), args.pages.overlay.as_deref())?;
+    let apis = load_apis(&crate::cli::config::pages_from_env(&given), &args.pages)?;
     let doc = crate::export::openapi::document_for_pages(&apis, &pins);
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{}", serde_json::to_string_pretty(&doc).unwrap_or_default());

@@ -67,7 +67,7 @@ pub(super) fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<
     if let Some(rate) = args.rate.filter(|r| !(r.is_finite() && *r > 0.0)) {
         return Err(Failure::from(format!("--rate is {rate}: expected a number of requests per second above 0")));
     }
-    let apis = load_apis(&config.pages, args.pages.overlay.as_deref())?;
+    let apis = load_apis(&config.pages, &args.pages)?;
     let case_files = crate::run::cases::load_cases(files, args.case_dir.as_deref(), &apis)?;
     let waivers = load_waivers(&config)?;
     for w in config.warnings.iter().cloned().chain(config.short_token_warning()) {

@@ -56,7 +56,7 @@ pub(super) fn command(
 ) -> Result<i32, Failure> {
     let latency = std::time::Duration::from_millis(latency_ms);
     let given: Vec<String> = pages.page.iter().map(|p| p.display().to_string()).collect();
-    let apis = load_apis(&crate::cli::config::pages_from_env(&given), pages.overlay.as_deref())?;
+    let apis = load_apis(&crate::cli::config::pages_from_env(&given), pages)?;
     let objects = crate::cli::config::serve_objects(&crate::cli::config::Flags {
         status_id,
         ids,

@@ -93,6 +93,10 @@ pub struct Facts {
     pub navigation: Vec<String>,
     /// Enum types with `IsFlags="true"`: a value is one member or several, comma-separated.
     pub flags: Vec<String>,
+    /// Properties the metadata has and the page's table does not list (the key aside): an
+    /// answer may leave them out (OData lets a service answer with a default set of
+    /// properties); the page's rows and the key are in every answer.
+    pub optional: Vec<String>,
     /// What the complex types' rows cannot carry, by type name.
     pub complex: std::collections::BTreeMap<String, ComplexFacts>,
 }
@@ -423,7 +427,8 @@ pub fn derive_with(
     // an example answer carrying `id` where the table has no such row still opens the answer.
     let shown = ExamplesShow::of(page);
     let keyed;
-    let added_key = if facts.is_some() { None } else { with_entity_key(page, overlay.and_then(|(_, o)| o.key.as_deref())) };
+    let added_key =
+        if facts.is_some() { None } else { with_entity_key(page, overlay.and_then(|(_, o)| o.key.as_deref())) };
     let page = match added_key {
         Some(p) => {
             keyed = p;
@@ -448,9 +453,10 @@ pub fn derive_with(
     let mut read_only: Vec<&str> =
         overlay.map(|(_, o)| o.read_only.iter().map(String::as_str).collect()).unwrap_or_default();
     read_only.extend(facts.iter().flat_map(|f| f.read_only.iter().map(String::as_str)));
-    let key = overlay.and_then(|(_, o)| o.key.clone()).or_else(|| facts.map(|f| f.key.clone())).or_else(|| {
-        page.properties.iter().any(|p| p.name == "id").then(|| "id".to_string())
-    });
+    let key = overlay
+        .and_then(|(_, o)| o.key.clone())
+        .or_else(|| facts.map(|f| f.key.clone()))
+        .or_else(|| page.properties.iter().any(|p| p.name == "id").then(|| "id".to_string()));
 
     let mut builder = Builder { types, facts, warnings: Vec::new(), enums: Vec::new(), complex: Vec::new() };
     for (name, line) in &page.streams {
@@ -543,7 +549,8 @@ pub fn derive_with(
         let open = open_type || (required && facts.is_none() && !shown.unlisted_in_response.is_empty());
         doc["additionalProperties"] = json!(open);
         if required {
-            doc["required"] = json!(all);
+            let optional = facts.map(|f| f.optional.as_slice()).unwrap_or_default();
+            doc["required"] = json!(all.iter().filter(|n| !optional.iter().any(|o| o == *n)).collect::<Vec<_>>());
         }
     }
 

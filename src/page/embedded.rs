@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::contract::Contract;
+use crate::derive::join::Source;
 
 use super::{Api, ExportNames};
 
@@ -63,9 +64,46 @@ impl Api {
                 .unwrap_or_else(|e| panic!("the page compiled into this binary is broken: {e}"));
             api.set_default_ids(DEFAULT_IDS);
             api.export = Some(&EXPORT);
+            api.metadata = Some(super::MetadataOf { source: metadata(), qualified: QUALIFIED });
             api
         })
     }
+
+    /// The embedded page derived with a metadata document (`--metadata` without `--page`):
+    /// the page's text through the same code as any page, the metadata in place of its
+    /// overlay; its ids, aliases and export names as the embedded page's.
+    pub fn embedded_with(source: &'static Source) -> Result<(&'static Api, Vec<String>), String> {
+        let (mut api, warnings) = super::derive_text(
+            crate::derive::markdown::EMBEDDED_PAGE_PATH,
+            crate::derive::markdown::EMBEDDED_PAGE,
+            None,
+            Some(source),
+        )?;
+        api.set_default_ids(DEFAULT_IDS);
+        api.export = Some(&EXPORT);
+        Ok((Box::leak(Box::new(api)), warnings))
+    }
+}
+
+/// The embedded page's type in its metadata.
+pub const QUALIFIED: &str = "microsoft.graph.mobileAppInstallStatus";
+
+/// The name the embedded metadata document goes by in messages.
+pub const METADATA_PATH: &str = "spec/beta-mobileAppInstallStatus.csdl";
+
+/// The Graph beta metadata of the embedded page's types (a small, complete CSDL document; see
+/// `spec/README.md`), compiled in: what a target's `$metadata` is compared with by default and
+/// what the reference service serves.
+pub const METADATA: &str = include_str!("../../spec/beta-mobileAppInstallStatus.csdl");
+
+/// The embedded metadata, parsed on first use.
+pub fn metadata() -> &'static Source {
+    static SOURCE: std::sync::OnceLock<Source> = std::sync::OnceLock::new();
+    SOURCE.get_or_init(|| {
+        // Checked by the test suite; failing here is a build defect.
+        Source::parse(METADATA_PATH, METADATA.as_bytes())
+            .unwrap_or_else(|e| panic!("the metadata compiled into this binary is broken: {e}"))
+    })
 }
 
 /// A state file that cannot be loaded.

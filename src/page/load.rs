@@ -6,7 +6,9 @@ use crate::contract::Contract;
 use crate::derive::markdown::{Linked, Page, PropType, PropertyRow, Types, UNLINKED};
 use crate::error::{LinkError, SpecError};
 
-use super::{Api, PageError};
+use crate::derive::join::Source;
+
+use super::{Api, MetadataOf, PageError};
 
 /// Pages that cannot be loaded as given.
 #[derive(Debug, thiserror::Error)]
@@ -174,39 +176,95 @@ pub fn resolve_types(page_path: &std::path::Path, page: &Page) -> Result<Types, 
 
 /// Reads the page at `path`, the pages its types link to ([`resolve_types`]) and its overlay
 /// (`overlay`, else `PAGE.overlay.json` beside the page when it exists), derives its schemas
-/// with the same code as `derive`, compiles them and keeps the result for the life of the
-/// process. Returns the page and the warnings (the deriver's, then the seed's); an error names
-/// the file, the line where there is one, and the fix.
+/// with the same code as `derive` ([`derive_text`]) and keeps the result for the life of the
+/// process. Returns the page and the warnings (the deriver's, the page against the metadata's,
+/// then the seed's); an error names the file, the line where there is one, and the fix.
 pub fn load(path: &str, overlay: Option<&std::path::Path>) -> Result<(&'static Api, Vec<String>), String> {
+    load_with(path, overlay, None)
+}
+
+/// [`load`] with a metadata document (`--metadata`): the contract takes from it what it states
+/// (see [`crate::derive::join`]).
+pub fn load_with(
+    path: &str,
+    overlay: Option<&std::path::Path>,
+    metadata: Option<&'static Source>,
+) -> Result<(&'static Api, Vec<String>), String> {
     use std::path::{Path, PathBuf};
-    let read = |p: &Path, fix: &str| {
-        std::fs::read_to_string(p).map_err(|e| format!("failed to read {}: {e} ({fix})", p.display()))
-    };
     let text = read(Path::new(path), "give the path of a Graph docs page in Markdown")?;
-    let page = parse_page(Path::new(path), &text).map_err(|e| e.to_string())?;
-    let types = resolve_types(Path::new(path), &page).map_err(|e| e.to_string())?;
     let beside = [Path::new(path).with_extension("overlay.json"), PathBuf::from(format!("{path}.overlay.json"))];
     let overlay = overlay.map(Path::to_path_buf).or_else(|| beside.into_iter().find(|p| p.is_file()));
+    let (api, warnings) = derive_text(path, &text, overlay.as_deref(), metadata)?;
+    Ok((Box::leak(Box::new(api)), warnings))
+}
+
+fn read(p: &std::path::Path, fix: &str) -> Result<String, String> {
+    std::fs::read_to_string(p).map_err(|e| format!("failed to read {}: {e} ({fix})", p.display()))
+}
+
+/// Derives and compiles the page `text` (at `path`, its linked pages beside it) with its
+/// overlay and, when given, the metadata ([`crate::derive::join`]): the one way from a page to
+/// an [`Api`], the embedded page's text with a `--metadata` too.
+pub fn derive_text(
+    path: &str,
+    text: &str,
+    overlay: Option<&std::path::Path>,
+    metadata: Option<&'static Source>,
+) -> Result<(Api, Vec<String>), String> {
+    use std::path::Path;
+    let page = parse_page(Path::new(path), text).map_err(|e| e.to_string())?;
+    let types = resolve_types(Path::new(path), &page).map_err(|e| e.to_string())?;
     let overlay = match overlay {
         Some(p) => {
             let shown = p.display().to_string();
-            let o = crate::derive::schema::Overlay::parse(&shown, &read(&p, "give the path of an overlay JSON file")?)
+            let o = crate::derive::schema::Overlay::parse(&shown, &read(p, "give the path of an overlay JSON file")?)
                 .map_err(|e| e.to_string())?;
             Some((shown, o))
         }
         None => None,
     };
-    let derived = crate::derive::schema::derive(&page, overlay.as_ref().map(|(p, o)| (p.as_str(), o)), &types)
-        .map_err(|e| e.to_string())?;
+    let overlay = overlay.as_ref().map(|(p, o)| (p.as_str(), o));
+    let mut warnings = Vec::new();
+    let (page, derived, qualified) = match metadata {
+        Some(source) => {
+            let joined = crate::derive::join::join(&page, &types, source)?;
+            warnings.extend(joined.side_by_side.iter().map(|s| format!("the page and the metadata: {s}")));
+            let derived = crate::derive::schema::derive_with(&joined.page, overlay, &joined.types, Some(&joined.facts))
+                .map_err(|e| e.to_string())?;
+            (joined.page, derived, Some(joined.facts.qualified))
+        }
+        None => {
+            let derived = crate::derive::schema::derive(&page, overlay, &types).map_err(|e| e.to_string())?;
+            (page, derived, None)
+        }
+    };
     let texts: Vec<(String, String)> =
         derived.files.iter().map(|(f, v)| (f.clone(), crate::derive::schema::Derived::render(v))).collect();
     let refs: Vec<(&str, &str)> = texts.iter().map(|(f, t)| (f.as_str(), t.as_str())).collect();
     let contract = Contract::from_documents(&page.type_name, &refs).map_err(|e| format!("{path}: {e}"))?;
     let contract: &'static Contract = Box::leak(Box::new(contract));
-    let api: &'static Api = Box::leak(Box::new(Api::new(path, &page, contract).map_err(|e| e.to_string())?));
-    let mut warnings = derived.warnings;
-    warnings.extend(api.warnings.iter().cloned());
-    Ok((api, warnings))
+    let mut api = Api::new(path, &page, contract).map_err(|e| e.to_string())?;
+    api.metadata =
+        metadata.zip(qualified).map(|(source, q)| MetadataOf { source, qualified: Box::leak(q.into_boxed_str()) });
+    let mut all = derived.warnings;
+    all.extend(warnings);
+    all.extend(api.warnings.iter().cloned());
+    Ok((api, all))
+}
+
+/// Reads and parses the metadata document at `path` (`--metadata`, `CONTRACT_METADATA`) once,
+/// for the life of the process: refused before reading when larger than the reader's limit; an
+/// error names the file, the line and what is wrong or missing.
+pub fn read_metadata(path: &std::path::Path) -> Result<&'static Source, String> {
+    let shown = path.display().to_string();
+    let fix = "give the path of a CSDL XML document, such as Graph's /$metadata";
+    let size = std::fs::metadata(path).map_err(|e| format!("failed to read {shown}: {e} ({fix})"))?.len();
+    let limit = crate::derive::metadata::DEFAULT_MAX_BYTES as u64;
+    if size > limit {
+        return Err(format!("{shown}: {}", crate::derive::metadata::MetadataError::TooLarge { size, limit }));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("failed to read {shown}: {e} ({fix})"))?;
+    Ok(Box::leak(Box::new(Source::parse(&shown, &bytes)?)))
 }
 
 /// Refuses two pages that serve a route of the same shape.
@@ -234,12 +292,20 @@ pub fn check_clashes(apis: &[&Api]) -> Result<(), PageError> {
 pub fn load_pages(
     pages: &[String],
     overlay: Option<&std::path::Path>,
+    metadata: Option<&'static Source>,
 ) -> Result<(Vec<&'static Api>, Vec<String>), LoadError> {
     if pages.is_empty() {
         if let Some(o) = overlay {
             return Err(LoadError::OverlayWithoutPage(o.display().to_string()));
         }
-        return Ok((vec![Api::embedded()], Vec::new()));
+        return match metadata {
+            None => Ok((vec![Api::embedded()], Vec::new())),
+            Some(source) => {
+                let (api, warnings) = Api::embedded_with(source).map_err(LoadError::Page)?;
+                let shown = crate::derive::markdown::EMBEDDED_PAGE_PATH;
+                Ok((vec![api], warnings.iter().map(|w| format!("{shown}: {w}")).collect()))
+            }
+        };
     }
     if overlay.is_some() && pages.len() > 1 {
         return Err(LoadError::OverlayWithSeveral);
@@ -247,7 +313,7 @@ pub fn load_pages(
     let mut apis: Vec<&'static Api> = Vec::new();
     let mut warnings = Vec::new();
     for page_path in pages {
-        let (api, page_warnings) = load(page_path, overlay).map_err(LoadError::Page)?;
+        let (api, page_warnings) = load_with(page_path, overlay, metadata).map_err(LoadError::Page)?;
         warnings.extend(page_warnings.iter().map(|w| format!("{page_path}: {w}")));
         apis.push(api);
     }

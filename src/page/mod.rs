@@ -15,7 +15,9 @@ pub mod embedded;
 mod load;
 mod seed;
 
-pub use load::{check_clashes, load, load_pages, parse_page, resolve_types, LoadError};
+pub use load::{
+    check_clashes, derive_text, load, load_pages, load_with, parse_page, read_metadata, resolve_types, LoadError,
+};
 pub use seed::valid_value;
 use seed::{complete, repair, seed_value};
 
@@ -162,6 +164,18 @@ pub struct Api {
     /// What the seed had to repair in the page's example (a value the contract refuses, an
     /// undeclared property), one line each naming the property.
     pub warnings: Vec<String>,
+    /// The metadata the contract was derived with, and the page's type in it (`--metadata`;
+    /// the embedded page's compiled-in document): what a target's `$metadata` is compared with
+    /// and what `serve` serves. `None`: the contract is the page's alone.
+    pub metadata: Option<MetadataOf>,
+}
+
+/// A page's type in a metadata document.
+#[derive(Debug, Clone, Copy)]
+pub struct MetadataOf {
+    pub source: &'static crate::derive::join::Source,
+    /// The type's qualified name in it (`microsoft.graph.group`).
+    pub qualified: &'static str,
 }
 
 /// The names an OpenAPI export gives a page's document and operations.
@@ -307,6 +321,7 @@ impl Api {
             seed,
             export: None,
             warnings,
+            metadata: None,
         };
         if let Some(v) = contract.violations(Body::Response, &Value::Object(api.seed.clone())).first() {
             return Err(PageError::Seed { path: path.into(), message: v.to_string() });
