@@ -133,6 +133,7 @@ fn constructed_report(failing: bool) -> Report {
         finished_at: "2026-11-05T10:00:02Z".into(),
         duration_ms: 2345,
         matrix: Vec::new(),
+        metadata: None,
     }
 }
 

@@ -174,6 +174,11 @@ pub struct RunArgs {
     /// Accept 204 No Content to a PATCH (sends Prefer: return=minimal) and verify with a GET
     #[arg(long)]
     pub accept_no_content: bool,
+    /// Fail the run when the target does not serve its $metadata (a CSDL document at
+    /// {base}/$metadata); without it that phase is reported as not run
+    /// [env: CONTRACT_REQUIRE_METADATA=1]
+    #[arg(long)]
+    pub require_metadata: bool,
     /// Trust only the CA certificates in FILE (PEM) instead of the platform's roots
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,

@@ -74,6 +74,8 @@ pub struct Config {
     pub warnings: Vec<String>,
     /// Colors allowed: `NO_COLOR` unset or empty (a terminal is needed too).
     pub color: bool,
+    /// `CONTRACT_REQUIRE_METADATA=1`: as `--require-metadata`.
+    pub require_metadata: bool,
     /// `GITHUB_ACTIONS=true`: print `::error` workflow commands for failures.
     pub github_actions: bool,
     /// The waiver file: `--waivers` or `CONTRACT_WAIVERS` (which must exist), else
@@ -268,7 +270,20 @@ impl Config {
                 TargetSpec::Remote { base_url: url }
             }
         };
+        let require_metadata =
+            match env("CONTRACT_REQUIRE_METADATA").as_deref().map(str::trim) {
+                None | Some("" | "0" | "false") => false,
+                Some("1" | "true") => true,
+                Some(other) => return Err(ConfigError::Invalid {
+                    name: "CONTRACT_REQUIRE_METADATA".into(),
+                    value: other.into(),
+                    reason:
+                        "expected 1 or true (a target that does not serve $metadata fails the run), 0, false or empty"
+                            .into(),
+                }),
+            };
         Ok(Config {
+            require_metadata,
             target,
             token: token.unwrap_or_else(|| LOCAL_TOKEN.to_string()),
             cases,

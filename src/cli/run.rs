@@ -89,6 +89,8 @@ pub(super) fn run_contract(args: &RunArgs, files: Option<&[PathBuf]>) -> Result<
     options.shard = config.shard;
     options.rate = args.rate;
     options.accept_no_content = args.accept_no_content;
+    options.metadata = crate::run::metadata::expected(&apis);
+    options.require_metadata = args.require_metadata || config.require_metadata;
     options.warnings = config.warnings.iter().chain(&under.skipped).cloned().collect();
     options.replay = case_files.iter().flat_map(|c| c.replay_cases()).collect();
     options.replay_only = files.is_some();

@@ -3,6 +3,7 @@
 //! and the diff read from those same schemas. One source of truth: nothing here restates a rule
 //! the schemas already hold.
 
+pub mod csdl;
 pub mod datetime;
 pub mod diff;
 pub mod docs;

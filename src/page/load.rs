@@ -259,7 +259,7 @@ pub fn read_metadata(path: &std::path::Path) -> Result<&'static Source, String> 
     let shown = path.display().to_string();
     let fix = "give the path of a CSDL XML document, such as Graph's /$metadata";
     let size = std::fs::metadata(path).map_err(|e| format!("failed to read {shown}: {e} ({fix})"))?.len();
-    let limit = crate::derive::metadata::DEFAULT_MAX_BYTES as u64;
+    let limit = crate::derive::metadata::DEFAULT_MAX_BYTES;
     if size > limit {
         return Err(format!("{shown}: {}", crate::derive::metadata::MetadataError::TooLarge { size, limit }));
     }

@@ -630,6 +630,7 @@ mod tests {
             finished_at: String::new(),
             duration_ms: 0,
             matrix: Vec::new(),
+            metadata: None,
         }
     }
 

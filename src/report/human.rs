@@ -208,6 +208,16 @@ pub fn summary(report: &Report, style: Style) -> String {
             report.coverage.iter().map(|c| format!("{} {}/{}", c.route, c.sent, c.total)).collect();
         let _ = writeln!(out, "  enum coverage: {}", parts.join(", "));
     }
+    if let Some(m) = &report.metadata {
+        let line = match (&m.reason, m.served) {
+            (Some(reason), _) if m.checks == 0 => {
+                format!("  metadata: not run (GET {}: {reason}; --require-metadata makes that a failure)", m.url)
+            }
+            (Some(reason), _) => format!("  metadata: GET {}: {reason}", m.url),
+            (None, _) => format!("  metadata: the target's $metadata compared with the contract's ({})", m.url),
+        };
+        let _ = writeln!(out, "{line}");
+    }
     // Once per property and reason, whichever routes share it (the routes of one page do).
     let mut unexercised: Vec<String> = Vec::new();
     for u in report.coverage.iter().flat_map(|c| &c.unexercised) {

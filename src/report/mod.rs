@@ -45,11 +45,20 @@ pub enum Phase {
     Negative,
     /// Writing the baseline back.
     Restore,
+    /// The target's own `$metadata` against the contract's.
+    Metadata,
 }
 
 impl Phase {
-    pub const ALL: [Phase; 6] =
-        [Phase::Baseline, Phase::Case, Phase::Coverage, Phase::Random, Phase::Negative, Phase::Restore];
+    pub const ALL: [Phase; 7] = [
+        Phase::Baseline,
+        Phase::Case,
+        Phase::Coverage,
+        Phase::Random,
+        Phase::Negative,
+        Phase::Restore,
+        Phase::Metadata,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -59,6 +68,7 @@ impl Phase {
             Phase::Random => "random",
             Phase::Negative => "negative",
             Phase::Restore => "restore",
+            Phase::Metadata => "metadata",
         }
     }
 }
@@ -176,6 +186,17 @@ impl Check {
     }
 }
 
+/// What the `metadata` phase did: the URL it read, whether the target serves a document there
+/// (when not, why: the phase was not run), and how many checks it made.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetadataPhase {
+    pub url: String,
+    pub served: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub checks: usize,
+}
+
 /// How many enum values the coverage pass sent on a route, and what it could not exercise.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Coverage {
@@ -250,6 +271,10 @@ pub struct Report {
     /// Per route and property, the kinds of value sent and the failed cases among them
     /// (aggregates built as checks are emitted; see `matrix`).
     pub matrix: Vec<crate::report::matrix::RouteMatrix>,
+    /// The `metadata` phase: `None` when it was not attempted (a replay, a shard other than
+    /// the first, a library run that asked for none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<MetadataPhase>,
 }
 
 /// [`Tally`] of one route and phase, with the time its checks took.

@@ -13,6 +13,7 @@
 //! shrinking of its failures.
 
 pub mod cases;
+pub mod metadata;
 pub mod outputs;
 pub mod plan;
 pub mod start;
@@ -231,6 +232,11 @@ pub struct Options {
     pub waivers: Waivers,
     /// Today (`YYYY-MM-DD`, UTC), for the waivers' `until`.
     pub today: String,
+    /// What the target's `$metadata` is compared with, one entry per page type
+    /// ([`metadata::expected`]); empty: no `metadata` phase.
+    pub metadata: Vec<metadata::Expected>,
+    /// A target that does not serve `$metadata` fails the run (`--require-metadata`).
+    pub require_metadata: bool,
 }
 
 impl Options {
@@ -251,6 +257,8 @@ impl Options {
             warnings: Vec::new(),
             waivers: Waivers::default(),
             today: crate::contract::datetime::now_utc().get(..10).unwrap_or_default().to_string(),
+            metadata: Vec::new(),
+            require_metadata: false,
         }
     }
 }
@@ -651,10 +659,24 @@ pub fn run_reporting(
         panic!("run::run_pages needs at least one contract");
     };
     let shared = Shared::new();
+    // The metadata phase first (one GET), so that the plan counts its checks; a replay and
+    // the shards after the first leave it out (the first shard's report holds it).
+    let wants_metadata = !options.metadata.is_empty()
+        && !options.replay_only
+        && options.shard.is_none_or(|s| s.index == 1)
+        && !options.interrupt.load(Ordering::SeqCst);
+    let (metadata_checks, metadata_phase) = if wants_metadata {
+        let (checks, phase) = metadata::run(target, &options.metadata, options.require_metadata);
+        (checks, Some(phase))
+    } else {
+        (Vec::new(), None)
+    };
     let planned_of = |route: &Route| contracts.get(route.page).map_or(0, |c| plan::planned_route(c, route, options));
-    let mut planned: u64 = routes.iter().map(planned_of).sum();
+    let mut planned: u64 = routes.iter().map(planned_of).sum::<u64>() + metadata_checks.len() as u64;
     reporter.event(Event::Planned { total: planned });
     let mut emitter = Emitter::new(contracts, first, target, options, &shared, reporter);
+    let before_routes = metadata_checks.len();
+    emitter.emit(metadata_checks);
     // The lanes of the object slots, kept across routes; their shrink budget is dealt anew
     // when a route drives another number of objects.
     let mut lanes: Vec<Lane> = vec![Lane { distinct: Distinct::default(), shrink_budget: SHRINK_BUDGET }];
@@ -682,7 +704,7 @@ pub fn run_reporting(
                 .map(|shrink_budget| Lane { distinct: std::mem::take(&mut distinct), shrink_budget })
                 .collect();
         }
-        let first = emitter.emitted == 0;
+        let first = emitter.emitted == before_routes;
         let before = emitter.emitted;
         let outcomes =
             drive_route(&mut emitter, contract, target, options, &shared, &objects, std::mem::take(&mut lanes));
@@ -767,6 +789,7 @@ pub fn run_reporting(
         finished_at: crate::contract::datetime::now_utc(),
         duration_ms: elapsed_ms(started),
         matrix: finished.matrix,
+        metadata: metadata_phase,
     };
     reporter.event(Event::Finished(&report));
     report

@@ -222,6 +222,12 @@ impl Target {
 
     /// Sends `req` and reads the whole answer (capped at [`MAX_ANSWER_BYTES`]).
     pub fn send(&self, req: &Request) -> Result<Answer, Failure> {
+        self.send_capped(req, MAX_ANSWER_BYTES)
+    }
+
+    /// [`Target::send`] with another cap on the body (a `$metadata` document may be larger
+    /// than an answer: Graph's beta is about 5 MB).
+    pub fn send_capped(&self, req: &Request, cap: u64) -> Result<Answer, Failure> {
         let started = Instant::now();
         let mut builder = http_request(&req.method, &req.url);
         match req.auth {
@@ -252,8 +258,8 @@ impl Target {
         let retry_after = header("retry-after");
         let mut bytes = Vec::new();
         let mut body_problem = None;
-        let reader = resp.body_mut().with_config().limit(MAX_ANSWER_BYTES + 1).reader();
-        match reader.take(MAX_ANSWER_BYTES + 1).read_to_end(&mut bytes) {
+        let reader = resp.body_mut().with_config().limit(cap + 1).reader();
+        match reader.take(cap + 1).read_to_end(&mut bytes) {
             Ok(_) => {}
             Err(e) => {
                 let text = e.to_string();
@@ -263,10 +269,9 @@ impl Target {
                 body_problem = Some(format!("the body was cut short: {text}"));
             }
         }
-        if bytes.len() as u64 > MAX_ANSWER_BYTES {
-            bytes.truncate(usize::try_from(MAX_ANSWER_BYTES).unwrap_or(usize::MAX));
-            body_problem =
-                Some(format!("the body is larger than {MAX_ANSWER_BYTES} bytes (the cap); the rest was not read"));
+        if bytes.len() as u64 > cap {
+            bytes.truncate(usize::try_from(cap).unwrap_or(usize::MAX));
+            body_problem = Some(format!("the body is larger than {cap} bytes (the cap); the rest was not read"));
         }
         let body = match String::from_utf8(bytes) {
             Ok(s) => s,

@@ -21,6 +21,7 @@ use thiserror::Error;
 use crate::contract::{Body as Schema, Contract, Kind, Property};
 use crate::page::{Api, RouteTemplate, Success};
 
+mod metadata;
 mod state;
 
 use state::records;
@@ -371,7 +372,15 @@ pub fn router(config: ServiceConfig) -> Router {
         requests: AtomicU64::new(0),
     });
     let latency = config.latency;
-    let mut router = Router::new();
+    // `$metadata` needs no token (as Graph's); built once, served as is.
+    let document: Arc<str> = metadata::document(&config.apis).into();
+    let mut router = Router::new().route(
+        &format!("{BASE}/$metadata"),
+        get(move || {
+            let document = document.clone();
+            async move { ([(header::CONTENT_TYPE, "application/xml")], document.to_string()).into_response() }
+        }),
+    );
     for (i, template) in templates.iter().enumerate() {
         let ids = |Path(params): Path<Vec<(String, String)>>| params.into_iter().map(|(_, v)| v).collect::<Vec<_>>();
         router = router.route(

@@ -74,9 +74,49 @@ const ABSENT: &str = "absent";
 struct Out {
     list: Vec<Disagreement>,
     ids: BTreeSet<String>,
+    compared: Vec<String>,
+}
+
+/// How much of the contract's side is stated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// A metadata document: everything is compared, the target's extra properties, members and
+    /// navigation properties too.
+    Document,
+    /// A document written from a page's contract alone (no metadata given): it knows the
+    /// page's properties, their types, the key and the enum members the page lists, not the
+    /// base types, nullability, navigation or member values. Only what it knows is compared
+    /// (each property by name on the type with its bases), and a target that says more is not
+    /// blamed.
+    Page,
+}
+
+/// What was compared and what disagreed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Comparison {
+    /// The subjects compared, one id each (`type/<Type>`, `type/<Type>/property/<name>`,
+    /// `enum/<Enum>`, ...), whatever the outcome: a subject none of whose disagreements is in
+    /// `disagreements` agrees.
+    pub compared: Vec<String>,
+    pub disagreements: Vec<Disagreement>,
+}
+
+impl Comparison {
+    /// The subjects with no disagreement (a disagreement's id starts with its subject's).
+    pub fn agreeing(&self) -> impl Iterator<Item = &str> {
+        self.compared.iter().map(String::as_str).filter(|s| {
+            !self.disagreements.iter().any(|d| d.id == *s || d.id.strip_prefix(*s).is_some_and(|r| r.starts_with('/')))
+        })
+    }
 }
 
 impl Out {
+    fn subject(&mut self, id: String) {
+        if !self.compared.contains(&id) {
+            self.compared.push(id);
+        }
+    }
+
     fn push(&mut self, id: String, expected: Side, actual: Side) {
         if self.ids.insert(id.clone()) {
             self.list.push(Disagreement { id, expected, actual });
@@ -93,6 +133,17 @@ fn nullable_words(n: bool) -> String {
 /// `actual`. An error is the expected side's own fault (the type missing, a dangling name);
 /// everything wrong on the actual side is a disagreement.
 pub fn compare(expected: &Metadata, actual: &Metadata, root: &str) -> Result<Vec<Disagreement>, MetadataError> {
+    compare_scoped(expected, actual, root, Scope::Document).map(|c| c.disagreements)
+}
+
+/// [`compare`] with the expected side's [`Scope`], and the subjects compared.
+pub fn compare_scoped(
+    expected: &Metadata,
+    actual: &Metadata,
+    root: &str,
+    scope: Scope,
+) -> Result<Comparison, MetadataError> {
+    let full = scope == Scope::Document;
     let root = expected.find_structured(root, None)?;
     let closure = expected.closure(root)?;
     let home = root.namespace.clone();
@@ -100,10 +151,11 @@ pub fn compare(expected: &Metadata, actual: &Metadata, root: &str) -> Result<Vec
         Some((ns, bare)) if ns == home => bare.to_string(),
         _ => q.to_string(),
     };
-    let mut out = Out { list: Vec::new(), ids: BTreeSet::new() };
+    let mut out = Out { list: Vec::new(), ids: BTreeSet::new(), compared: Vec::new() };
     for q in &closure.structured {
         let Some(TypeDef::Structured(e)) = expected.get(q) else { continue };
         let t = show(q);
+        out.subject(format!("type/{t}"));
         let a = match actual.get(q) {
             Some(TypeDef::Structured(a)) => a,
             Some(other) => {
@@ -129,17 +181,17 @@ pub fn compare(expected: &Metadata, actual: &Metadata, root: &str) -> Result<Vec
         let base = |s: &StructuredType| {
             s.base.as_ref().map_or_else(|| "no BaseType".to_string(), |b| format!("BaseType=\"{}\"", b.name))
         };
-        if e.base.as_ref().map(|b| &b.name) != a.base.as_ref().map(|b| &b.name) {
+        if full && e.base.as_ref().map(|b| &b.name) != a.base.as_ref().map(|b| &b.name) {
             out.push(format!("type/{t}/base"), Side::at(base(e), e.line), Side::at(base(a), a.line));
         }
-        if e.is_abstract != a.is_abstract {
+        if full && e.is_abstract != a.is_abstract {
             out.push(
                 format!("type/{t}/abstract"),
                 Side::at(format!("Abstract=\"{}\"", e.is_abstract), e.line),
                 Side::at(format!("Abstract=\"{}\"", a.is_abstract), a.line),
             );
         }
-        if e.open != a.open {
+        if full && e.open != a.open {
             out.push(
                 format!("type/{t}/open"),
                 Side::at(format!("OpenType=\"{}\"", e.open), e.line),
@@ -181,6 +233,7 @@ pub fn compare(expected: &Metadata, actual: &Metadata, root: &str) -> Result<Vec
         for x in &ep {
             let p = x.property;
             let id = format!("type/{}/property/{}", show(&x.declared_by.qualified()), p.name);
+            out.subject(id.clone());
             match ap.iter().find(|y| y.property.name == p.name) {
                 None => {
                     let words =
@@ -189,14 +242,24 @@ pub fn compare(expected: &Metadata, actual: &Metadata, root: &str) -> Result<Vec
                 }
                 Some(y) => {
                     let q = y.property;
-                    if p.ty.canonical() != q.ty.canonical() {
+                    // A page's contract names numbers as Double and leaves what it could not
+                    // resolve untyped: only what it says is compared.
+                    let differs = match scope {
+                        Scope::Document => p.ty.canonical() != q.ty.canonical(),
+                        Scope::Page => {
+                            p.ty.name != "Edm.Untyped" && loose(&p.ty.canonical()) != loose(&q.ty.canonical())
+                        }
+                    };
+                    if differs {
                         out.push(
                             format!("{id}/type"),
                             Side::at(p.ty.written.clone(), p.line),
                             Side::at(q.ty.written.clone(), q.line),
                         );
                     }
-                    if p.nullable != q.nullable {
+                    // A page's contract knows the key's type but not its facets: a primitive it
+                    // could not name (any value) is not compared.
+                    if full && p.nullable != q.nullable {
                         out.push(
                             format!("{id}/nullable"),
                             Side::at(nullable_words(p.nullable), p.line),
@@ -206,11 +269,14 @@ pub fn compare(expected: &Metadata, actual: &Metadata, root: &str) -> Result<Vec
                 }
             }
         }
-        for y in &ap {
+        for y in ap.iter().filter(|_| full) {
             if !ep.iter().any(|x| x.property.name == y.property.name) {
                 let id = format!("type/{}/property/{}", show(&y.declared_by.qualified()), y.property.name);
                 out.push(id, Side::at(ABSENT, e.line), Side::at(y.property.ty.written.clone(), y.property.line));
             }
+        }
+        if !full {
+            continue;
         }
         let en = expected.navigation(e)?;
         let an: Vec<Effective<NavigationProperty>> = if actual_chain_ok {
@@ -241,6 +307,7 @@ pub fn compare(expected: &Metadata, actual: &Metadata, root: &str) -> Result<Vec
     for q in &closure.enums {
         let Some(TypeDef::Enum(e)) = expected.get(q) else { continue };
         let t = show(q);
+        out.subject(format!("enum/{t}"));
         let a = match actual.get(q) {
             Some(TypeDef::Enum(a)) => a,
             other => {
@@ -253,14 +320,14 @@ pub fn compare(expected: &Metadata, actual: &Metadata, root: &str) -> Result<Vec
                 continue;
             }
         };
-        if e.is_flags != a.is_flags {
+        if full && e.is_flags != a.is_flags {
             out.push(
                 format!("enum/{t}/flags"),
                 Side::at(format!("IsFlags=\"{}\"", e.is_flags), e.line),
                 Side::at(format!("IsFlags=\"{}\"", a.is_flags), a.line),
             );
         }
-        if e.underlying != a.underlying {
+        if full && e.underlying != a.underlying {
             out.push(
                 format!("enum/{t}/underlying"),
                 Side::at(e.underlying.clone(), e.line),
@@ -271,7 +338,7 @@ pub fn compare(expected: &Metadata, actual: &Metadata, root: &str) -> Result<Vec
             let id = format!("enum/{t}/member/{}", m.name);
             match a.members.iter().find(|n| n.name == m.name) {
                 None => out.push(id, Side::at(format!("{}={}", m.name, m.value), m.line), Side::at(ABSENT, a.line)),
-                Some(n) if n.value != m.value => out.push(
+                Some(n) if full && n.value != m.value => out.push(
                     format!("{id}/value"),
                     Side::at(format!("{}={}", m.name, m.value), m.line),
                     Side::at(format!("{}={}", n.name, n.value), n.line),
@@ -279,7 +346,7 @@ pub fn compare(expected: &Metadata, actual: &Metadata, root: &str) -> Result<Vec
                 Some(_) => {}
             }
         }
-        for n in &a.members {
+        for n in a.members.iter().filter(|_| full) {
             if !e.members.iter().any(|m| m.name == n.name) {
                 out.push(
                     format!("enum/{t}/member/{}", n.name),
@@ -308,7 +375,12 @@ pub fn compare(expected: &Metadata, actual: &Metadata, root: &str) -> Result<Vec
             }
         }
     }
-    Ok(out.list)
+    Ok(Comparison { compared: out.compared, disagreements: out.list })
+}
+
+/// A type's words with the number types as one (a page's contract says Double for each).
+fn loose(t: &str) -> String {
+    t.replace("Edm.Single", "Edm.Double").replace("Edm.Decimal", "Edm.Double")
 }
 
 fn kind_words(t: &TypeDef) -> String {

@@ -27,7 +27,7 @@ pub mod model;
 pub mod parse;
 pub mod write;
 
-pub use compare::{compare, Disagreement, Side};
+pub use compare::{compare, compare_scoped, Comparison, Disagreement, Scope, Side};
 pub use error::MetadataError;
 pub use model::*;
 pub use parse::{parse, Limits, DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH};
