@@ -19,7 +19,7 @@
 //! `TCP_NODELAY`; 7. against `serve --latency-ms 20` with 1 and 4 objects per route; 8. the time
 //! of `page::load`.
 //!
-//! `BENCH_ONLY=5,6` runs only the figures listed (numbers 1 to 8; 4 is quick unless
+//! `BENCH_ONLY=5,6` runs only the figures listed (numbers 1 to 9; 4 is quick unless
 //! `BENCH_CLEAN_BUILD=1`).
 //!
 //! Run with `make bench` (it builds the release binary that figures 3, 5, 6 and 7 spawn).
@@ -110,6 +110,9 @@ fn report() -> Result<()> {
     }
     if wanted("8") {
         rows.push(scale::page_load()?);
+    }
+    if wanted("9") {
+        rows.push(metadata_read()?);
     }
 
     println!("\nload average at the end: {}", load_average());
@@ -481,6 +484,50 @@ fn end_to_end() -> Result<Vec<Row>> {
             ),
         },
     ])
+}
+
+// ---------------------------------------------------------------------------------------------
+// 9. The whole v1.0 metadata read and a type found in it, against a default run
+
+fn metadata_read() -> Result<Row> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/metadata/v1.0-Prod.csdl");
+    let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    println!(
+        "\n9. metadata: parse and index {} ({} bytes), find todoTask and its closure",
+        path.display(),
+        bytes.len()
+    );
+    let mut times = Vec::new();
+    let mut types = 0;
+    for _ in 0..REPEATS.max(5) {
+        let started = Instant::now();
+        let meta = graph_contract::derive::metadata::parse(&bytes, Default::default()).map_err(|e| e.to_string())?;
+        let t = meta.find_structured("todoTask", Some("microsoft.graph")).map_err(|e| e.to_string())?;
+        let closure = meta.closure(t).map_err(|e| e.to_string())?;
+        times.push(started.elapsed().as_secs_f64());
+        black_box(closure);
+        types = meta.structured.len() + meta.enums.len();
+    }
+    let parse = median(&times);
+    let bin = binary()?;
+    let mut runs = Vec::new();
+    for _ in 0..REPEATS {
+        let p = run_binary(&bin, &[])?;
+        if !p.status.success() {
+            return Err(format!("the default run failed ({}): {}", p.status, p.stderr.trim()));
+        }
+        runs.push(p);
+    }
+    let wall = median_by_wall(runs).ok_or("no run")?.wall.as_secs_f64();
+    let share = parse / wall;
+    println!("   parse + find: {:.1} ms (median of {}) · default run {wall:.3} s", parse * 1000.0, times.len());
+    Ok(Row {
+        figure: "9 v1.0 metadata read / default run".into(),
+        value: format!("{:.1} %", share * 100.0),
+        goal: "<= 5 %".into(),
+        met: Some(share <= 0.05),
+        detail: format!("{:.1} ms for {types} types ({} bytes), default run {wall:.3} s", parse * 1000.0, bytes.len()),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

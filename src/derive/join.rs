@@ -110,7 +110,7 @@ fn resolve<'m>(meta: &'m Metadata, name: &str) -> Resolved<'m> {
         if edm == "Stream" {
             return Resolved::Stream;
         }
-        return match Primitive::from_name(edm) {
+        return match Primitive::from_edm(edm) {
             Some(p) if edm.chars().next().is_some_and(|c| c.is_ascii_uppercase()) => Resolved::Primitive(p),
             _ => Resolved::Any(format!("{UNLINKED}: {name} is not a type the contract checks (any value)")),
         };

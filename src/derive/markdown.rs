@@ -74,7 +74,7 @@ pub enum Primitive {
 }
 
 impl Primitive {
-    /// The primitive a page's type cell or an `Edm.` name (without the `Edm.`) names.
+    /// The primitive a page's type cell names.
     pub fn from_name(name: &str) -> Option<Primitive> {
         Some(match name.to_ascii_lowercase().as_str() {
             "string" => Primitive::String,
@@ -88,13 +88,22 @@ impl Primitive {
             "timeofday" => Primitive::TimeOfDay,
             "duration" => Primitive::Duration,
             "binary" => Primitive::Binary,
-            "int16" => Primitive::Int16,
-            "byte" => Primitive::Byte,
-            "sbyte" => Primitive::SByte,
-            "single" => Primitive::Single,
-            "decimal" => Primitive::Decimal,
             _ => return None,
         })
+    }
+
+    /// The primitive an `Edm.` name of the metadata names (without the `Edm.`): a page's
+    /// names, and the narrower integers and other numbers the metadata uses (a page that
+    /// writes them is refused as a type derive does not know from a table).
+    pub fn from_edm(name: &str) -> Option<Primitive> {
+        Primitive::from_name(name).or(Some(match name {
+            "Int16" => Primitive::Int16,
+            "Byte" => Primitive::Byte,
+            "SByte" => Primitive::SByte,
+            "Single" => Primitive::Single,
+            "Decimal" => Primitive::Decimal,
+            _ => return None,
+        }))
     }
 }
 

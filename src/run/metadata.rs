@@ -102,13 +102,19 @@ fn served(status: u16, content_type: Option<&str>, body: &str) -> Result<(), Str
 
 /// Runs the phase: the checks it made (none when the document is not served and not
 /// required) and what the report says of it.
-pub fn run(target: &Target, expected: &[Expected], require: bool) -> (Vec<Check>, MetadataPhase) {
+/// `send` sends the GET (the runner paces and counts it; [`Target::send_capped`] by default).
+pub fn run(
+    target: &Target,
+    expected: &[Expected],
+    require: bool,
+    send: impl FnOnce(&Request) -> Result<crate::run::target::Answer, crate::run::target::Failure>,
+) -> (Vec<Check>, MetadataPhase) {
     let url = target.url("/$metadata");
     let mut request = Request::get(url.clone());
     request.headers = vec![("Accept".into(), "application/xml".into())];
     let redactor = target.redactor();
     let started = std::time::Instant::now();
-    let answer = target.send_capped(&request, metadata::DEFAULT_MAX_BYTES);
+    let answer = send(&request);
     let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let check = |case_id: &str, name: &str, page: &Option<String>| {
         let mut c = Check::new(ROUTE, Phase::Metadata, case_id, name);

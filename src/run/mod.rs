@@ -666,7 +666,10 @@ pub fn run_reporting(
         && options.shard.is_none_or(|s| s.index == 1)
         && !options.interrupt.load(Ordering::SeqCst);
     let (metadata_checks, metadata_phase) = if wants_metadata {
-        let (checks, phase) = metadata::run(target, &options.metadata, options.require_metadata);
+        let send = |req: &crate::run::target::Request| {
+            shared.send_outside(options, || target.send_capped(req, crate::derive::metadata::DEFAULT_MAX_BYTES))
+        };
+        let (checks, phase) = metadata::run(target, &options.metadata, options.require_metadata, send);
         (checks, Some(phase))
     } else {
         (Vec::new(), None)

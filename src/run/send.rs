@@ -100,10 +100,18 @@ impl Worker<'_> {
     /// Keeps to `--rate` (over every worker of the run): takes the next request's slot and
     /// waits for it.
     pub(super) fn pace(&mut self) {
-        let Some(rate) = self.options.rate.filter(|r| *r > 0.0) else { return };
+        self.shared.pace(self.options.rate);
+    }
+}
+
+impl super::Shared {
+    /// Keeps to `rate` requests a second over every sender of the run: takes the next
+    /// request's slot and waits for it.
+    pub(super) fn pace(&self, rate: Option<f64>) {
+        let Some(rate) = rate.filter(|r| *r > 0.0) else { return };
         let now = Instant::now();
         let slot = {
-            let mut next = self.shared.next_slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut next = self.next_slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             let slot = next.unwrap_or(now).max(now);
             *next = Some(slot + std::time::Duration::from_secs_f64(1.0 / rate));
             slot
@@ -111,5 +119,23 @@ impl Worker<'_> {
         if slot > now {
             std::thread::sleep(slot - now);
         }
+    }
+
+    /// Sends one request outside the routes (the `metadata` phase): paced, counted, and
+    /// within the request budget (`Err` names the budget when it is spent).
+    pub(super) fn send_outside(
+        &self,
+        options: &super::Options,
+        send: impl FnOnce() -> Result<crate::run::target::Answer, Failure>,
+    ) -> Result<crate::run::target::Answer, Failure> {
+        if let Some(max) = options.max_requests {
+            if self.requests.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < max).then_some(n + 1)).is_err() {
+                return Err(Failure::NotSent(format!("the request budget of {max} is spent")));
+            }
+        } else {
+            self.requests.fetch_add(1, Ordering::SeqCst);
+        }
+        self.pace(options.rate);
+        send()
     }
 }
