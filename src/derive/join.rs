@@ -12,7 +12,7 @@
 //! read-only or required that the metadata does not. Each names both sources' words and where
 //! they are, as Graph's own docs tooling (API Doctor) checks a page against the metadata.
 
-use crate::derive::markdown::{Linked, Page, PropType, PropertyRow, Primitive, Types, UNLINKED};
+use crate::derive::markdown::{Linked, Page, Primitive, PropType, PropertyRow, Types, UNLINKED};
 use crate::derive::metadata::{EnumType, Metadata, MetadataError, Property, StructuredKind, TypeDef, TypeRef};
 use crate::derive::schema::{says_read_only, ComplexFacts, Facts};
 
@@ -81,7 +81,10 @@ pub struct Joined {
 /// Finds the page's type in the metadata: by its name in the page's namespace, else by its
 /// name alone when one namespace declares it (pages that name no namespace get
 /// `microsoft.graph`).
-fn find_type<'m>(meta: &'m Metadata, page: &Page) -> Result<&'m crate::derive::metadata::StructuredType, MetadataError> {
+fn find_type<'m>(
+    meta: &'m Metadata,
+    page: &Page,
+) -> Result<&'m crate::derive::metadata::StructuredType, MetadataError> {
     match meta.find_structured(&page.type_name, Some(&page.namespace)) {
         Ok(t) => Ok(t),
         Err(MetadataError::TypeMissing { .. }) if meta.find_structured(&page.type_name, None).is_ok() => {
@@ -115,10 +118,9 @@ fn resolve<'m>(meta: &'m Metadata, name: &str) -> Resolved<'m> {
     match meta.get(name) {
         Some(TypeDef::Enum(e)) => Resolved::Enum(e),
         Some(TypeDef::Structured(s)) if s.kind == StructuredKind::Complex => Resolved::Complex(s),
-        Some(TypeDef::Structured(s)) => Resolved::Any(format!(
-            "{UNLINKED}: {} is an entity type used as a value (any value)",
-            s.qualified()
-        )),
+        Some(TypeDef::Structured(s)) => {
+            Resolved::Any(format!("{UNLINKED}: {} is an entity type used as a value (any value)", s.qualified()))
+        }
         Some(TypeDef::Definition(d)) => resolve(meta, &d.underlying.clone()),
         // The model resolves every name when it is parsed; a dangling one is not checked.
         None => Resolved::Any(format!("{UNLINKED}: {name} is not declared in the metadata (any value)")),
@@ -142,7 +144,11 @@ impl<'m> Walk<'m> {
                 if e.is_flags && !self.facts.flags.contains(&e.name) {
                     self.facts.flags.push(e.name.clone());
                 }
-                PropType::Enum { name: e.name.clone(), members: e.members.iter().map(|m| m.name.clone()).collect(), href: None }
+                PropType::Enum {
+                    name: e.name.clone(),
+                    members: e.members.iter().map(|m| m.name.clone()).collect(),
+                    href: None,
+                }
             }
             Resolved::Complex(c) => {
                 if !self.types.contains_key(&c.name) {
@@ -249,7 +255,10 @@ fn join_model(page: &Page, page_types: &Types, meta: &Metadata, path: &str) -> R
     let qualified = ty.qualified();
     if ty.kind != StructuredKind::Entity {
         return Err(MetadataError::NotCsdl {
-            reason: format!("{qualified} (line {}) is a ComplexType; an \"Update\" page updates an EntityType", ty.line),
+            reason: format!(
+                "{qualified} (line {}) is a ComplexType; an \"Update\" page updates an EntityType",
+                ty.line
+            ),
         });
     }
     let key = match meta.key(ty)? {
@@ -311,7 +320,9 @@ fn join_model(page: &Page, page_types: &Types, meta: &Metadata, path: &str) -> R
                     ),
                 });
             }
-            if let (Some((name, listed)), Resolved::Enum(e)) = (page_members(&row.ty, page_types), resolve(meta, &p.ty.name)) {
+            if let (Some((name, listed)), Resolved::Enum(e)) =
+                (page_members(&row.ty, page_types), resolve(meta, &p.ty.name))
+            {
                 let theirs: Vec<&str> = e.members.iter().map(|m| m.name.as_str()).collect();
                 let only_page: Vec<&str> = listed.iter().map(String::as_str).filter(|m| !theirs.contains(m)).collect();
                 let only_meta: Vec<&str> = theirs.iter().copied().filter(|m| !listed.iter().any(|l| l == m)).collect();

@@ -2,7 +2,7 @@
 //! ([`markdown`]) and the resource pages it links, the Graph metadata (CSDL, [`metadata`]), and
 //! the JSON Schema files derived from them ([`schema`]). No I/O but what the caller hands in.
 
-pub mod markdown;
 pub mod join;
+pub mod markdown;
 pub mod metadata;
 pub mod schema;

@@ -423,7 +423,8 @@ pub fn derive_with(
     // an example answer carrying `id` where the table has no such row still opens the answer.
     let shown = ExamplesShow::of(page);
     let keyed;
-    let added_key = if facts.is_some() { None } else { with_entity_key(page, overlay.and_then(|(_, o)| o.key.as_deref())) };
+    let added_key =
+        if facts.is_some() { None } else { with_entity_key(page, overlay.and_then(|(_, o)| o.key.as_deref())) };
     let page = match added_key {
         Some(p) => {
             keyed = p;
@@ -448,9 +449,10 @@ pub fn derive_with(
     let mut read_only: Vec<&str> =
         overlay.map(|(_, o)| o.read_only.iter().map(String::as_str).collect()).unwrap_or_default();
     read_only.extend(facts.iter().flat_map(|f| f.read_only.iter().map(String::as_str)));
-    let key = overlay.and_then(|(_, o)| o.key.clone()).or_else(|| facts.map(|f| f.key.clone())).or_else(|| {
-        page.properties.iter().any(|p| p.name == "id").then(|| "id".to_string())
-    });
+    let key = overlay
+        .and_then(|(_, o)| o.key.clone())
+        .or_else(|| facts.map(|f| f.key.clone()))
+        .or_else(|| page.properties.iter().any(|p| p.name == "id").then(|| "id".to_string()));
 
     let mut builder = Builder { types, facts, warnings: Vec::new(), enums: Vec::new(), complex: Vec::new() };
     for (name, line) in &page.streams {
