@@ -363,12 +363,14 @@ fn a_linked_page_that_cannot_be_read_is_an_error_naming_it_and_the_link() {
 #[test]
 fn kinds_read_back_from_linked_schemas() {
     let c = widget().contract;
-    let Kind::Complex { type_name, properties } = &property(&c.properties, "address").kind else { panic!("address") };
+    let Kind::Complex { type_name, properties, .. } = &property(&c.properties, "address").kind else {
+        panic!("address")
+    };
     assert_eq!(type_name, "address");
     assert!(matches!(property(properties, "floor").kind, Kind::Integer { .. }));
     assert!(property(properties, "floor").nullable);
     assert!(property(properties, "street").read_only);
-    let Kind::Complex { type_name, properties: geo } = &property(properties, "geo").kind else { panic!("geo") };
+    let Kind::Complex { type_name, properties: geo, .. } = &property(properties, "geo").kind else { panic!("geo") };
     assert_eq!((type_name.as_str(), geo.len()), ("geoPoint", 2));
     assert_eq!(
         property(&c.properties, "shades").kind,
@@ -567,7 +569,7 @@ fn check_kinds(page: &str, pointer: &str, kind: &Kind, allowed: &str) {
             assert!(!members.is_empty(), "{page}: {pointer}: enum {type_name} has no members")
         }
         Kind::Collection(inner) => check_kinds(page, &format!("{pointer}/0"), inner, allowed),
-        Kind::Complex { type_name, properties } => {
+        Kind::Complex { type_name, properties, .. } => {
             assert!(!properties.is_empty(), "{page}: {pointer}: complex {type_name} has no properties");
             for p in properties {
                 check_kinds(page, &format!("{pointer}/{}", p.name), &p.kind, allowed);
