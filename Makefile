@@ -11,7 +11,7 @@ contract:
 	$(CARGO) run --locked --release --quiet -- run
 
 # Every test, with cargo alone (no Python: .ci/run proves it by hiding python from PATH). The
-# export is validated against the vendored official OpenAPI 3.1 schema by tests/openapi.rs.
+# export is validated against the vendored official OpenAPI 3.1 schema by tests/openapi_export.rs.
 test:
 	$(CARGO) test --locked
 

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document of the pages' routes (GET and PATCH), built from the derived schemas
 //! so that client generators, mock servers and Schemathesis read the very same contract.
-//! Whatever the document says, the reference service does (tests/openapi.rs checks each listed
-//! status against it). No I/O.
+//! Whatever the document says, the reference service does (tests/openapi_export.rs checks each
+//! listed status against it). No I/O.
 
 use serde_json::{json, Map, Value};
 

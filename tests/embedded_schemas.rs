@@ -269,7 +269,7 @@ fn wrong_type_rejected(#[case] property: &str, #[case] value: Value) {
 #[test]
 fn wrong_type_table_covers_every_property() {
     // Guards the table above: a property added to the page needs a wrong-type row too.
-    let source = include_str!("schemas.rs");
+    let source = include_str!("embedded_schemas.rs");
     for p in PROPERTIES {
         assert!(source.contains(&format!("(\"{p}\", json!(")), "no wrong-type row for {p}");
     }

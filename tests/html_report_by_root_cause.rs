@@ -227,7 +227,7 @@ fn a_broken_service_gets_a_section_per_distinct_failure_in_order_and_its_text_es
 }
 
 /// Sizes for the report (run by hand): `HTML_MEASURE=200,20000 GC_BIN=target/release/graph-contract
-/// cargo test --test html_report measure -- --ignored --nocapture`.
+/// cargo test --test html_report_by_root_cause measure -- --ignored --nocapture`.
 #[test]
 #[ignore = "a measurement, run by hand"]
 fn measure() {
