@@ -506,30 +506,31 @@ fn table_under_properties_section_still_derives() {
 #[test]
 fn unknown_type_names_the_row() {
     let (path, text) = fixture("unknown_type.md");
-    let err = markdown::parse(&path, &text).expect_err("Edm.GeographyPoint is not a type derive knows");
+    let err = markdown::parse(&path, &text).expect_err("Decimal is not a type derive knows");
     assert_eq!(
         err,
         SpecError::UnknownType {
             path: path.clone(),
-            line: line_containing(&text, "|dropPoint|"),
-            property: "dropPoint".into(),
-            type_text: "Edm.GeographyPoint".into()
+            line: line_containing(&text, "|weight|"),
+            property: "weight".into(),
+            type_text: "Decimal".into()
         }
     );
     let message = err.to_string();
     assert!(message.starts_with(&format!("{path}:15:")), "{message}");
-    assert!(message.contains("'dropPoint'") && message.contains("Edm.GeographyPoint"), "{message}");
+    assert!(message.contains("'weight'") && message.contains("Decimal"), "{message}");
 }
 
 #[rstest]
-#[case::edm_geography_collection("|stops|Edm.GeographyPoint collection|The stops.|", "Edm.GeographyPoint collection")]
-#[case::edm_geometry("|outline|Edm.GeometryPolygon|An outline.|", "Edm.GeometryPolygon")]
-#[case::edm_geography("|route|Edm.GeographyLineString|A route.|", "Edm.GeographyLineString")]
+#[case::edm_decimal_collection("|weights|Decimal collection|The weights.|", "Decimal collection")]
+#[case::edm_single("|ratio|Edm.Single|A ratio.|", "Edm.Single")]
+#[case::edm_geography("|place|Edm.GeographyPoint|A place.|", "Edm.GeographyPoint")]
 #[case::sized_string("|code|String(255)|A code.|", "String(255)")]
+#[case::edm_int16("|rank|Edm.Int16|A rank.|", "Edm.Int16")]
 #[case::link_to_nothing_sensible("|mystery|[see here](../resources/x.md) or [there](../y.md)|?|", "see here or there")]
 fn unknown_type_variants(#[case] row: &str, #[case] type_text: &str) {
     let (path, text) = fixture("unknown_type.md");
-    let text = text.replace("|dropPoint|Edm.GeographyPoint|Where the parcel is left.|", row);
+    let text = text.replace("|weight|Decimal|Weight in kilograms.|", row);
     match markdown::parse(&path, &text) {
         Err(SpecError::UnknownType { line, type_text: t, .. }) => {
             assert_eq!(line, 15);
