@@ -387,7 +387,8 @@ fn a_failing_run_leaves_reports_and_replayable_regressions() {
     // phase for the checks that passed there (report format 2), the failures carrying the
     // problems as message and the failure block (with the diff) as text.
     let xml = std::fs::read_to_string(dir.path().join("out/junit.xml")).expect("the JUnit file");
-    assert_eq!(xml.matches("<testsuite ").count(), 2, "{xml}");
+    // One suite per route, and the metadata phase's (`$metadata`, before the routes).
+    assert_eq!(xml.matches("<testsuite ").count(), 3, "{xml}");
     assert!(xml.contains("<failure"));
     let root = parse_xml(&xml).unwrap_or_else(|e| panic!("not well-formed XML: {e}"));
     assert_eq!(root.name, "testsuites");
@@ -403,7 +404,7 @@ fn a_failing_run_leaves_reports_and_replayable_regressions() {
     assert_eq!(root.attr("tests"), Some((failed.len() + groups.len()).to_string().as_str()));
     assert_eq!(root.attr("failures"), Some(failed.len().to_string().as_str()));
     let suites: Vec<&str> = root.children.iter().map(|s| s.attr("name").unwrap_or_default()).collect();
-    assert_eq!(suites, ROUTES);
+    assert_eq!(suites, ["$metadata"].iter().chain(ROUTES.iter()).copied().collect::<Vec<_>>());
     for suite in &root.children {
         let route = suite.attr("name").unwrap_or_default();
         let of_route = |c: &&&Value| c["route"] == route;

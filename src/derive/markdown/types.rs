@@ -53,14 +53,14 @@ impl Primitive {
     /// names, and the narrower integers and other numbers the metadata uses (a page that
     /// writes them is refused as a type derive does not know from a table).
     pub fn from_edm(name: &str) -> Option<Primitive> {
-        Primitive::from_name(name).or(Some(match name {
-            "Int16" => Primitive::Int16,
-            "Byte" => Primitive::Byte,
-            "SByte" => Primitive::SByte,
-            "Single" => Primitive::Single,
-            "Decimal" => Primitive::Decimal,
-            _ => return None,
-        }))
+        Primitive::from_name(name).or(match name {
+            "Int16" => Some(Primitive::Int16),
+            "Byte" => Some(Primitive::Byte),
+            "SByte" => Some(Primitive::SByte),
+            "Single" => Some(Primitive::Single),
+            "Decimal" => Some(Primitive::Decimal),
+            _ => None,
+        })
     }
 }
 
