@@ -450,3 +450,33 @@ fn a_page_without_metadata_blames_a_real_document_for_nothing_the_page_does_not_
         assert!(!id.ends_with("/nullable") && !id.contains("/navigation/"), "{ids:?}");
     }
 }
+
+#[test]
+fn openapi_with_the_metadata_exports_the_metadata_s_properties_and_the_default_export_is_unchanged() {
+    let meta = fixture("metadata/v1.0-Prod.csdl");
+    let page = fixture("docs/v1.0/api/todotask-update.md");
+    let (o, stdout, stderr) = bin_in_root(&["openapi", "--page", &page, "--metadata", &meta], &[]);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    let doc: Value = serde_json::from_str(&stdout).expect("JSON");
+    let text = doc.to_string();
+    assert!(text.contains("hasAttachments"), "the metadata's property is exported");
+    assert!(text.contains("patternedRecurrence"));
+    let (_, plain, _) = bin_in_root(&["openapi", "--page", &page], &[]);
+    assert!(!plain.contains("hasAttachments"));
+    // The built-in export without --metadata is the one it always was (no metadata words).
+    let (_, built_in, _) = bin_in_root(&["openapi"], &[]);
+    assert!(!built_in.contains("Derived from the docs page and the metadata"), "the default export is unchanged");
+    assert!(built_in.contains("Derived from the docs page; do not edit."));
+}
+
+#[test]
+fn require_metadata_from_the_environment_takes_only_a_boolean() {
+    let (o, _, stderr) = bin_in_root(&["run", "--cases", "0"], &[("CONTRACT_REQUIRE_METADATA", "yes")]);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("CONTRACT_REQUIRE_METADATA is \"yes\""), "{stderr}");
+    // Required and served (the embedded reference service serves it): the run passes.
+    let (o, stdout, stderr) =
+        bin_in_root(&["run", "--cases", "0", "--seed", "1"], &[("CONTRACT_REQUIRE_METADATA", "1")]);
+    assert_eq!(o.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("$metadata"), "{stdout}");
+}
