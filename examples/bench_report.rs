@@ -499,7 +499,7 @@ fn metadata_read() -> Result<Row> {
     );
     let mut times = Vec::new();
     let mut types = 0;
-    for _ in 0..REPEATS.max(5) {
+    for _ in 0..9 {
         let started = Instant::now();
         let meta = graph_contract::derive::metadata::parse(&bytes, Default::default()).map_err(|e| e.to_string())?;
         let t = meta.find_structured("todoTask", Some("microsoft.graph")).map_err(|e| e.to_string())?;

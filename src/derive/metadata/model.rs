@@ -64,7 +64,9 @@ pub struct Property {
     pub ty: TypeRef,
     /// `Nullable`, default true (for a collection: whether its items may be null).
     pub nullable: bool,
-    pub facets: Facets,
+    /// Its facets; `None` when it has none (most properties: kept small, as a document holds
+    /// tens of thousands).
+    pub facets: Option<Box<Facets>>,
     /// `Org.OData.Core.V1.Computed`: the service computes it, a client does not set it.
     pub computed: bool,
     /// `Org.OData.Core.V1.Immutable`: set on create, never changed after.

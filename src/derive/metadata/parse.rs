@@ -5,7 +5,6 @@
 //! an error at its byte offset.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
@@ -126,6 +125,8 @@ struct Annotation {
 }
 
 struct Parser<'a> {
+    /// The document (valid UTF-8): attribute values are borrowed from it as text.
+    source: &'a str,
     reader: Reader<&'a [u8]>,
     lines: Lines<'a>,
     limits: Limits,
@@ -133,7 +134,11 @@ struct Parser<'a> {
     seen_root: bool,
     meta: Metadata,
     /// Alias → namespace, from `<Schema Alias>` and `<edmx:Include Alias>`.
-    aliases: HashMap<String, String>,
+    aliases: Aliases,
+    /// A property's type name has been read (and resolved with the aliases known then).
+    names_read: bool,
+    /// An alias was declared after a type name was read: the names are resolved again at the end.
+    late_alias: bool,
     namespace: String,
     structured: Option<StructuredType>,
     enum_type: Option<EnumType>,
@@ -142,6 +147,24 @@ struct Parser<'a> {
     annotation: Option<Annotation>,
     out_of_line: Vec<Annotation>,
     text: String,
+}
+
+/// Alias → namespace: a handful in any document, looked up for every type name (a list
+/// compares faster than a hash map hashes).
+#[derive(Default)]
+struct Aliases(Vec<(String, String)>);
+
+impl Aliases {
+    fn insert(&mut self, alias: String, namespace: String) {
+        match self.0.iter_mut().find(|(a, _)| *a == alias) {
+            Some(entry) => entry.1 = namespace,
+            None => self.0.push((alias, namespace)),
+        }
+    }
+
+    fn get(&self, alias: &str) -> Option<&String> {
+        self.0.iter().find(|(a, _)| a == alias).map(|(_, n)| n)
+    }
 }
 
 /// The attributes of one element, by local name, values normalized (predefined entities only).
@@ -159,13 +182,16 @@ impl<'a> Parser<'a> {
     fn new(text: &'a str, limits: Limits) -> Parser<'a> {
         let reader = Reader::from_str(text);
         Parser {
+            source: text,
             reader,
             lines: Lines { bytes: text.as_bytes(), pos: 0, line: 1 },
             limits,
             stack: Vec::new(),
             seen_root: false,
             meta: Metadata::default(),
-            aliases: HashMap::new(),
+            aliases: Aliases::default(),
+            names_read: false,
+            late_alias: false,
             namespace: String::new(),
             structured: None,
             enum_type: None,
@@ -276,10 +302,26 @@ impl<'a> Parser<'a> {
         self.finish()
     }
 
+    /// `raw` (a slice of the document) as the text it is, without checking its UTF-8 again.
+    fn text_of(&self, raw: &[u8]) -> Option<&'a str> {
+        let start = (raw.as_ptr() as usize).checked_sub(self.source.as_ptr() as usize)?;
+        self.source.get(start..start.checked_add(raw.len())?)
+    }
+
     fn attrs<'e>(&mut self, e: &'e BytesStart<'a>) -> Result<Attrs<'e>, MetadataError> {
-        let mut list = Vec::new();
+        let mut list = Vec::with_capacity(4);
         for a in e.attributes() {
             let a = a.map_err(|err| self.xml_error(err))?;
+            // Most values need no normalization (no reference, no tab or line end): borrowed
+            // from the document as text, which is valid UTF-8 already.
+            if let Cow::Borrowed(raw) = &a.value {
+                if !raw.iter().any(|b| matches!(b, b'&' | b'\t' | b'\n' | b'\r')) {
+                    if let Some(v) = self.text_of(raw) {
+                        list.push((a.key.local_name().into_inner(), Cow::Borrowed(v)));
+                        continue;
+                    }
+                }
+            }
             let value = a.normalized_value(XmlVersion::Implicit1_0).map_err(|err| match err {
                 quick_xml::Error::Escape(quick_xml::escape::EscapeError::UnrecognizedEntity(_, name)) => {
                     let line = self.lines.at(self.reader.buffer_position() as usize);
@@ -312,7 +354,8 @@ impl<'a> Parser<'a> {
             self.meta.version = attrs.get("Version").unwrap_or_default().to_string();
             return Ok(Ctx::Edmx);
         };
-        let element = String::from_utf8_lossy(name).into_owned();
+        // The document is valid UTF-8 (checked first): the name as text, for messages.
+        let element = std::str::from_utf8(name).unwrap_or("element");
         let ctx = match (parent, name) {
             (Ctx::Edmx, b"DataServices") => Ctx::DataServices,
             (Ctx::Edmx, b"Reference") => Ctx::Reference,
@@ -320,15 +363,17 @@ impl<'a> Parser<'a> {
                 let attrs = self.attrs(e)?;
                 if let (Some(ns), Some(alias)) = (attrs.get("Namespace"), attrs.get("Alias")) {
                     self.aliases.insert(alias.to_string(), ns.to_string());
+                    self.late_alias |= self.names_read;
                 }
                 Ctx::Other
             }
             (Ctx::DataServices, b"Schema") => {
                 let attrs = self.attrs(e)?;
-                let namespace = required(&attrs, line, &element, "Namespace")?.to_string();
+                let namespace = required(&attrs, line, element, "Namespace")?.to_string();
                 let alias = attrs.get("Alias").map(str::to_string);
                 if let Some(a) = &alias {
                     self.aliases.insert(a.clone(), namespace.clone());
+                    self.late_alias |= self.names_read;
                 }
                 self.namespace.clone_from(&namespace);
                 self.meta.schemas.push(Schema { namespace, alias, line });
@@ -340,11 +385,11 @@ impl<'a> Parser<'a> {
                 self.structured = Some(StructuredType {
                     kind,
                     namespace: self.namespace.clone(),
-                    name: required(&attrs, line, &element, "Name")?.to_string(),
-                    base: attrs.get("BaseType").map(|b| type_ref(b, line, &element, "BaseType")).transpose()?,
-                    is_abstract: boolean(&attrs, line, &element, "Abstract", false)?,
-                    open: boolean(&attrs, line, &element, "OpenType", false)?,
-                    has_stream: boolean(&attrs, line, &element, "HasStream", false)?,
+                    name: required(&attrs, line, element, "Name")?.to_string(),
+                    base: attrs.get("BaseType").map(|b| type_ref(b, line, element, "BaseType")).transpose()?,
+                    is_abstract: boolean(&attrs, line, element, "Abstract", false)?,
+                    open: boolean(&attrs, line, element, "OpenType", false)?,
+                    has_stream: boolean(&attrs, line, element, "HasStream", false)?,
                     key: None,
                     properties: Vec::new(),
                     navigation: Vec::new(),
@@ -356,7 +401,7 @@ impl<'a> Parser<'a> {
             (Ctx::Structured, b"Key") => Ctx::Key,
             (Ctx::Key, b"PropertyRef") => {
                 let attrs = self.attrs(e)?;
-                let name = required(&attrs, line, &element, "Name")?.to_string();
+                let name = required(&attrs, line, element, "Name")?.to_string();
                 if let Some(t) = self.structured.as_mut() {
                     t.key.get_or_insert_with(Vec::new).push(name);
                 }
@@ -365,19 +410,26 @@ impl<'a> Parser<'a> {
             (Ctx::Structured, b"Property") => {
                 let attrs = self.attrs(e)?;
                 let property = Property {
-                    name: required(&attrs, line, &element, "Name")?.to_string(),
-                    ty: type_ref(required(&attrs, line, &element, "Type")?, line, &element, "Type")?,
-                    nullable: boolean(&attrs, line, &element, "Nullable", true)?,
-                    facets: Facets {
-                        max_length: attrs.get("MaxLength").map(str::to_string),
-                        precision: attrs.get("Precision").map(str::to_string),
-                        scale: attrs.get("Scale").map(str::to_string),
-                        unicode: attrs
-                            .get("Unicode")
-                            .map(|_| boolean(&attrs, line, &element, "Unicode", true))
-                            .transpose()?,
-                        srid: attrs.get("SRID").map(str::to_string),
-                        default_value: attrs.get("DefaultValue").map(str::to_string),
+                    name: required(&attrs, line, element, "Name")?.to_string(),
+                    ty: type_ref(required(&attrs, line, element, "Type")?, line, element, "Type")?,
+                    nullable: boolean(&attrs, line, element, "Nullable", true)?,
+                    facets: if ["MaxLength", "Precision", "Scale", "Unicode", "SRID", "DefaultValue"]
+                        .iter()
+                        .any(|f| attrs.get(f).is_some())
+                    {
+                        Some(Box::new(Facets {
+                            max_length: attrs.get("MaxLength").map(str::to_string),
+                            precision: attrs.get("Precision").map(str::to_string),
+                            scale: attrs.get("Scale").map(str::to_string),
+                            unicode: attrs
+                                .get("Unicode")
+                                .map(|_| boolean(&attrs, line, element, "Unicode", true))
+                                .transpose()?,
+                            srid: attrs.get("SRID").map(str::to_string),
+                            default_value: attrs.get("DefaultValue").map(str::to_string),
+                        }))
+                    } else {
+                        None
                     },
                     computed: false,
                     immutable: false,
@@ -385,6 +437,9 @@ impl<'a> Parser<'a> {
                     description: None,
                     line,
                 };
+                let mut property = property;
+                resolve_alias(&mut property.ty, &self.aliases);
+                self.names_read = true;
                 if let Some(t) = self.structured.as_mut() {
                     t.properties.push(property);
                 }
@@ -393,13 +448,16 @@ impl<'a> Parser<'a> {
             (Ctx::Structured, b"NavigationProperty") => {
                 let attrs = self.attrs(e)?;
                 let nav = NavigationProperty {
-                    name: required(&attrs, line, &element, "Name")?.to_string(),
-                    ty: type_ref(required(&attrs, line, &element, "Type")?, line, &element, "Type")?,
-                    nullable: boolean(&attrs, line, &element, "Nullable", true)?,
-                    contains_target: boolean(&attrs, line, &element, "ContainsTarget", false)?,
+                    name: required(&attrs, line, element, "Name")?.to_string(),
+                    ty: type_ref(required(&attrs, line, element, "Type")?, line, element, "Type")?,
+                    nullable: boolean(&attrs, line, element, "Nullable", true)?,
+                    contains_target: boolean(&attrs, line, element, "ContainsTarget", false)?,
                     partner: attrs.get("Partner").map(str::to_string),
                     line,
                 };
+                let mut nav = nav;
+                resolve_alias(&mut nav.ty, &self.aliases);
+                self.names_read = true;
                 if let Some(t) = self.structured.as_mut() {
                     t.navigation.push(nav);
                 }
@@ -409,8 +467,8 @@ impl<'a> Parser<'a> {
                 let attrs = self.attrs(e)?;
                 self.enum_type = Some(EnumType {
                     namespace: self.namespace.clone(),
-                    name: required(&attrs, line, &element, "Name")?.to_string(),
-                    is_flags: boolean(&attrs, line, &element, "IsFlags", false)?,
+                    name: required(&attrs, line, element, "Name")?.to_string(),
+                    is_flags: boolean(&attrs, line, element, "IsFlags", false)?,
                     underlying: attrs.get("UnderlyingType").unwrap_or("Edm.Int32").to_string(),
                     members: Vec::new(),
                     line,
@@ -419,13 +477,13 @@ impl<'a> Parser<'a> {
             }
             (Ctx::Enum, b"Member") => {
                 let attrs = self.attrs(e)?;
-                let name = required(&attrs, line, &element, "Name")?.to_string();
+                let name = required(&attrs, line, element, "Name")?.to_string();
                 let position = self.enum_type.as_ref().map_or(0, |t| t.members.len() as i64);
                 let (value, explicit) = match attrs.get("Value") {
                     Some(v) => (
                         v.trim().parse::<i64>().map_err(|_| MetadataError::BadAttribute {
                             line,
-                            element: element.clone(),
+                            element: element.to_string(),
                             attribute: "Value".into(),
                             value: v.to_string(),
                             expected: "an integer".into(),
@@ -443,8 +501,8 @@ impl<'a> Parser<'a> {
                 let attrs = self.attrs(e)?;
                 let def = TypeDefinition {
                     namespace: self.namespace.clone(),
-                    name: required(&attrs, line, &element, "Name")?.to_string(),
-                    underlying: required(&attrs, line, &element, "UnderlyingType")?.to_string(),
+                    name: required(&attrs, line, element, "Name")?.to_string(),
+                    underlying: required(&attrs, line, element, "UnderlyingType")?.to_string(),
                     line,
                 };
                 self.meta.definitions.push(def);
@@ -454,7 +512,7 @@ impl<'a> Parser<'a> {
                 let attrs = self.attrs(e)?;
                 self.container = Some(Container {
                     namespace: self.namespace.clone(),
-                    name: required(&attrs, line, &element, "Name")?.to_string(),
+                    name: required(&attrs, line, element, "Name")?.to_string(),
                     items: Vec::new(),
                     line,
                 });
@@ -465,9 +523,9 @@ impl<'a> Parser<'a> {
                 let singleton = name == b"Singleton";
                 let type_attr = if singleton { "Type" } else { "EntityType" };
                 let item = ContainerItem {
-                    name: required(&attrs, line, &element, "Name")?.to_string(),
+                    name: required(&attrs, line, element, "Name")?.to_string(),
                     singleton,
-                    ty: type_ref(required(&attrs, line, &element, type_attr)?, line, &element, type_attr)?,
+                    ty: type_ref(required(&attrs, line, element, type_attr)?, line, element, type_attr)?,
                     line,
                 };
                 if let Some(c) = self.container.as_mut() {
@@ -481,7 +539,7 @@ impl<'a> Parser<'a> {
                 self.annotations_target = if attrs.get("Qualifier").is_some() {
                     None
                 } else {
-                    Some(required(&attrs, line, &element, "Target")?.to_string())
+                    Some(required(&attrs, line, element, "Target")?.to_string())
                 };
                 Ctx::Annotations
             }
@@ -490,8 +548,12 @@ impl<'a> Parser<'a> {
                 b"Annotation",
             ) => {
                 let attrs = self.attrs(e)?;
-                let term_name = required(&attrs, line, &element, "Term")?;
-                let term = self.term(term_name);
+                let term_name = required(&attrs, line, element, "Term")?;
+                let Some(term) = self.term(term_name) else {
+                    // A term this reader does not use: read for well-formedness only.
+                    self.annotation = None;
+                    return Ok(Ctx::Annotation);
+                };
                 let target = match parent {
                     _ if attrs.get("Qualifier").is_some() => Target::Ignored,
                     Ctx::Structured => Target::Type,
@@ -499,9 +561,8 @@ impl<'a> Parser<'a> {
                     Ctx::Annotations => self.annotations_target.clone().map_or(Target::Ignored, Target::OutOfLine),
                     _ => Target::Ignored,
                 };
-                let bool_value =
-                    attrs.get("Bool").map(|_| boolean(&attrs, line, &element, "Bool", true)).transpose()?;
-                self.annotation = term.map(|term| Annotation {
+                let bool_value = attrs.get("Bool").map(|_| boolean(&attrs, line, element, "Bool", true)).transpose()?;
+                self.annotation = Some(Annotation {
                     term,
                     target,
                     bool_value,
@@ -593,15 +654,11 @@ impl<'a> Parser<'a> {
     /// Resolves aliases, applies the out-of-line annotations and builds the index.
     fn finish(mut self) -> Result<Metadata, MetadataError> {
         let aliases = std::mem::take(&mut self.aliases);
-        let resolve = |r: &mut TypeRef| {
-            if let Some((ns, bare)) = r.name.rsplit_once('.') {
-                if let Some(full) = aliases.get(ns) {
-                    r.name = format!("{full}.{bare}");
-                }
-            }
-        };
+        let resolve = |r: &mut TypeRef| resolve_alias(r, &aliases);
         let mut meta = self.meta;
-        for t in &mut meta.structured {
+        // Type names were resolved as they were read, with the aliases declared by then; only
+        // an alias declared after a name was read needs another pass.
+        for t in meta.structured.iter_mut().filter(|_| self.late_alias) {
             if let Some(b) = t.base.as_mut() {
                 resolve(b);
             }
@@ -611,32 +668,37 @@ impl<'a> Parser<'a> {
         for c in &mut meta.containers {
             c.items.iter_mut().for_each(|i| resolve(&mut i.ty));
         }
+        for t in meta.structured.iter_mut().filter(|t| t.base.is_some()) {
+            if let Some(b) = t.base.as_mut() {
+                resolve(b);
+            }
+        }
         for e in &mut meta.enums {
             let mut u = TypeRef { written: e.underlying.clone(), collection: false, name: e.underlying.clone() };
             resolve(&mut u);
             e.underlying = u.name;
         }
-        let mut lines: HashMap<String, usize> = HashMap::new();
-        let named = meta
-            .structured
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.qualified(), t.name.clone(), t.line, Slot::Structured(i)))
-            .chain(meta.enums.iter().enumerate().map(|(i, t)| (t.qualified(), t.name.clone(), t.line, Slot::Enum(i))))
-            .chain(
-                meta.definitions
-                    .iter()
-                    .enumerate()
-                    .map(|(i, t)| (format!("{}.{}", t.namespace, t.name), t.name.clone(), t.line, Slot::Definition(i))),
-            )
-            .collect::<Vec<_>>();
-        let mut named = named;
-        named.sort_by_key(|n| n.2);
-        for (qualified, bare, line, slot) in named {
-            if let Some(first_line) = lines.get(&qualified) {
-                return Err(MetadataError::DuplicateType { name: qualified, line, first_line: *first_line });
+        let mut named: Vec<(String, usize, Slot)> = Vec::with_capacity(meta.structured.len() + meta.enums.len());
+        named.extend(meta.structured.iter().enumerate().map(|(i, t)| (t.qualified(), t.line, Slot::Structured(i))));
+        named.extend(meta.enums.iter().enumerate().map(|(i, t)| (t.qualified(), t.line, Slot::Enum(i))));
+        named.extend(
+            meta.definitions
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (format!("{}.{}", t.namespace, t.name), t.line, Slot::Definition(i))),
+        );
+        named.sort_by_key(|n| n.1);
+        meta.index.reserve(named.len());
+        for (qualified, line, slot) in named {
+            if let Some(first) = meta.index.get(&qualified) {
+                let first_line = match *first {
+                    Slot::Structured(i) => meta.structured[i].line,
+                    Slot::Enum(i) => meta.enums[i].line,
+                    Slot::Definition(i) => meta.definitions[i].line,
+                };
+                return Err(MetadataError::DuplicateType { name: qualified, line, first_line });
             }
-            lines.insert(qualified.clone(), line);
+            let bare = qualified.rsplit_once('.').map_or(qualified.as_str(), |(_, b)| b).to_string();
             meta.by_name.entry(bare).or_default().push(qualified.clone());
             meta.index.insert(qualified, slot);
         }
@@ -660,13 +722,21 @@ impl<'a> Parser<'a> {
     }
 }
 
-fn resolve_target(meta: &Metadata, aliases: &HashMap<String, String>, path: &str) -> Option<Slot> {
+fn resolve_target(meta: &Metadata, aliases: &Aliases, path: &str) -> Option<Slot> {
     let (ns, bare) = path.rsplit_once('.')?;
-    let ns = aliases.get(ns).map_or(ns, String::as_str);
-    meta.index.get(&format!("{ns}.{bare}")).copied()
+    match aliases.get(ns) {
+        Some(full) => {
+            let mut q = String::with_capacity(full.len() + 1 + bare.len());
+            q.push_str(full);
+            q.push('.');
+            q.push_str(bare);
+            meta.index.get(&q).copied()
+        }
+        None => meta.index.get(path).copied(),
+    }
 }
 
-fn apply(p: &mut Property, a: &Annotation, aliases: &HashMap<String, String>) {
+fn apply(p: &mut Property, a: &Annotation, aliases: &Aliases) {
     match a.term {
         Term::Computed => p.computed = a.bool_value.unwrap_or(true),
         Term::Immutable => p.immutable = a.bool_value.unwrap_or(true),
@@ -713,6 +783,20 @@ fn boolean(attrs: &Attrs, line: usize, element: &str, attribute: &str, default: 
 
 /// `Edm.String`, `graph.x`, `Collection(graph.x)`; the alias is resolved once the whole
 /// document is read.
+/// `r` with its namespace alias replaced, when the alias is already declared (those declared
+/// later are replaced when the document ends).
+fn resolve_alias(r: &mut TypeRef, aliases: &Aliases) {
+    if let Some((ns, bare)) = r.name.rsplit_once('.') {
+        if let Some(full) = aliases.get(ns) {
+            let mut name = String::with_capacity(full.len() + 1 + bare.len());
+            name.push_str(full);
+            name.push('.');
+            name.push_str(bare);
+            r.name = name;
+        }
+    }
+}
+
 fn type_ref(written: &str, line: usize, element: &str, attribute: &str) -> Result<TypeRef, MetadataError> {
     let w = written.trim();
     let (collection, inner) = match w.strip_prefix("Collection(").and_then(|r| r.strip_suffix(')')) {

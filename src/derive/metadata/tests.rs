@@ -520,3 +520,38 @@ fn the_writer_renders_a_closure_that_reads_back_the_same() {
     assert!(back.find("namedPoint", None).is_err(), "only the closure is written");
     assert!(text.contains("Org.OData.Core.V1.Computed"));
 }
+
+#[test]
+fn an_alias_declared_after_a_name_that_uses_it_still_resolves() {
+    // The first schema names `later.color` before the second schema declares the alias `later`;
+    // names are resolved as they are read, and again at the end when an alias came late.
+    let text = r#"<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx">
+  <edmx:DataServices>
+    <Schema Namespace="first.ns" Alias="first">
+      <EntityType Name="box">
+        <Key><PropertyRef Name="id" /></Key>
+        <Property Name="id" Type="Edm.String" Nullable="false" />
+        <Property Name="color" Type="later.color" />
+        <NavigationProperty Name="lid" Type="later.lid" />
+      </EntityType>
+    </Schema>
+    <Schema Namespace="second.ns" Alias="later">
+      <EnumType Name="color"><Member Name="red" /></EnumType>
+      <EntityType Name="lid" BaseType="first.box" />
+    </Schema>
+  </edmx:DataServices>
+</edmx:Edmx>"#;
+    let m = read(text).expect("the document reads");
+    let b = m.find_structured("box", None).unwrap();
+    let props = m.properties(b).unwrap();
+    assert_eq!(props[1].property.ty.name, "second.ns.color");
+    assert_eq!(m.navigation(b).unwrap()[0].property.ty.name, "second.ns.lid");
+    let lid = m.find_structured("lid", None).unwrap();
+    assert_eq!(lid.base.as_ref().unwrap().name, "first.ns.box");
+    assert!(m.dangling().is_empty(), "{:?}", m.dangling());
+    // Facets are kept where a property has them, and only there.
+    let f = read(&doc(r#"<ComplexType Name="c"><Property Name="a" Type="Edm.String" MaxLength="12" /><Property Name="b" Type="Edm.String" /></ComplexType>"#)).unwrap();
+    let c = f.find_structured("c", None).unwrap();
+    assert_eq!(c.properties[0].facets.as_ref().and_then(|x| x.max_length.as_deref()), Some("12"));
+    assert!(c.properties[1].facets.is_none());
+}

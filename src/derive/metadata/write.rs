@@ -127,7 +127,8 @@ fn write_structured(s: &mut String, t: &StructuredType, wanted: &dyn Fn(&str) ->
         if !p.nullable {
             s.push_str(" Nullable=\"false\"");
         }
-        let f = &p.facets;
+        let none = Default::default();
+        let f: &super::model::Facets = p.facets.as_deref().unwrap_or(&none);
         for (attr, v) in [
             ("MaxLength", &f.max_length),
             ("Precision", &f.precision),
