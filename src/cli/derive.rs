@@ -4,45 +4,24 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::derive::join::SideBySide;
-use crate::derive::schema::{self, Derived, Overlay};
+use crate::derive::schema::Derived;
 use crate::error::IoError;
 use crate::exit;
 
 use super::{read, Failure};
 
 /// Reads and derives a page (and its overlay, and the metadata when one is given: the page
-/// returned is then the page joined with it). Returns the page, its schemas and the page and
-/// the metadata side by side (empty without metadata).
+/// returned is then the page joined with it), as every page a run loads is derived
+/// ([`crate::page::derive_schemas`]).
 pub(super) fn derive_page(
     page_path: &Path,
     overlay: Option<&Path>,
     metadata: Option<&Path>,
 ) -> Result<(crate::derive::markdown::Page, Derived, Vec<SideBySide>), Failure> {
     let text = read(page_path, "give the path of a Graph docs page in Markdown")?;
-    let page = crate::page::parse_page(page_path, &text)?;
-    let overlay = match overlay {
-        Some(p) => {
-            let shown = p.display().to_string();
-            let o = Overlay::parse(&shown, &read(p, "give the path of an overlay JSON file")?)?;
-            Some((shown, o))
-        }
-        None => None,
-    };
-    let overlay = overlay.as_ref().map(|(p, o)| (p.as_str(), o));
-    // The linked types' pages are read relative to the page (absent ones stay unresolved).
-    let types = crate::page::resolve_types(page_path, &page)?;
-    match metadata {
-        None => {
-            let derived = schema::derive(&page, overlay, &types)?;
-            Ok((page, derived, Vec::new()))
-        }
-        Some(path) => {
-            let source = crate::page::read_metadata(path)?;
-            let joined = crate::derive::join::join(&page, &types, source)?;
-            let derived = schema::derive_with(&joined.page, overlay, &joined.types, Some(&joined.facts))?;
-            Ok((joined.page, derived, joined.side_by_side))
-        }
-    }
+    let source = metadata.map(crate::page::read_metadata).transpose()?;
+    let d = crate::page::derive_schemas(&page_path.display().to_string(), &text, overlay, source)?;
+    Ok((d.page, d.derived, d.side_by_side))
 }
 
 pub(super) fn derive(

@@ -473,8 +473,3 @@ fn reorder_members(ty: &mut PropType, page: &Page, page_types: &Types) {
         _ => {}
     }
 }
-
-/// The side-by-side findings of a page against a metadata document, each with where it is.
-pub fn side_by_side(page: &Page, page_types: &Types, source: &Source) -> Result<Vec<SideBySide>, String> {
-    join(page, page_types, source).map(|j| j.side_by_side)
-}

@@ -202,15 +202,25 @@ fn read(p: &std::path::Path, fix: &str) -> Result<String, String> {
     std::fs::read_to_string(p).map_err(|e| format!("failed to read {}: {e} ({fix})", p.display()))
 }
 
-/// Derives and compiles the page `text` (at `path`, its linked pages beside it) with its
+/// A page's schemas as `derive` writes them: the page (joined with the metadata when one is
+/// given), the schema files, the page and the metadata side by side (empty without), and the
+/// page's type in the metadata.
+pub struct Derivation {
+    pub page: Page,
+    pub derived: crate::derive::schema::Derived,
+    pub side_by_side: Vec<crate::derive::join::SideBySide>,
+    pub qualified: Option<String>,
+}
+
+/// Derives the schemas of the page `text` (at `path`, its linked pages read beside it) with its
 /// overlay and, when given, the metadata ([`crate::derive::join`]): the one way from a page to
-/// an [`Api`], the embedded page's text with a `--metadata` too.
-pub fn derive_text(
+/// its schemas, for `derive`, `check-docs` and every page a run loads.
+pub fn derive_schemas(
     path: &str,
     text: &str,
     overlay: Option<&std::path::Path>,
     metadata: Option<&'static Source>,
-) -> Result<(Api, Vec<String>), String> {
+) -> Result<Derivation, String> {
     use std::path::Path;
     let page = parse_page(Path::new(path), text).map_err(|e| e.to_string())?;
     let types = resolve_types(Path::new(path), &page).map_err(|e| e.to_string())?;
@@ -224,20 +234,35 @@ pub fn derive_text(
         None => None,
     };
     let overlay = overlay.as_ref().map(|(p, o)| (p.as_str(), o));
-    let mut warnings = Vec::new();
-    let (page, derived, qualified) = match metadata {
+    match metadata {
         Some(source) => {
             let joined = crate::derive::join::join(&page, &types, source)?;
-            warnings.extend(joined.side_by_side.iter().map(|s| format!("the page and the metadata: {s}")));
             let derived = crate::derive::schema::derive_with(&joined.page, overlay, &joined.types, Some(&joined.facts))
                 .map_err(|e| e.to_string())?;
-            (joined.page, derived, Some(joined.facts.qualified))
+            Ok(Derivation {
+                page: joined.page,
+                derived,
+                side_by_side: joined.side_by_side,
+                qualified: Some(joined.facts.qualified),
+            })
         }
         None => {
             let derived = crate::derive::schema::derive(&page, overlay, &types).map_err(|e| e.to_string())?;
-            (page, derived, None)
+            Ok(Derivation { page, derived, side_by_side: Vec::new(), qualified: None })
         }
-    };
+    }
+}
+
+/// Derives and compiles the page `text` ([`derive_schemas`]): the one way from a page to an
+/// [`Api`], the embedded page's text with a `--metadata` too.
+pub fn derive_text(
+    path: &str,
+    text: &str,
+    overlay: Option<&std::path::Path>,
+    metadata: Option<&'static Source>,
+) -> Result<(Api, Vec<String>), String> {
+    let Derivation { page, derived, side_by_side, qualified } = derive_schemas(path, text, overlay, metadata)?;
+    let warnings: Vec<String> = side_by_side.iter().map(|s| format!("the page and the metadata: {s}")).collect();
     let texts: Vec<(String, String)> =
         derived.files.iter().map(|(f, v)| (f.clone(), crate::derive::schema::Derived::render(v))).collect();
     let refs: Vec<(&str, &str)> = texts.iter().map(|(f, t)| (f.as_str(), t.as_str())).collect();

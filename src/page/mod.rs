@@ -16,7 +16,8 @@ mod load;
 mod seed;
 
 pub use load::{
-    check_clashes, derive_text, load, load_pages, load_with, parse_page, read_metadata, resolve_types, LoadError,
+    check_clashes, derive_schemas, derive_text, load, load_pages, load_with, parse_page, read_metadata, resolve_types,
+    Derivation, LoadError,
 };
 pub use seed::valid_value;
 use seed::{complete, repair, seed_value};

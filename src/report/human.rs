@@ -209,12 +209,12 @@ pub fn summary(report: &Report, style: Style) -> String {
         let _ = writeln!(out, "  enum coverage: {}", parts.join(", "));
     }
     if let Some(m) = &report.metadata {
-        let line = match (&m.reason, m.served) {
-            (Some(reason), _) if m.checks == 0 => {
+        let line = match &m.reason {
+            Some(reason) if m.checks == 0 => {
                 format!("  metadata: not run (GET {}: {reason}; --require-metadata makes that a failure)", m.url)
             }
-            (Some(reason), _) => format!("  metadata: GET {}: {reason}", m.url),
-            (None, _) => format!("  metadata: the target's $metadata compared with the contract's ({})", m.url),
+            Some(reason) => format!("  metadata: GET {}: {reason}", m.url),
+            None => format!("  metadata: the target's $metadata compared with the contract's ({})", m.url),
         };
         let _ = writeln!(out, "{line}");
     }

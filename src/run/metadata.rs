@@ -8,7 +8,7 @@
 //! target does not serve it (another status, or not XML), the phase is not run and the run is
 //! not failed, unless `--require-metadata` asks for it.
 
-use std::sync::Arc;
+use std::borrow::Cow;
 
 use serde_json::Value;
 
@@ -25,9 +25,10 @@ pub const ROUTE: &str = "$metadata";
 /// What one page's type is compared with.
 #[derive(Debug, Clone)]
 pub struct Expected {
-    /// The contract's metadata: the document given (`--metadata`, the embedded page's own), or
-    /// one written from the contract ([`crate::contract::csdl`]).
-    pub document: Arc<Metadata>,
+    /// The contract's metadata: the document given (`--metadata`, the embedded page's own, read
+    /// once for the process and borrowed), or one written from the contract
+    /// ([`crate::contract::csdl`]).
+    pub document: Cow<'static, Metadata>,
     /// The page's type in it, qualified.
     pub root: String,
     pub scope: Scope,
@@ -43,7 +44,7 @@ pub fn expected(apis: &[&Api]) -> Vec<Expected> {
         let page = (i > 0 || !std::ptr::eq(*api, Api::embedded())).then(|| api.type_name.clone());
         let e = match api.metadata {
             Some(m) => Expected {
-                document: shared_document(m.source),
+                document: Cow::Borrowed(&m.source.meta),
                 root: m.qualified.to_string(),
                 scope: Scope::Document,
                 page,
@@ -54,7 +55,7 @@ pub fn expected(apis: &[&Api]) -> Vec<Expected> {
                 // it cannot write is left out of the phase rather than blamed on the target.
                 let Ok(document) = metadata::parse(text.as_bytes(), Limits::default()) else { continue };
                 Expected {
-                    document: Arc::new(document),
+                    document: Cow::Owned(document),
                     root: crate::contract::csdl::qualified(api.contract).to_string(),
                     scope: Scope::Page,
                     page,
@@ -66,20 +67,6 @@ pub fn expected(apis: &[&Api]) -> Vec<Expected> {
         }
     }
     out
-}
-
-/// One `Arc` per metadata source for the life of the process (a run of several pages with
-/// one `--metadata` compares each page against the same parsed document).
-fn shared_document(source: &'static crate::derive::join::Source) -> Arc<Metadata> {
-    static DOCS: std::sync::Mutex<Vec<(usize, Arc<Metadata>)>> = std::sync::Mutex::new(Vec::new());
-    let key = source as *const _ as usize;
-    let mut docs = DOCS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some((_, d)) = docs.iter().find(|(k, _)| *k == key) {
-        return d.clone();
-    }
-    let d = Arc::new(source.meta.clone());
-    docs.push((key, d.clone()));
-    d
 }
 
 /// Whether an answer is a served XML document: 200, and an XML content type or a body that

@@ -42,12 +42,7 @@ impl Worker<'_> {
             }
             if self.stop.is_none() {
                 if let Some(max) = self.options.max_requests {
-                    // Taken before it is sent: workers running at once never overspend.
-                    let taken = self
-                        .shared
-                        .requests
-                        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < max).then_some(n + 1));
-                    if taken.is_err() {
+                    if !self.shared.take_request(max) {
                         self.stop_with(Stop::Budget(max));
                     }
                     counted = true;
@@ -105,6 +100,12 @@ impl Worker<'_> {
 }
 
 impl super::Shared {
+    /// Counts one request against the budget `max`, before it is sent (workers running at
+    /// once never overspend); `false` when the budget is spent.
+    pub(super) fn take_request(&self, max: u64) -> bool {
+        self.requests.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < max).then_some(n + 1)).is_ok()
+    }
+
     /// Keeps to `rate` requests a second over every sender of the run: takes the next
     /// request's slot and waits for it.
     pub(super) fn pace(&self, rate: Option<f64>) {
@@ -129,7 +130,7 @@ impl super::Shared {
         send: impl FnOnce() -> Result<crate::run::target::Answer, Failure>,
     ) -> Result<crate::run::target::Answer, Failure> {
         if let Some(max) = options.max_requests {
-            if self.requests.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < max).then_some(n + 1)).is_err() {
+            if !self.take_request(max) {
                 return Err(Failure::NotSent(format!("the request budget of {max} is spent")));
             }
         } else {
