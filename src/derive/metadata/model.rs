@@ -255,7 +255,7 @@ pub struct Closure {
 }
 
 /// A whole CSDL document, parsed once.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Metadata {
     /// The `Version` of `<edmx:Edmx>` (`4.0`).
     pub version: String,
@@ -265,8 +265,6 @@ pub struct Metadata {
     pub definitions: Vec<TypeDefinition>,
     pub containers: Vec<Container>,
     pub(crate) index: HashMap<String, Slot>,
-    /// Bare name → qualified names declaring it.
-    pub(crate) by_name: HashMap<String, Vec<String>>,
 }
 
 impl Metadata {
@@ -304,16 +302,19 @@ impl Metadata {
                 suggestions: self.suggestions(name, Some(ns)),
             });
         }
-        match self.by_name.get(name).map(Vec::as_slice) {
-            Some([one]) => self.get(one).ok_or_else(|| self.missing(name)),
-            Some(several) if several.len() > 1 => Err(MetadataError::Ambiguous {
+        // Asked once per page: a scan, so that reading builds no second index.
+        let mut declaring: Vec<(usize, &str)> = Vec::new();
+        declaring.extend(self.structured.iter().filter(|t| t.name == name).map(|t| (t.line, t.namespace.as_str())));
+        declaring.extend(self.enums.iter().filter(|t| t.name == name).map(|t| (t.line, t.namespace.as_str())));
+        declaring.extend(self.definitions.iter().filter(|t| t.name == name).map(|t| (t.line, t.namespace.as_str())));
+        declaring.sort_unstable();
+        match declaring.as_slice() {
+            [(_, ns)] => self.get(&format!("{ns}.{name}")).ok_or_else(|| self.missing(name)),
+            [] => Err(self.missing(name)),
+            several => Err(MetadataError::Ambiguous {
                 name: name.to_string(),
-                namespaces: several
-                    .iter()
-                    .map(|q| q.rsplit_once('.').map_or(q.as_str(), |(ns, _)| ns).to_string())
-                    .collect(),
+                namespaces: several.iter().map(|(_, ns)| ns.to_string()).collect(),
             }),
-            _ => Err(self.missing(name)),
         }
     }
 

@@ -5,6 +5,7 @@
 //! an error at its byte offset.
 
 use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
@@ -30,7 +31,8 @@ impl Default for Limits {
     }
 }
 
-/// Reads a whole CSDL document (`<edmx:Edmx>` with one or more `<Schema>`s).
+/// Reads a whole CSDL document (`<edmx:Edmx>` with one or more `<Schema>`s). A large one is
+/// read in two parts at once (see [`parse_in_two`]), with the same result.
 pub fn parse(bytes: &[u8], limits: Limits) -> Result<Metadata, MetadataError> {
     if bytes.len() as u64 > limits.max_bytes {
         return Err(MetadataError::TooLarge { size: bytes.len() as u64, limit: limits.max_bytes });
@@ -39,11 +41,72 @@ pub fn parse(bytes: &[u8], limits: Limits) -> Result<Metadata, MetadataError> {
         let offset = e.valid_up_to();
         MetadataError::InvalidUtf8 { offset, line: 1 + count_lines(&bytes[..offset]) }
     })?;
+    if let Some(Ok(meta)) = parse_in_two(text, limits) {
+        return Ok(meta);
+    }
+    parse_in_one(text, limits)
+}
+
+/// The document read in one pass.
+pub(super) fn parse_in_one(text: &str, limits: Limits) -> Result<Metadata, MetadataError> {
     Parser::new(text, limits).run()
 }
 
+/// A document at least this large is read in two halves at once, where two cores are free.
+const PARALLEL_FROM: usize = 1 << 20;
+
+/// The names of the elements that a later part of a document finds open.
+const INHERITED: [Ctx; 3] = [Ctx::Edmx, Ctx::DataServices, Ctx::Schema];
+
+/// The namespace of the types a later part reads before its first `<Schema>`: that of the
+/// last schema the earlier part opened, filled in when the parts are joined.
+const INHERITED_NAMESPACE: &str = "\0";
+
+/// Reads a large document in two parts on two threads: the first half, and the second from
+/// the first type or annotation set after the middle, which starts inside `<Schema>`. The
+/// result equals that of one pass, or there is none: a part that fails or does not join
+/// exactly (the cut inside a comment, a deeper element, a pending annotation, an alias the
+/// second part could not know) leaves the document to the one pass, which also words any error.
+fn parse_in_two(text: &str, limits: Limits) -> Option<Result<Metadata, MetadataError>> {
+    if text.len() < PARALLEL_FROM || std::thread::available_parallelism().map_or(1, usize::from) < 2 {
+        return None;
+    }
+    read_in_two(text, cut_point(text)?, limits)
+}
+
+/// The document read as two parts, the second from byte `cut` (a char boundary) on.
+pub(super) fn read_in_two(text: &str, cut: usize, limits: Limits) -> Option<Result<Metadata, MetadataError>> {
+    let (head, tail) = text.split_at_checked(cut)?;
+    let (first, second) = std::thread::scope(|scope| {
+        // No thread to be had (a process at its limit): one pass reads it all.
+        let second = std::thread::Builder::new()
+            .name("metadata-reader".into())
+            .spawn_scoped(scope, || {
+                let mut p = Parser::continuing(tail, limits, 1 + count_lines(head.as_bytes()));
+                p.read().ok().map(|()| p)
+            })
+            .ok()?;
+        let mut first = Parser::new(head, limits);
+        let first = first.read().ok().map(|()| first);
+        Some((first, second.join().ok().flatten()))
+    })?;
+    Some(first?.join(second?)?.end())
+}
+
+/// Where the second part starts: a `<` that opens a type or an annotation set, in the 256 KiB
+/// after the middle (whether it really sits inside `<Schema>` the join checks).
+pub(super) fn cut_point(text: &str) -> Option<usize> {
+    const STARTS: [&[u8]; 4] = [b"<EntityType ", b"<ComplexType ", b"<EnumType ", b"<Annotations "];
+    let bytes = text.as_bytes();
+    let mid = bytes.len() / 2;
+    let end = bytes.len().min(mid + (1 << 18));
+    (mid..end).find(|&i| bytes[i] == b'<' && STARTS.iter().any(|s| bytes[i..].starts_with(s)))
+}
+
 fn count_lines(bytes: &[u8]) -> usize {
-    bytes.iter().filter(|&&b| b == b'\n').count()
+    // Counted in byte lanes, a block at a time (a block of 255 cannot overflow a u8): the
+    // compiler turns this into wide compares, where a count per byte would not be.
+    bytes.chunks(255).map(|c| usize::from(c.iter().map(|&b| u8::from(b == b'\n')).sum::<u8>())).sum()
 }
 
 /// Line numbers of byte offsets, counted forward as the reader goes.
@@ -51,13 +114,15 @@ struct Lines<'a> {
     bytes: &'a [u8],
     pos: usize,
     line: usize,
+    /// The line `bytes` starts on.
+    first: usize,
 }
 
 impl Lines<'_> {
     fn at(&mut self, pos: usize) -> usize {
         let pos = pos.min(self.bytes.len());
         if pos < self.pos {
-            return 1 + count_lines(&self.bytes[..pos]);
+            return self.first + count_lines(&self.bytes[..pos]);
         }
         self.line += count_lines(&self.bytes[self.pos..pos]);
         self.pos = pos;
@@ -96,13 +161,13 @@ enum ValueKind {
 
 /// What an annotation is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Target {
+enum Target<'a> {
     /// The last property of the open type.
     Property,
     /// The open type itself.
     Type,
     /// `<Annotations Target="ns.Type/prop">`, applied once the document is read.
-    OutOfLine(String),
+    OutOfLine(Cow<'a, str>),
     Ignored,
 }
 
@@ -116,12 +181,14 @@ enum Term {
 }
 
 #[derive(Debug, Clone)]
-struct Annotation {
+/// Borrowed from the document where the value is written as an attribute (most
+/// descriptions): copied only when it is applied to a type or a property.
+struct Annotation<'a> {
     term: Term,
-    target: Target,
+    target: Target<'a>,
     bool_value: Option<bool>,
-    string: Option<String>,
-    enum_members: Option<String>,
+    string: Option<Cow<'a, str>>,
+    enum_members: Option<Cow<'a, str>>,
 }
 
 struct Parser<'a> {
@@ -135,18 +202,29 @@ struct Parser<'a> {
     meta: Metadata,
     /// Alias → namespace, from `<Schema Alias>` and `<edmx:Include Alias>`.
     aliases: Aliases,
-    /// A property's type name has been read (and resolved with the aliases known then).
-    names_read: bool,
+    /// The namespaces of the type names read so far that were no alias then (`Edm` aside): an
+    /// alias declared later as one of them means the names are resolved again at the end.
+    unaliased: Vec<String>,
     /// An alias was declared after a type name was read: the names are resolved again at the end.
     late_alias: bool,
     namespace: String,
     structured: Option<StructuredType>,
     enum_type: Option<EnumType>,
     container: Option<Container>,
-    annotations_target: Option<String>,
-    annotation: Option<Annotation>,
-    out_of_line: Vec<Annotation>,
+    annotations_target: Option<Cow<'a, str>>,
+    annotation: Option<Annotation<'a>>,
+    out_of_line: Vec<Annotation<'a>>,
     text: String,
+    /// A later part of the document: it starts inside `<Schema>`.
+    continued: bool,
+    /// The elements still open from an earlier part (0 in the first part).
+    inherited: usize,
+    /// A later part: the end tags that closed inherited elements, in order.
+    inherited_closed: Vec<&'a str>,
+    /// A later part: the namespaces of the terms it read that were no alias it knew.
+    term_namespaces: Vec<String>,
+    /// The names of `<edmx:Edmx>`, `<edmx:DataServices>` and the last `<Schema>` as opened.
+    opened: [&'a str; 3],
 }
 
 /// Alias → namespace: a handful in any document, looked up for every type name (a list
@@ -168,13 +246,23 @@ impl Aliases {
 }
 
 /// The attributes of one element, by local name, values normalized (predefined entities only).
-struct Attrs<'a> {
-    list: Vec<(&'a [u8], Cow<'a, str>)>,
+struct Attrs<'e, 'a> {
+    list: Vec<(&'e [u8], Cow<'a, str>)>,
 }
 
-impl Attrs<'_> {
+impl<'a> Attrs<'_, 'a> {
     fn get(&self, name: &str) -> Option<&str> {
         self.list.iter().find(|(k, _)| *k == name.as_bytes()).map(|(_, v)| v.as_ref())
+    }
+
+    /// The value as borrowed from the document when it is written there as is.
+    fn value(&self, name: &str) -> Option<Cow<'a, str>> {
+        self.list.iter().find(|(k, _)| *k == name.as_bytes()).map(|(_, v)| v.clone())
+    }
+
+    /// Whether any of `names` is given.
+    fn any(&self, names: &[&str]) -> bool {
+        self.list.iter().any(|(k, _)| names.iter().any(|n| n.as_bytes() == *k))
     }
 }
 
@@ -184,13 +272,13 @@ impl<'a> Parser<'a> {
         Parser {
             source: text,
             reader,
-            lines: Lines { bytes: text.as_bytes(), pos: 0, line: 1 },
+            lines: Lines { bytes: text.as_bytes(), pos: 0, line: 1, first: 1 },
             limits,
             stack: Vec::new(),
             seen_root: false,
             meta: Metadata::default(),
             aliases: Aliases::default(),
-            names_read: false,
+            unaliased: Vec::new(),
             late_alias: false,
             namespace: String::new(),
             structured: None,
@@ -200,7 +288,85 @@ impl<'a> Parser<'a> {
             annotation: None,
             out_of_line: Vec::new(),
             text: String::new(),
+            continued: false,
+            inherited: 0,
+            inherited_closed: Vec::new(),
+            term_namespaces: Vec::new(),
+            opened: [""; 3],
         }
+    }
+
+    /// A part that starts inside `<Schema>` on line `first_line`.
+    fn continuing(part: &'a str, limits: Limits, first_line: usize) -> Parser<'a> {
+        let mut p = Parser::new(part, limits);
+        p.reader.config_mut().allow_unmatched_ends = true;
+        p.lines = Lines { bytes: part.as_bytes(), pos: 0, line: first_line, first: first_line };
+        p.stack = INHERITED.iter().map(|&c| (c, 0)).collect();
+        p.inherited = INHERITED.len();
+        p.continued = true;
+        p.seen_root = true;
+        p.namespace = INHERITED_NAMESPACE.to_string();
+        p
+    }
+
+    /// Whether this (first) part ended between two children of `<Schema>`, nothing pending.
+    fn at_schema_child(&self) -> bool {
+        self.stack.iter().map(|(c, _)| *c).eq(INHERITED)
+            && self.structured.is_none()
+            && self.enum_type.is_none()
+            && self.container.is_none()
+            && self.annotation.is_none()
+            && self.annotations_target.is_none()
+    }
+
+    /// The first part followed by `next`, as if one pass had read both; `None` when they do not
+    /// join exactly.
+    fn join(mut self, mut next: Parser<'a>) -> Option<Parser<'a>> {
+        let [edmx, services, schema] = self.opened;
+        if !self.at_schema_child() || next.inherited_closed != [schema, services, edmx] {
+            return None;
+        }
+        // A term the second part read by a namespace that the first declared as an alias.
+        if next.term_namespaces.iter().any(|n| self.aliases.get(n).is_some()) {
+            return None;
+        }
+        let declared_late =
+            next.aliases.0.iter().any(|(a, _)| self.aliases.get(a).is_some() || self.unaliased.contains(a));
+        self.late_alias |= next.late_alias || declared_late;
+        for (alias, namespace) in std::mem::take(&mut next.aliases.0) {
+            self.aliases.insert(alias, namespace);
+        }
+        let inherit = |ns: &mut String| {
+            if ns == INHERITED_NAMESPACE {
+                ns.clone_from(&self.namespace);
+            }
+        };
+        let meta = &mut next.meta;
+        meta.structured.iter_mut().for_each(|t| inherit(&mut t.namespace));
+        meta.enums.iter_mut().for_each(|t| inherit(&mut t.namespace));
+        meta.definitions.iter_mut().for_each(|t| inherit(&mut t.namespace));
+        meta.containers.iter_mut().for_each(|c| inherit(&mut c.namespace));
+        if !self.late_alias {
+            // The second part's names, read without the first part's aliases.
+            let again = |r: &mut TypeRef| resolve_again(r, &self.aliases);
+            for t in &mut meta.structured {
+                t.base.iter_mut().for_each(again);
+                t.properties.iter_mut().for_each(|p| again(&mut p.ty));
+                t.navigation.iter_mut().for_each(|p| again(&mut p.ty));
+            }
+            for c in &mut meta.containers {
+                c.items.iter_mut().for_each(|i| again(&mut i.ty));
+            }
+        }
+        let next_meta = std::mem::take(&mut next.meta);
+        self.meta.schemas.extend(next_meta.schemas);
+        self.meta.structured.extend(next_meta.structured);
+        self.meta.enums.extend(next_meta.enums);
+        self.meta.definitions.extend(next_meta.definitions);
+        self.meta.containers.extend(next_meta.containers);
+        self.out_of_line.append(&mut next.out_of_line);
+        self.stack = std::mem::take(&mut next.stack);
+        Some(self)
     }
 
     fn xml_error(&mut self, message: impl std::fmt::Display) -> MetadataError {
@@ -209,6 +375,12 @@ impl<'a> Parser<'a> {
     }
 
     fn run(mut self) -> Result<Metadata, MetadataError> {
+        self.read()?;
+        self.end()
+    }
+
+    /// Reads the events of this part up to its end.
+    fn read(&mut self) -> Result<(), MetadataError> {
         loop {
             let start = self.reader.buffer_position() as usize;
             let event = match self.reader.read_event() {
@@ -232,7 +404,12 @@ impl<'a> Parser<'a> {
                     let ctx = self.open(&e, line)?;
                     self.close(ctx)?;
                 }
-                Event::End(_) => {
+                Event::End(e) => {
+                    if self.stack.len() <= self.inherited {
+                        // Closes an element an earlier part opened: checked when they join.
+                        self.inherited = self.stack.len().saturating_sub(1);
+                        self.inherited_closed.push(self.text_of(e.name().into_inner()).unwrap_or_default());
+                    }
                     let (ctx, _) = self.stack.pop().ok_or_else(|| self.xml_error("an end tag that closes nothing"))?;
                     self.close(ctx)?;
                 }
@@ -283,9 +460,13 @@ impl<'a> Parser<'a> {
                     return Err(MetadataError::Doctype { line });
                 }
                 Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
-                Event::Eof => break,
+                Event::Eof => return Ok(()),
             }
         }
+    }
+
+    /// The checks at the end of the document, then the model.
+    fn end(mut self) -> Result<Metadata, MetadataError> {
         if let Some((_, line)) = self.stack.last() {
             let at = self.lines.at(self.lines.bytes.len());
             return Err(MetadataError::Xml {
@@ -308,7 +489,7 @@ impl<'a> Parser<'a> {
         self.source.get(start..start.checked_add(raw.len())?)
     }
 
-    fn attrs<'e>(&mut self, e: &'e BytesStart<'a>) -> Result<Attrs<'e>, MetadataError> {
+    fn attrs<'e>(&mut self, e: &'e BytesStart<'a>) -> Result<Attrs<'e, 'a>, MetadataError> {
         let mut list = Vec::with_capacity(4);
         for a in e.attributes() {
             let a = a.map_err(|err| self.xml_error(err))?;
@@ -329,7 +510,7 @@ impl<'a> Parser<'a> {
                 }
                 other => self.xml_error(other),
             })?;
-            list.push((a.key.local_name().into_inner(), value));
+            list.push((a.key.local_name().into_inner(), Cow::Owned(value.into_owned())));
         }
         Ok(Attrs { list })
     }
@@ -352,28 +533,31 @@ impl<'a> Parser<'a> {
             }
             let attrs = self.attrs(e)?;
             self.meta.version = attrs.get("Version").unwrap_or_default().to_string();
+            self.opened[0] = self.text_of(e.name().into_inner()).unwrap_or_default();
             return Ok(Ctx::Edmx);
         };
         // The document is valid UTF-8 (checked first): the name as text, for messages.
         let element = std::str::from_utf8(name).unwrap_or("element");
         let ctx = match (parent, name) {
-            (Ctx::Edmx, b"DataServices") => Ctx::DataServices,
+            (Ctx::Edmx, b"DataServices") => {
+                self.opened[1] = self.text_of(e.name().into_inner()).unwrap_or_default();
+                Ctx::DataServices
+            }
             (Ctx::Edmx, b"Reference") => Ctx::Reference,
             (Ctx::Reference, b"Include") => {
                 let attrs = self.attrs(e)?;
                 if let (Some(ns), Some(alias)) = (attrs.get("Namespace"), attrs.get("Alias")) {
-                    self.aliases.insert(alias.to_string(), ns.to_string());
-                    self.late_alias |= self.names_read;
+                    self.declare_alias(alias.to_string(), ns.to_string());
                 }
                 Ctx::Other
             }
             (Ctx::DataServices, b"Schema") => {
                 let attrs = self.attrs(e)?;
+                self.opened[2] = self.text_of(e.name().into_inner()).unwrap_or_default();
                 let namespace = required(&attrs, line, element, "Namespace")?.to_string();
                 let alias = attrs.get("Alias").map(str::to_string);
                 if let Some(a) = &alias {
-                    self.aliases.insert(a.clone(), namespace.clone());
-                    self.late_alias |= self.names_read;
+                    self.declare_alias(a.clone(), namespace.clone());
                 }
                 self.namespace.clone_from(&namespace);
                 self.meta.schemas.push(Schema { namespace, alias, line });
@@ -386,7 +570,7 @@ impl<'a> Parser<'a> {
                     kind,
                     namespace: self.namespace.clone(),
                     name: required(&attrs, line, element, "Name")?.to_string(),
-                    base: attrs.get("BaseType").map(|b| type_ref(b, line, element, "BaseType")).transpose()?,
+                    base: attrs.get("BaseType").map(|b| self.type_ref(b, line, element, "BaseType")).transpose()?,
                     is_abstract: boolean(&attrs, line, element, "Abstract", false)?,
                     open: boolean(&attrs, line, element, "OpenType", false)?,
                     has_stream: boolean(&attrs, line, element, "HasStream", false)?,
@@ -411,12 +595,9 @@ impl<'a> Parser<'a> {
                 let attrs = self.attrs(e)?;
                 let property = Property {
                     name: required(&attrs, line, element, "Name")?.to_string(),
-                    ty: type_ref(required(&attrs, line, element, "Type")?, line, element, "Type")?,
+                    ty: self.type_ref(required(&attrs, line, element, "Type")?, line, element, "Type")?,
                     nullable: boolean(&attrs, line, element, "Nullable", true)?,
-                    facets: if ["MaxLength", "Precision", "Scale", "Unicode", "SRID", "DefaultValue"]
-                        .iter()
-                        .any(|f| attrs.get(f).is_some())
-                    {
+                    facets: if attrs.any(&["MaxLength", "Precision", "Scale", "Unicode", "SRID", "DefaultValue"]) {
                         Some(Box::new(Facets {
                             max_length: attrs.get("MaxLength").map(str::to_string),
                             precision: attrs.get("Precision").map(str::to_string),
@@ -437,9 +618,6 @@ impl<'a> Parser<'a> {
                     description: None,
                     line,
                 };
-                let mut property = property;
-                resolve_alias(&mut property.ty, &self.aliases);
-                self.names_read = true;
                 if let Some(t) = self.structured.as_mut() {
                     t.properties.push(property);
                 }
@@ -449,15 +627,12 @@ impl<'a> Parser<'a> {
                 let attrs = self.attrs(e)?;
                 let nav = NavigationProperty {
                     name: required(&attrs, line, element, "Name")?.to_string(),
-                    ty: type_ref(required(&attrs, line, element, "Type")?, line, element, "Type")?,
+                    ty: self.type_ref(required(&attrs, line, element, "Type")?, line, element, "Type")?,
                     nullable: boolean(&attrs, line, element, "Nullable", true)?,
                     contains_target: boolean(&attrs, line, element, "ContainsTarget", false)?,
                     partner: attrs.get("Partner").map(str::to_string),
                     line,
                 };
-                let mut nav = nav;
-                resolve_alias(&mut nav.ty, &self.aliases);
-                self.names_read = true;
                 if let Some(t) = self.structured.as_mut() {
                     t.navigation.push(nav);
                 }
@@ -525,7 +700,7 @@ impl<'a> Parser<'a> {
                 let item = ContainerItem {
                     name: required(&attrs, line, element, "Name")?.to_string(),
                     singleton,
-                    ty: type_ref(required(&attrs, line, element, type_attr)?, line, element, type_attr)?,
+                    ty: self.type_ref(required(&attrs, line, element, type_attr)?, line, element, type_attr)?,
                     line,
                 };
                 if let Some(c) = self.container.as_mut() {
@@ -539,7 +714,8 @@ impl<'a> Parser<'a> {
                 self.annotations_target = if attrs.get("Qualifier").is_some() {
                     None
                 } else {
-                    Some(required(&attrs, line, element, "Target")?.to_string())
+                    required(&attrs, line, element, "Target")?;
+                    attrs.value("Target")
                 };
                 Ctx::Annotations
             }
@@ -549,6 +725,9 @@ impl<'a> Parser<'a> {
             ) => {
                 let attrs = self.attrs(e)?;
                 let term_name = required(&attrs, line, element, "Term")?;
+                if self.continues() {
+                    self.note_term_namespace(term_name);
+                }
                 let Some(term) = self.term(term_name) else {
                     // A term this reader does not use: read for well-formedness only.
                     self.annotation = None;
@@ -566,8 +745,8 @@ impl<'a> Parser<'a> {
                     term,
                     target,
                     bool_value,
-                    string: attrs.get("String").map(str::to_string),
-                    enum_members: attrs.get("EnumMember").map(str::to_string),
+                    string: attrs.value("String"),
+                    enum_members: attrs.value("EnumMember"),
                 });
                 Ctx::Annotation
             }
@@ -579,9 +758,58 @@ impl<'a> Parser<'a> {
         Ok(ctx)
     }
 
+    fn declare_alias(&mut self, alias: String, namespace: String) {
+        self.late_alias |= self.aliases.get(&alias).is_some() || self.unaliased.contains(&alias);
+        self.aliases.insert(alias, namespace);
+    }
+
+    /// A type reference, its alias resolved with the aliases declared so far (see
+    /// [`Parser::unaliased`] for one declared later).
+    fn type_ref(
+        &mut self,
+        written: &str,
+        line: usize,
+        element: &str,
+        attribute: &str,
+    ) -> Result<TypeRef, MetadataError> {
+        let Some((collection, inner)) = split_type(written) else {
+            return Err(MetadataError::BadAttribute {
+                line,
+                element: element.to_string(),
+                attribute: attribute.to_string(),
+                value: written.to_string(),
+                expected: "a qualified type name such as Edm.String, graph.x or Collection(graph.x)".into(),
+            });
+        };
+        let name = match unalias(inner, &self.aliases) {
+            Some(q) => q,
+            None => {
+                let ns = split_last_dot(inner).map_or(inner, |(ns, _)| ns);
+                if ns != EDM && !self.unaliased.iter().any(|n| n == ns) {
+                    self.unaliased.push(ns.to_string());
+                }
+                inner.to_string()
+            }
+        };
+        Ok(TypeRef { written: written.to_string(), collection, name })
+    }
+
     fn value(&mut self, kind: ValueKind) -> Ctx {
         self.text.clear();
         Ctx::Value(kind)
+    }
+
+    /// A later part of the document (see [`parse_in_two`]).
+    fn continues(&self) -> bool {
+        self.continued
+    }
+
+    fn note_term_namespace(&mut self, written: &str) {
+        if let Some((ns, _)) = split_last_dot(written) {
+            if self.aliases.get(ns).is_none() && !self.term_namespaces.iter().any(|n| n == ns) {
+                self.term_namespaces.push(ns.to_string());
+            }
+        }
     }
 
     /// The term of an annotation this reader uses, its namespace alias resolved.
@@ -622,8 +850,8 @@ impl<'a> Parser<'a> {
                 let text = std::mem::take(&mut self.text);
                 if let Some(a) = self.annotation.as_mut() {
                     match kind {
-                        ValueKind::EnumMember => a.enum_members = Some(text),
-                        ValueKind::String => a.string = Some(text),
+                        ValueKind::EnumMember => a.enum_members = Some(Cow::Owned(text)),
+                        ValueKind::String => a.string = Some(Cow::Owned(text)),
                         ValueKind::Bool => a.bool_value = Some(text.trim() == "true"),
                     }
                 }
@@ -638,7 +866,7 @@ impl<'a> Parser<'a> {
                         }
                         Target::Type => {
                             if let (Some(t), Term::Description) = (self.structured.as_mut(), a.term) {
-                                t.description = a.string.clone();
+                                t.description = a.string.as_deref().map(str::to_string);
                             }
                         }
                         Target::OutOfLine(_) => self.out_of_line.push(a),
@@ -654,65 +882,79 @@ impl<'a> Parser<'a> {
     /// Resolves aliases, applies the out-of-line annotations and builds the index.
     fn finish(mut self) -> Result<Metadata, MetadataError> {
         let aliases = std::mem::take(&mut self.aliases);
-        let resolve = |r: &mut TypeRef| resolve_alias(r, &aliases);
         let mut meta = self.meta;
         // Type names were resolved as they were read, with the aliases declared by then; only
         // an alias declared after a name was read needs another pass.
-        for t in meta.structured.iter_mut().filter(|_| self.late_alias) {
-            if let Some(b) = t.base.as_mut() {
-                resolve(b);
+        if self.late_alias {
+            let again = |r: &mut TypeRef| resolve_again(r, &aliases);
+            for t in &mut meta.structured {
+                t.base.iter_mut().for_each(again);
+                t.properties.iter_mut().for_each(|p| again(&mut p.ty));
+                t.navigation.iter_mut().for_each(|p| again(&mut p.ty));
             }
-            t.properties.iter_mut().for_each(|p| resolve(&mut p.ty));
-            t.navigation.iter_mut().for_each(|p| resolve(&mut p.ty));
-        }
-        for c in &mut meta.containers {
-            c.items.iter_mut().for_each(|i| resolve(&mut i.ty));
-        }
-        for t in meta.structured.iter_mut().filter(|t| t.base.is_some()) {
-            if let Some(b) = t.base.as_mut() {
-                resolve(b);
+            for c in &mut meta.containers {
+                c.items.iter_mut().for_each(|i| again(&mut i.ty));
             }
         }
         for e in &mut meta.enums {
-            let mut u = TypeRef { written: e.underlying.clone(), collection: false, name: e.underlying.clone() };
-            resolve(&mut u);
-            e.underlying = u.name;
+            if let Some(q) = unalias(&e.underlying, &aliases) {
+                e.underlying = q;
+            }
         }
         let mut named: Vec<(String, usize, Slot)> = Vec::with_capacity(meta.structured.len() + meta.enums.len());
-        named.extend(meta.structured.iter().enumerate().map(|(i, t)| (t.qualified(), t.line, Slot::Structured(i))));
-        named.extend(meta.enums.iter().enumerate().map(|(i, t)| (t.qualified(), t.line, Slot::Enum(i))));
+        let qualified = |ns: &str, name: &str| {
+            let mut q = String::with_capacity(ns.len() + 1 + name.len());
+            q.push_str(ns);
+            q.push('.');
+            q.push_str(name);
+            q
+        };
         named.extend(
-            meta.definitions
-                .iter()
-                .enumerate()
-                .map(|(i, t)| (format!("{}.{}", t.namespace, t.name), t.line, Slot::Definition(i))),
+            (meta.structured.iter().enumerate())
+                .map(|(i, t)| (qualified(&t.namespace, &t.name), t.line, Slot::Structured(i))),
+        );
+        named.extend(
+            meta.enums.iter().enumerate().map(|(i, t)| (qualified(&t.namespace, &t.name), t.line, Slot::Enum(i))),
+        );
+        named.extend(
+            (meta.definitions.iter().enumerate())
+                .map(|(i, t)| (qualified(&t.namespace, &t.name), t.line, Slot::Definition(i))),
         );
         named.sort_by_key(|n| n.1);
         meta.index.reserve(named.len());
         for (qualified, line, slot) in named {
-            if let Some(first) = meta.index.get(&qualified) {
-                let first_line = match *first {
-                    Slot::Structured(i) => meta.structured[i].line,
-                    Slot::Enum(i) => meta.enums[i].line,
-                    Slot::Definition(i) => meta.definitions[i].line,
-                };
-                return Err(MetadataError::DuplicateType { name: qualified, line, first_line });
+            match meta.index.entry(qualified) {
+                Entry::Vacant(v) => {
+                    v.insert(slot);
+                }
+                Entry::Occupied(o) => {
+                    let first_line = match *o.get() {
+                        Slot::Structured(i) => meta.structured[i].line,
+                        Slot::Enum(i) => meta.enums[i].line,
+                        Slot::Definition(i) => meta.definitions[i].line,
+                    };
+                    return Err(MetadataError::DuplicateType { name: o.key().clone(), line, first_line });
+                }
             }
-            let bare = qualified.rsplit_once('.').map_or(qualified.as_str(), |(_, b)| b).to_string();
-            meta.by_name.entry(bare).or_default().push(qualified.clone());
-            meta.index.insert(qualified, slot);
         }
+        // Annotation sets come one per property, a type's properties in a row: its slot is kept.
+        let mut last: Option<(&str, Option<Slot>)> = None;
         for a in &self.out_of_line {
             let Target::OutOfLine(target) = &a.target else { continue };
             let Some((path, property)) = target.split_once('/') else {
                 if let (Term::Description, Some(Slot::Structured(i))) =
                     (a.term, resolve_target(&meta, &aliases, target))
                 {
-                    meta.structured[i].description = a.string.clone();
+                    meta.structured[i].description = a.string.as_deref().map(str::to_string);
                 }
                 continue;
             };
-            if let Some(Slot::Structured(i)) = resolve_target(&meta, &aliases, path) {
+            let slot = match last {
+                Some((p, slot)) if p == path => slot,
+                _ => resolve_target(&meta, &aliases, path),
+            };
+            last = Some((path, slot));
+            if let Some(Slot::Structured(i)) = slot {
                 if let Some(p) = meta.structured[i].properties.iter_mut().find(|p| p.name == property) {
                     apply(p, a, &aliases);
                 }
@@ -740,7 +982,7 @@ fn apply(p: &mut Property, a: &Annotation, aliases: &Aliases) {
     match a.term {
         Term::Computed => p.computed = a.bool_value.unwrap_or(true),
         Term::Immutable => p.immutable = a.bool_value.unwrap_or(true),
-        Term::Description => p.description.clone_from(&a.string),
+        Term::Description => p.description = a.string.as_deref().map(str::to_string),
         Term::Permissions => {
             let members = a.enum_members.as_deref().unwrap_or_default();
             p.permissions = Some(
@@ -781,38 +1023,47 @@ fn boolean(attrs: &Attrs, line: usize, element: &str, attribute: &str, default: 
     }
 }
 
-/// `Edm.String`, `graph.x`, `Collection(graph.x)`; the alias is resolved once the whole
-/// document is read.
-/// `r` with its namespace alias replaced, when the alias is already declared (those declared
-/// later are replaced when the document ends).
-fn resolve_alias(r: &mut TypeRef, aliases: &Aliases) {
-    if let Some((ns, bare)) = r.name.rsplit_once('.') {
-        if let Some(full) = aliases.get(ns) {
-            let mut name = String::with_capacity(full.len() + 1 + bare.len());
-            name.push_str(full);
-            name.push('.');
-            name.push_str(bare);
-            r.name = name;
-        }
-    }
+/// `s` split at its last dot (`microsoft.graph` and `x` of `microsoft.graph.x`). Names are
+/// short: a plain backward scan beats a vectorized search's set-up.
+fn split_last_dot(s: &str) -> Option<(&str, &str)> {
+    let dot = s.as_bytes().iter().rposition(|&b| b == b'.')?;
+    Some((&s[..dot], &s[dot + 1..]))
 }
 
-fn type_ref(written: &str, line: usize, element: &str, attribute: &str) -> Result<TypeRef, MetadataError> {
+/// `name` (`graph.x`) with its namespace alias replaced by the namespace, when it has one that
+/// is declared (`None`: the name stays as written).
+fn unalias(name: &str, aliases: &Aliases) -> Option<String> {
+    let (ns, bare) = split_last_dot(name)?;
+    let full = aliases.get(ns)?;
+    let mut q = String::with_capacity(full.len() + 1 + bare.len());
+    q.push_str(full);
+    q.push('.');
+    q.push_str(bare);
+    Some(q)
+}
+
+/// The item type of `Edm.String`, `graph.x` or `Collection(graph.x)`, and whether it is a
+/// collection; `None` when it is not a qualified name.
+fn split_type(written: &str) -> Option<(bool, &str)> {
     let w = written.trim();
     let (collection, inner) = match w.strip_prefix("Collection(").and_then(|r| r.strip_suffix(')')) {
         Some(inner) => (true, inner.trim()),
         None => (false, w),
     };
-    let valid = inner.rsplit_once('.').is_some_and(|(ns, name)| !ns.is_empty() && !name.is_empty())
-        && !inner.contains(['(', ')', ' ', '/']);
-    if !valid {
-        return Err(MetadataError::BadAttribute {
-            line,
-            element: element.to_string(),
-            attribute: attribute.to_string(),
-            value: written.to_string(),
-            expected: "a qualified type name such as Edm.String, graph.x or Collection(graph.x)".into(),
-        });
+    let qualified = split_last_dot(inner).is_some_and(|(ns, name)| !ns.is_empty() && !name.is_empty());
+    let plain = !inner.bytes().any(|b| matches!(b, b'(' | b')' | b' ' | b'/'));
+    (qualified && plain).then_some((collection, inner))
+}
+
+/// `r`'s name resolved again from what was written, with every alias of the document.
+fn resolve_again(r: &mut TypeRef, aliases: &Aliases) {
+    // Most names are primitives, and `Edm` is no alias.
+    if r.name.starts_with("Edm.") {
+        return;
     }
-    Ok(TypeRef { written: written.to_string(), collection, name: inner.to_string() })
+    if let Some((_, inner)) = split_type(&r.written) {
+        if let Some(q) = unalias(inner, aliases) {
+            r.name = q;
+        }
+    }
 }

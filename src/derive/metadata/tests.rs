@@ -555,3 +555,164 @@ fn an_alias_declared_after_a_name_that_uses_it_still_resolves() {
     assert_eq!(c.properties[0].facets.as_ref().and_then(|x| x.max_length.as_deref()), Some("12"));
     assert!(c.properties[1].facets.is_none());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reading in two parts (`parse_in_two`): the same model as one pass, or no result at all.
+
+use super::parse::{cut_point, parse_in_one, read_in_two};
+
+/// Two schemas, an alias used before it is declared, types, enums, a container, inline and
+/// out-of-line annotations, a comment and a CDATA section that look like a cut, and a type the
+/// second part reads before its first `<Schema>`.
+const TWO_SCHEMAS: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx">
+  <edmx:DataServices>
+    <Schema Namespace="example.ns" Alias="ex" xmlns="http://docs.oasis-open.org/odata/ns/edm">
+      <EntityType Name="entity" Abstract="true">
+        <Key><PropertyRef Name="id" /></Key>
+        <Property Name="id" Type="Edm.String" Nullable="false" />
+      </EntityType>
+      <!-- <EntityType Name="ghost"> in a comment is no type -->
+      <EntityType Name="thing" BaseType="ex.entity" OpenType="true">
+        <Property Name="size" Type="Edm.Int32" Nullable="false" />
+        <Property Name="kind" Type="other.kind" />
+        <Property Name="stamp" Type="Edm.DateTimeOffset">
+          <Annotation Term="Org.OData.Core.V1.Computed" Bool="true" />
+        </Property>
+        <NavigationProperty Name="parts" Type="Collection(ex.part)" ContainsTarget="true" />
+      </EntityType>
+      <EntityType Name="part" BaseType="ex.entity" />
+      <EnumType Name="color"><Member Name="red" /><Member Name="green" /></EnumType>
+      <ComplexType Name="place">
+        <Property Name="name" Type="Edm.String" MaxLength="40" />
+      </ComplexType>
+      <Annotations Target="example.ns.thing/size">
+        <Annotation Term="Org.OData.Core.V1.Description" String="How big &amp; how wide" />
+      </Annotations>
+      <Annotations Target="ex.place">
+        <Annotation Term="Org.OData.Core.V1.Description">
+          <String><![CDATA[A <EntityType Name="x"> in CDATA]]></String>
+        </Annotation>
+      </Annotations>
+      <EntityContainer Name="root"><EntitySet Name="things" EntityType="ex.thing" /></EntityContainer>
+    </Schema>
+    <Schema Namespace="example.other" Alias="other" xmlns="http://docs.oasis-open.org/odata/ns/edm">
+      <EnumType Name="kind" IsFlags="true"><Member Name="a" Value="1" /><Member Name="b" Value="2" /></EnumType>
+      <ComplexType Name="box" BaseType="ex.place">
+        <Property Name="kinds" Type="Collection(other.kind)" />
+      </ComplexType>
+      <Annotations Target="other.box/kinds">
+        <Annotation Term="Org.OData.Core.V1.Permissions">
+          <EnumMember>Org.OData.Core.V1.Permission/Read</EnumMember>
+        </Annotation>
+      </Annotations>
+    </Schema>
+  </edmx:DataServices>
+</edmx:Edmx>
+"#;
+
+/// Every char boundary of `text` as the cut: a result, where there is one, is the one pass's.
+/// Returns the cuts that joined.
+fn cuts_agree(text: &str) -> Vec<usize> {
+    let one = parse_in_one(text, Limits::default());
+    let mut joined = Vec::new();
+    for cut in (0..=text.len()).filter(|&c| text.is_char_boundary(c)) {
+        match (read_in_two(text, cut, Limits::default()), &one) {
+            (Some(Ok(two)), Ok(one)) => {
+                assert_eq!(&two, one, "cut at byte {cut}: {:?}", &text[cut..(cut + 30).min(text.len())]);
+                joined.push(cut);
+            }
+            (Some(Ok(_)), Err(e)) => panic!("cut at byte {cut} read a document that one pass refuses: {e}"),
+            _ => {}
+        }
+    }
+    joined
+}
+
+#[test]
+fn every_cut_of_a_document_reads_as_one_pass_or_leaves_it_to_one_pass() {
+    let joined = cuts_agree(TWO_SCHEMAS);
+    // Every child of a <Schema> is a cut that joins; nothing else is.
+    let children: Vec<usize> = TWO_SCHEMAS
+        .match_indices("\n      <")
+        .map(|(i, _)| i + "\n      ".len())
+        .filter(|&i| !TWO_SCHEMAS[i..].starts_with("<!--") && !TWO_SCHEMAS[i..].starts_with("</"))
+        .collect();
+    for c in &children {
+        assert!(joined.contains(c), "the cut before {:?} did not join", &TWO_SCHEMAS[*c..*c + 20]);
+    }
+    // Whitespace between two children of a schema cuts as well as the next child itself.
+    let between = |j: usize| {
+        let next = j + TWO_SCHEMAS[j..].len() - TWO_SCHEMAS[j..].trim_start().len();
+        children.contains(&next) || ["</Schema>", "<!--"].iter().any(|s| TWO_SCHEMAS[next..].starts_with(s))
+    };
+    let inside: Vec<_> = joined.iter().filter(|j| !between(**j)).collect();
+    assert!(inside.is_empty(), "cuts inside an element joined: {inside:?}");
+    let meta = parse_in_one(TWO_SCHEMAS, Limits::default()).unwrap();
+    let thing = meta.find_structured("thing", None).unwrap();
+    assert_eq!(thing.properties[1].ty.name, "example.other.kind", "the alias declared later");
+    assert_eq!(thing.properties[0].description.as_deref(), Some("How big & how wide"));
+}
+
+#[test]
+fn a_broken_document_never_reads_in_two_parts() {
+    let broken = [
+        // An end tag that does not match, in either part.
+        TWO_SCHEMAS.replace(
+            "</ComplexType>\n      <Annotations Target=\"other.box",
+            "</EntityType>\n      <Annotations Target=\"other.box",
+        ),
+        TWO_SCHEMAS.replacen("</EntityType>", "</ComplexType>", 1),
+        // The schema, the services or the root closed by another name.
+        TWO_SCHEMAS.replacen("    </Schema>\n    <Schema", "    </Scheme>\n    <Schema", 1),
+        TWO_SCHEMAS.replace("</edmx:DataServices>", "</edmx:Services>"),
+        TWO_SCHEMAS.replace("</edmx:Edmx>", "</Edmx>"),
+        // Cut short, an end tag too many, text after the root, a second root.
+        TWO_SCHEMAS.replace("</edmx:Edmx>\n", ""),
+        TWO_SCHEMAS.replace("</edmx:Edmx>", "</edmx:Edmx></Schema>"),
+        TWO_SCHEMAS.replace("</edmx:Edmx>", "</edmx:Edmx>trailing"),
+        TWO_SCHEMAS.replace("</edmx:Edmx>", "</edmx:Edmx><edmx:Edmx />"),
+        // The same type twice, one in each half.
+        TWO_SCHEMAS.replace("<ComplexType Name=\"box\"", "<ComplexType Name=\"kind\""),
+    ];
+    for (i, doc) in broken.iter().enumerate() {
+        assert_ne!(doc, TWO_SCHEMAS, "case {i} changed nothing");
+        assert!(parse_in_one(doc, Limits::default()).is_err(), "case {i} is not broken");
+        assert_eq!(cuts_agree(doc), Vec::<usize>::new(), "case {i}");
+    }
+}
+
+#[test]
+fn a_term_alias_the_second_part_cannot_know_leaves_the_document_to_one_pass() {
+    let included = TWO_SCHEMAS.replace(
+        "<edmx:DataServices>",
+        "<edmx:Reference Uri=\"https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Core.V1.xml\">\n    <edmx:Include Namespace=\"Org.OData.Core.V1\" Alias=\"Core\" />\n  </edmx:Reference>\n  <edmx:DataServices>",
+    );
+    let cut = included.find("<EnumType Name=\"kind\"").unwrap();
+    // Terms written in full: the alias does not matter, the parts join.
+    let one = parse_in_one(&included, Limits::default()).unwrap();
+    assert!(matches!(read_in_two(&included, cut, Limits::default()), Some(Ok(m)) if m == one));
+    // The term by the alias, in the second part: only one pass reads it right.
+    let aliased = included.replace("Term=\"Org.OData.Core.V1.Permissions\"", "Term=\"Core.Permissions\"");
+    let one = parse_in_one(&aliased, Limits::default()).unwrap();
+    let kinds = &one.find_structured("box", None).unwrap().properties[0];
+    assert_eq!(kinds.permissions.as_deref(), Some(&["Read".to_string()][..]));
+    assert!(read_in_two(&aliased, cut, Limits::default()).is_none(), "Core is an alias only the first part knows");
+    cuts_agree(&aliased);
+    assert!(parse(aliased.as_bytes(), Limits::default()).unwrap() == one);
+}
+
+#[test]
+fn the_whole_v1_document_reads_in_two_parts_as_in_one() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/metadata/v1.0-Prod.csdl");
+    let text = std::fs::read_to_string(path).unwrap();
+    let one = parse_in_one(&text, Limits::default()).unwrap();
+    let cut = cut_point(&text).expect("a type or an annotation set after the middle");
+    let two = read_in_two(&text, cut, Limits::default()).expect("the parts join").unwrap();
+    assert!(two == one, "the model read in two parts differs from one pass");
+    assert!(parse(text.as_bytes(), Limits::default()).unwrap() == one);
+    // A cut inside a type, and one inside an attribute value, leave it to one pass.
+    let inside = text[cut..].find("<Property ").unwrap() + cut;
+    assert!(read_in_two(&text, inside, Limits::default()).is_none());
+    assert!(read_in_two(&text, inside + 12, Limits::default()).is_none());
+}
