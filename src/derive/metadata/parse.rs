@@ -1,4 +1,5 @@
-//! The streaming reader: one pass of quick-xml's `Reader` over the whole document, no DOM.
+//! The streaming reader: one pass of quick-xml's `Reader` over the whole document, no DOM (a
+//! large document in two parts on two threads, with the same result: `parse_in_two`).
 //! Hostile input is bounded: the size is checked before reading, the nesting depth while
 //! reading, a DOCTYPE is refused (so no entity is ever declared, let alone expanded), only
 //! XML's five predefined entities and character references are resolved, and invalid UTF-8 is
@@ -32,7 +33,7 @@ impl Default for Limits {
 }
 
 /// Reads a whole CSDL document (`<edmx:Edmx>` with one or more `<Schema>`s). A large one is
-/// read in two parts at once (see [`parse_in_two`]), with the same result.
+/// read in two parts at once (see `parse_in_two`), with the same result.
 pub fn parse(bytes: &[u8], limits: Limits) -> Result<Metadata, MetadataError> {
     if bytes.len() as u64 > limits.max_bytes {
         return Err(MetadataError::TooLarge { size: bytes.len() as u64, limit: limits.max_bytes });
@@ -799,7 +800,7 @@ impl<'a> Parser<'a> {
         Ctx::Value(kind)
     }
 
-    /// A later part of the document (see [`parse_in_two`]).
+    /// A later part of the document (see `parse_in_two`).
     fn continues(&self) -> bool {
         self.continued
     }
