@@ -349,15 +349,7 @@ impl<'a> Parser<'a> {
         meta.containers.iter_mut().for_each(|c| inherit(&mut c.namespace));
         if !self.late_alias {
             // The second part's names, read without the first part's aliases.
-            let again = |r: &mut TypeRef| resolve_again(r, &self.aliases);
-            for t in &mut meta.structured {
-                t.base.iter_mut().for_each(again);
-                t.properties.iter_mut().for_each(|p| again(&mut p.ty));
-                t.navigation.iter_mut().for_each(|p| again(&mut p.ty));
-            }
-            for c in &mut meta.containers {
-                c.items.iter_mut().for_each(|i| again(&mut i.ty));
-            }
+            resolve_all_again(meta, &self.aliases);
         }
         let next_meta = std::mem::take(&mut next.meta);
         self.meta.schemas.extend(next_meta.schemas);
@@ -887,15 +879,7 @@ impl<'a> Parser<'a> {
         // Type names were resolved as they were read, with the aliases declared by then; only
         // an alias declared after a name was read needs another pass.
         if self.late_alias {
-            let again = |r: &mut TypeRef| resolve_again(r, &aliases);
-            for t in &mut meta.structured {
-                t.base.iter_mut().for_each(again);
-                t.properties.iter_mut().for_each(|p| again(&mut p.ty));
-                t.navigation.iter_mut().for_each(|p| again(&mut p.ty));
-            }
-            for c in &mut meta.containers {
-                c.items.iter_mut().for_each(|i| again(&mut i.ty));
-            }
+            resolve_all_again(&mut meta, &aliases);
         }
         for e in &mut meta.enums {
             if let Some(q) = unalias(&e.underlying, &aliases) {
@@ -1054,6 +1038,19 @@ fn split_type(written: &str) -> Option<(bool, &str)> {
     let qualified = split_last_dot(inner).is_some_and(|(ns, name)| !ns.is_empty() && !name.is_empty());
     let plain = !inner.bytes().any(|b| matches!(b, b'(' | b')' | b' ' | b'/'));
     (qualified && plain).then_some((collection, inner))
+}
+
+/// Every type name of `meta` (bases, properties, navigation, container members) resolved again.
+fn resolve_all_again(meta: &mut Metadata, aliases: &Aliases) {
+    let again = |r: &mut TypeRef| resolve_again(r, aliases);
+    for t in &mut meta.structured {
+        t.base.iter_mut().for_each(again);
+        t.properties.iter_mut().for_each(|p| again(&mut p.ty));
+        t.navigation.iter_mut().for_each(|p| again(&mut p.ty));
+    }
+    for c in &mut meta.containers {
+        c.items.iter_mut().for_each(|i| again(&mut i.ty));
+    }
 }
 
 /// `r`'s name resolved again from what was written, with every alias of the document.
