@@ -313,6 +313,47 @@ fn the_reference_service_serves_its_metadata_and_a_run_checks_it() {
 }
 
 #[test]
+fn a_throttled_metadata_get_is_waited_out_like_any_request() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // Two answers of 429 and one of 503, each with Retry-After 0, then the document.
+    let asked = AtomicUsize::new(0);
+    let fake = Fake::start(move |req, upstream| {
+        if !req.path.ends_with("/$metadata") {
+            return Action::Reply(upstream.forward(req));
+        }
+        match asked.fetch_add(1, Ordering::SeqCst) {
+            0 | 1 => Action::Reply(Resp::error(429, "TooManyRequests").with_header("Retry-After", "0")),
+            2 => Action::Reply(Resp::error(503, "ServiceUnavailable").with_header("Retry-After", "0")),
+            _ => Action::Reply(upstream.forward(req)),
+        }
+    });
+    let (code, stdout, report) = run_against(&fake, &["--require-metadata"]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert_eq!(report["metadata"]["served"], true);
+    let checks = metadata_checks(&report);
+    assert!(checks.len() > 10 && checks.iter().all(|(_, p)| *p), "{checks:?}");
+    let gets = fake.seen().iter().filter(|r| r.path.ends_with("/$metadata")).count();
+    assert_eq!(gets, 4, "three throttled answers waited out, then the document");
+
+    // Throttled past the waits a request may take: not served, and a failure only when required.
+    let always = Fake::start(|req, upstream| {
+        if req.path.ends_with("/$metadata") {
+            Action::Reply(Resp::error(429, "TooManyRequests").with_header("Retry-After", "0"))
+        } else {
+            Action::Reply(upstream.forward(req))
+        }
+    });
+    let (code, stdout, report) = run_against(&always, &[]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert_eq!(report["metadata"]["served"], false);
+    let gets = always.seen().iter().filter(|r| r.path.ends_with("/$metadata")).count();
+    assert_eq!(gets, 1 + graph_contract::run::MAX_WAITS_PER_REQUEST as usize);
+    let (code, _, report) = run_against(&always, &["--require-metadata"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(metadata_checks(&report), vec![("served".to_string(), false)]);
+}
+
+#[test]
 fn a_target_without_metadata_is_not_failed_unless_it_is_required() {
     for answer in [
         || Action::Reply(Resp::error(404, "ResourceNotFound")),

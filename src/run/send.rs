@@ -123,20 +123,43 @@ impl super::Shared {
     }
 
     /// Sends one request outside the routes (the `metadata` phase): paced, counted, and
-    /// within the request budget (`Err` names the budget when it is spent).
+    /// within the request budget (`Err` names the budget when it is spent). A 429 or 503 with
+    /// `Retry-After` is waited out and sent again, within the same limits as a route's request
+    /// and counted in the run's waits; past them (or on an interrupt) the last answer is
+    /// returned as it is.
     pub(super) fn send_outside(
         &self,
         options: &super::Options,
-        send: impl FnOnce() -> Result<crate::run::target::Answer, Failure>,
+        send: impl Fn() -> Result<crate::run::target::Answer, Failure>,
     ) -> Result<crate::run::target::Answer, Failure> {
-        if let Some(max) = options.max_requests {
-            if !self.take_request(max) {
-                return Err(Failure::NotSent(format!("the request budget of {max} is spent")));
+        let mut waits = 0;
+        loop {
+            if let Some(max) = options.max_requests {
+                if !self.take_request(max) {
+                    return Err(Failure::NotSent(format!("the request budget of {max} is spent")));
+                }
+            } else {
+                self.requests.fetch_add(1, Ordering::SeqCst);
             }
-        } else {
-            self.requests.fetch_add(1, Ordering::SeqCst);
+            self.pace(options.rate);
+            let answer = send()?;
+            let Some(retry_after) = answer.retry_after.as_deref().filter(|_| matches!(answer.status, 429 | 503)) else {
+                return Ok(answer);
+            };
+            let wait = retry_after_ms(retry_after);
+            if waits >= MAX_WAITS_PER_REQUEST || self.waited_ms.load(Ordering::SeqCst) + wait > MAX_TOTAL_WAIT_MS {
+                return Ok(answer);
+            }
+            waits += 1;
+            self.waits.fetch_add(1, Ordering::SeqCst);
+            self.waited_ms.fetch_add(wait, Ordering::SeqCst);
+            let until = Instant::now() + std::time::Duration::from_millis(wait);
+            while Instant::now() < until {
+                if options.interrupt.load(Ordering::SeqCst) {
+                    return Ok(answer);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20).min(until - Instant::now()));
+            }
         }
-        self.pace(options.rate);
-        send()
     }
 }
