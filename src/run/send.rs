@@ -1,7 +1,7 @@
 //! Around each request: the request budget, `--rate` pacing, and waiting out 429/503 with
 //! `Retry-After`.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use super::{stop_message, Stop, Worker};
@@ -13,6 +13,17 @@ pub const MAX_WAITS_PER_REQUEST: u32 = 5;
 pub const MAX_WAIT_MS: u64 = 30_000;
 /// All waits of a run together, before the service counts as throttled.
 pub const MAX_TOTAL_WAIT_MS: u64 = 120_000;
+
+/// What a throttled answer led to.
+enum Throttle {
+    /// Not throttled (or no `Retry-After`): the answer stands.
+    None,
+    /// Waited out: send again.
+    Waited,
+    /// Past the waits allowed: the service counts as throttled, for this reason.
+    PastLimits(String),
+    Interrupted,
+}
 
 /// Seconds of a `Retry-After` header (an HTTP date counts as one second), in ms, capped.
 fn retry_after_ms(value: &str) -> u64 {
@@ -63,31 +74,18 @@ impl Worker<'_> {
                 self.stop.get_or_insert(Stop::Target(f.to_string()));
             }
             let Ok(answer) = &result else { return result };
-            let Some(retry_after) = answer.retry_after.as_deref().filter(|_| matches!(answer.status, 429 | 503)) else {
-                return result;
-            };
-            let wait = retry_after_ms(retry_after);
-            let waited_ms = self.shared.waited_ms.load(Ordering::SeqCst);
-            if waits >= MAX_WAITS_PER_REQUEST || (!restoring && waited_ms + wait > MAX_TOTAL_WAIT_MS) {
-                let why = format!(
-                    "the service answered {} with Retry-After {waits} times in a row ({} waits, {} ms in all, this run)",
-                    answer.status,
-                    self.shared.waits.load(Ordering::SeqCst),
-                    waited_ms
-                );
-                self.stop_with(Stop::Throttled(why.clone()));
-                return Err(Failure::NotSent(why));
-            }
-            waits += 1;
-            self.shared.waits.fetch_add(1, Ordering::SeqCst);
-            self.shared.waited_ms.fetch_add(wait, Ordering::SeqCst);
-            let until = Instant::now() + std::time::Duration::from_millis(wait);
-            while Instant::now() < until {
-                if !restoring && self.options.interrupt.load(Ordering::SeqCst) {
+            let interrupt = (!restoring).then_some(&*self.options.interrupt);
+            match self.shared.wait_out(answer, &mut waits, !restoring, interrupt) {
+                Throttle::None => return result,
+                Throttle::Waited => {}
+                Throttle::PastLimits(why) => {
+                    self.stop_with(Stop::Throttled(why.clone()));
+                    return Err(Failure::NotSent(why));
+                }
+                Throttle::Interrupted => {
                     self.stop_with(Stop::Interrupted);
                     return Err(Failure::NotSent(stop_message(&Stop::Interrupted)));
                 }
-                std::thread::sleep(std::time::Duration::from_millis(20).min(until - Instant::now()));
             }
         }
     }
@@ -143,23 +141,39 @@ impl super::Shared {
             }
             self.pace(options.rate);
             let answer = send()?;
-            let Some(retry_after) = answer.retry_after.as_deref().filter(|_| matches!(answer.status, 429 | 503)) else {
+            if !matches!(self.wait_out(&answer, &mut waits, true, Some(&options.interrupt)), Throttle::Waited) {
                 return Ok(answer);
-            };
-            let wait = retry_after_ms(retry_after);
-            if waits >= MAX_WAITS_PER_REQUEST || self.waited_ms.load(Ordering::SeqCst) + wait > MAX_TOTAL_WAIT_MS {
-                return Ok(answer);
-            }
-            waits += 1;
-            self.waits.fetch_add(1, Ordering::SeqCst);
-            self.waited_ms.fetch_add(wait, Ordering::SeqCst);
-            let until = Instant::now() + std::time::Duration::from_millis(wait);
-            while Instant::now() < until {
-                if options.interrupt.load(Ordering::SeqCst) {
-                    return Ok(answer);
-                }
-                std::thread::sleep(std::time::Duration::from_millis(20).min(until - Instant::now()));
             }
         }
+    }
+
+    /// For a 429 or 503 with `Retry-After`: waits it out (interruptibly) within the limits, the
+    /// `waits` of this request so far and, `within_run`, the run's total; counts the wait.
+    fn wait_out(&self, answer: &Answer, waits: &mut u32, within_run: bool, interrupt: Option<&AtomicBool>) -> Throttle {
+        let Some(retry_after) = answer.retry_after.as_deref().filter(|_| matches!(answer.status, 429 | 503)) else {
+            return Throttle::None;
+        };
+        let wait = retry_after_ms(retry_after);
+        let waited_ms = self.waited_ms.load(Ordering::SeqCst);
+        if *waits >= MAX_WAITS_PER_REQUEST || (within_run && waited_ms + wait > MAX_TOTAL_WAIT_MS) {
+            return Throttle::PastLimits(format!(
+                "the service answered {} with Retry-After {} times in a row ({} waits, {} ms in all, this run)",
+                answer.status,
+                *waits,
+                self.waits.load(Ordering::SeqCst),
+                waited_ms
+            ));
+        }
+        *waits += 1;
+        self.waits.fetch_add(1, Ordering::SeqCst);
+        self.waited_ms.fetch_add(wait, Ordering::SeqCst);
+        let until = Instant::now() + std::time::Duration::from_millis(wait);
+        while Instant::now() < until {
+            if interrupt.is_some_and(|i| i.load(Ordering::SeqCst)) {
+                return Throttle::Interrupted;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20).min(until - Instant::now()));
+        }
+        Throttle::Waited
     }
 }

@@ -42,10 +42,10 @@ pub fn parse(bytes: &[u8], limits: Limits) -> Result<Metadata, MetadataError> {
         let offset = e.valid_up_to();
         MetadataError::InvalidUtf8 { offset, line: 1 + count_lines(&bytes[..offset]) }
     })?;
-    if let Some(Ok(meta)) = parse_in_two(text, limits) {
-        return Ok(meta);
+    match parse_in_two(text, limits) {
+        Some(meta) => Ok(meta),
+        None => parse_in_one(text, limits),
     }
-    parse_in_one(text, limits)
 }
 
 /// The document read in one pass.
@@ -68,15 +68,16 @@ const INHERITED_NAMESPACE: &str = "\0";
 /// result equals that of one pass, or there is none: a part that fails or does not join
 /// exactly (the cut inside a comment, a deeper element, a pending annotation, an alias the
 /// second part could not know) leaves the document to the one pass, which also words any error.
-fn parse_in_two(text: &str, limits: Limits) -> Option<Result<Metadata, MetadataError>> {
+fn parse_in_two(text: &str, limits: Limits) -> Option<Metadata> {
     if text.len() < PARALLEL_FROM || std::thread::available_parallelism().map_or(1, usize::from) < 2 {
         return None;
     }
     read_in_two(text, cut_point(text)?, limits)
 }
 
-/// The document read as two parts, the second from byte `cut` (a char boundary) on.
-pub(super) fn read_in_two(text: &str, cut: usize, limits: Limits) -> Option<Result<Metadata, MetadataError>> {
+/// The document read as two parts, the second from byte `cut` (a char boundary) on; `None`
+/// when they do not join or either fails.
+pub(super) fn read_in_two(text: &str, cut: usize, limits: Limits) -> Option<Metadata> {
     let (head, tail) = text.split_at_checked(cut)?;
     let (first, second) = std::thread::scope(|scope| {
         // No thread to be had (a process at its limit): one pass reads it all.
@@ -91,7 +92,7 @@ pub(super) fn read_in_two(text: &str, cut: usize, limits: Limits) -> Option<Resu
         let first = first.read().ok().map(|()| first);
         Some((first, second.join().ok().flatten()))
     })?;
-    Some(first?.join(second?)?.end())
+    first?.join(second?)?.end().ok()
 }
 
 /// Where the second part starts: a `<` that opens a type or an annotation set, in the 256 KiB
@@ -181,9 +182,9 @@ enum Term {
     Description,
 }
 
-#[derive(Debug, Clone)]
 /// Borrowed from the document where the value is written as an attribute (most
 /// descriptions): copied only when it is applied to a type or a property.
+#[derive(Debug, Clone)]
 struct Annotation<'a> {
     term: Term,
     target: Target<'a>,
